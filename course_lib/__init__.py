@@ -1,0 +1,90 @@
+"""course_lib: the small shared library every notebook of the course imports.
+
+Start of each notebook::
+
+    import course_lib as cl
+    cl.seed_everything(0)
+    device = cl.get_device()
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__version__ = "0.1.0"
+
+# data/ next to the package (the repository checkout); checkpoints and caches live there.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed python's `random`, numpy and torch (CPU and CUDA) so a notebook prints the same numbers twice.
+
+    Returns the seed, so `seed = seed_everything(0)` reads well at the top of a notebook.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return seed
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to train on: cuda if present, then Apple's mps, then cpu.
+
+    `prefer="cpu"` (or the environment variable COURSE_DEVICE=cpu) forces a choice.
+    """
+    choice = prefer or os.environ.get("COURSE_DEVICE")
+    if choice is not None:
+        if choice not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"device must be one of 'cpu', 'cuda', 'mps', got {choice!r}")
+        if choice == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU")
+        if choice == "mps" and not _mps_available():
+            raise RuntimeError("device 'mps' was asked for but torch sees no Apple GPU")
+        return torch.device(choice)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def environment_report() -> dict:
+    """Versions and hardware, as notebook 00 prints them."""
+    import matplotlib
+    import sklearn
+
+    try:
+        import ipywidgets
+
+        widgets_version = ipywidgets.__version__
+    except ImportError:  # pragma: no cover - ipywidgets is a dependency
+        widgets_version = "missing"
+    return {
+        "python": ".".join(map(str, __import__("sys").version_info[:3])),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+        "scikit-learn": sklearn.__version__,
+        "ipywidgets": widgets_version,
+        "device": str(get_device()),
+        "cpu threads": torch.get_num_threads(),
+    }
+
+
+__all__ = ["seed_everything", "get_device", "environment_report", "DATA_DIR", "REPO_ROOT"]

@@ -1,0 +1,147 @@
+"""Shipped model weights: saved as plain tensors, listed with their sha256 in data/MANIFEST.json.
+
+    save_checkpoint("digits_mlp", model, config={"hidden": 64})     # used by course_lib.pretrain
+    model = load_checkpoint("digits_mlp", build=DigitsMLP)          # checks sha256, weights_only load
+
+A checkpoint is never unpickled: `torch.load(..., weights_only=True)` reads tensors only,
+and the file's sha256 must match the manifest before it is read at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from . import DATA_DIR
+
+__all__ = ["save_checkpoint", "load_checkpoint", "load_state", "verify", "manifest", "CheckpointError",
+           "checkpoint_path"]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt or does not fit the model. The message says how to rebuild it."""
+
+
+def _data_dir(data_dir) -> Path:
+    return Path(data_dir) if data_dir is not None else DATA_DIR
+
+
+def _manifest_path(data_dir) -> Path:
+    return _data_dir(data_dir) / "MANIFEST.json"
+
+
+def _rebuild_hint(name: str) -> str:
+    return f"Rebuild it with: python -m course_lib.pretrain {name}"
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise ValueError(f"checkpoint name must be a non-empty string of letters, digits, '_' or '-', got {name!r}")
+    return name
+
+
+def checkpoint_path(name: str, data_dir=None) -> Path:
+    return _data_dir(data_dir) / "checkpoints" / f"{_check_name(name)}.pt"
+
+
+def sha256_file(path: os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest(data_dir=None) -> dict:
+    """The manifest: {"checkpoints": {name: {file, sha256, bytes, config, created}}, "files": {...}}."""
+    path = _manifest_path(data_dir)
+    if not path.exists():
+        return {"checkpoints": {}}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it from git") from None
+    data.setdefault("checkpoints", {})
+    return data
+
+
+def save_checkpoint(name: str, model: nn.Module | dict, config: dict | None = None, data_dir=None,
+                    metrics: dict | None = None) -> Path:
+    """Save a state dict (tensors only) and record its size and sha256 in the manifest."""
+    state = model.state_dict() if isinstance(model, nn.Module) else model
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise TypeError("save_checkpoint expects an nn.Module or a dict of tensors")
+    path = checkpoint_path(name, data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+    data = manifest(data_dir)
+    data["checkpoints"][name] = {
+        "file": str(path.relative_to(_data_dir(data_dir))),
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+        "config": config or {},
+        "metrics": metrics or {},
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+    data["checkpoints"] = dict(sorted(data["checkpoints"].items()))
+    _manifest_path(data_dir).write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def verify(name: str, data_dir=None) -> dict:
+    """Check that the checkpoint exists and its sha256 matches the manifest; return its manifest entry."""
+    entries = manifest(data_dir)["checkpoints"]
+    if name not in entries:
+        raise CheckpointError(f"no checkpoint named {name!r} in {_manifest_path(data_dir)} "
+                              f"(known: {sorted(entries) or 'none'}). {_rebuild_hint(name)}")
+    entry = entries[name]
+    path = _data_dir(data_dir) / entry["file"]
+    if not path.exists():
+        raise CheckpointError(f"checkpoint file {path} is missing. {_rebuild_hint(name)}")
+    digest = sha256_file(path)
+    if digest != entry["sha256"]:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or was changed: sha256 {digest[:12]}... does not match the "
+            f"manifest's {entry['sha256'][:12]}... It was not loaded. {_rebuild_hint(name)}"
+        )
+    return entry
+
+
+def load_state(name: str, data_dir=None) -> tuple[dict, dict]:
+    """(state_dict, config) after the sha256 check; tensors only (weights_only=True), on the CPU."""
+    entry = verify(name, data_dir)
+    path = _data_dir(data_dir) / entry["file"]
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # an unpickling error means the file holds more than tensors
+        raise CheckpointError(f"checkpoint {path} could not be read as plain tensors ({exc}). "
+                              f"{_rebuild_hint(name)}") from None
+    return state, entry.get("config", {})
+
+
+def load_checkpoint(name: str, build: Callable[..., nn.Module] | nn.Module, data_dir=None,
+                    device=None) -> nn.Module:
+    """Load shipped weights into a model. build: the model class (called with the saved config) or a model.
+
+    Returns the model in eval mode on `device` (default: cpu).
+    """
+    state, config = load_state(name, data_dir)
+    model = build if isinstance(build, nn.Module) else build(**config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(
+            f"checkpoint {name!r} does not fit {type(model).__name__} (config {config}): {first}. "
+            f"{_rebuild_hint(name)}"
+        ) from None
+    return model.to(device or "cpu").eval()

@@ -1,0 +1,355 @@
+"""Datasets for the course: bundled, procedural and (optionally) downloaded.
+
+Everything here is offline and deterministic: the same arguments and seed give
+the same tensors, bit for bit, on the same machine.
+
+Images are float32 tensors of shape (N, 1, H, W) with values in [0, 1];
+labels are int64 tensors of shape (N,).
+
+| function                  | what                                            | images          |
+|---------------------------|-------------------------------------------------|-----------------|
+| `load_digits8(split)`     | real handwritten 8x8 digits (scikit-learn)      | (N, 1, 8, 8)    |
+| `make_digits28(n, seed)`  | procedurally rendered MNIST-like digits          | (n, 1, 28, 28)  |
+| `make_shapes(n, seed)`    | squares / ellipses / triangles + their factors   | (n, 1, 32, 32)  |
+| `make_moving_shapes(...)` | short clips of a shape bouncing in a box         | (n, T, 1, 32, 32) |
+| `make_toy2d(name, n)`     | 2D point clouds: ring, grid, spirals, gaussian   | (n, 2)          |
+| `load_mnist(...)`         | real MNIST / Fashion-MNIST, only if asked for    | (N, 1, 28, 28)  |
+"""
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import DATA_DIR
+
+__all__ = [
+    "load_digits8",
+    "make_digits28",
+    "make_shapes",
+    "make_moving_shapes",
+    "make_toy2d",
+    "load_mnist",
+    "SHAPE_NAMES",
+    "SHAPE_FACTORS",
+    "TOY2D_NAMES",
+]
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_count(name: str, value, minimum: int = 1, maximum: int = 1_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return int(value)
+
+
+def _check_seed(seed) -> int:
+    return _check_count("seed", seed, 0, 2**31 - 1)
+
+
+# ----------------------------------------------------------------------------- 8x8 digits
+DIGITS8_TEST_FRACTION = 0.2
+_DIGITS8_SPLIT_SEED = 0  # fixed: the split never changes between runs or machines
+
+
+def load_digits8(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """The 1,797 real handwritten 8x8 digits bundled with scikit-learn, with a fixed split.
+
+    split: "train" (1,438 images), "test" (359 images) or "all".
+    Returns x: (N, 1, 8, 8) float32 in [0, 1] and y: (N,) int64 in 0..9.
+    The split is stratified by digit and fixed once and for all.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+    x, y = _digits8_arrays()
+    if split == "all":
+        idx = np.arange(len(y))
+    else:
+        train_idx, test_idx = _digits8_split(y)
+        idx = train_idx if split == "train" else test_idx
+    return torch.from_numpy(x[idx]).clone(), torch.from_numpy(y[idx]).clone()
+
+
+@lru_cache(maxsize=1)
+def _digits8_arrays() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)[:, None]  # pixel values are 0..16
+    return x, bunch.target.astype(np.int64)
+
+
+def _digits8_split(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_DIGITS8_SPLIT_SEED)
+    train, test = [], []
+    for digit in range(10):
+        idx = np.flatnonzero(y == digit)
+        rng.shuffle(idx)
+        n_test = int(round(len(idx) * DIGITS8_TEST_FRACTION))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+# ----------------------------------------------------------------------------- 28x28 digits
+# Fonts that ship inside matplotlib, so rendering needs no system fonts and no network.
+_DIGIT_FONTS = (
+    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
+    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
+    "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf",
+    "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf",
+    "cmss10.ttf", "cmtt10.ttf",
+)
+_TEMPLATE = 56  # glyphs are drawn at twice the final size, then averaged down: anti-aliasing
+_GLYPH_BOX = 40  # like MNIST: the digit fits a 20x20 box inside 28x28
+
+
+@lru_cache(maxsize=1)
+def _digit_templates() -> torch.Tensor:
+    """(n_fonts, 10, 56, 56) float32: each digit of each font, scaled to a 40px box, centred by mass."""
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    out = np.zeros((len(_DIGIT_FONTS), 10, _TEMPLATE, _TEMPLATE), np.float32)
+    for f, name in enumerate(_DIGIT_FONTS):
+        font = ImageFont.truetype(str(font_dir / name), 96)
+        for d in range(10):
+            canvas = Image.new("L", (160, 160), 0)
+            ImageDraw.Draw(canvas).text((30, 10), str(d), fill=255, font=font)
+            glyph = canvas.crop(canvas.getbbox())
+            w, h = glyph.size
+            s = _GLYPH_BOX / max(w, h)
+            glyph = glyph.resize((max(1, round(w * s)), max(1, round(h * s))), Image.LANCZOS)
+            g = np.asarray(glyph, np.float32) / 255.0
+            # centre of mass at the centre of the template, as MNIST does
+            ys, xs = np.indices(g.shape)
+            cy, cx = (ys * g).sum() / g.sum(), (xs * g).sum() / g.sum()
+            top = int(round(_TEMPLATE / 2 - cy))
+            left = int(round(_TEMPLATE / 2 - cx))
+            top = min(max(top, 0), _TEMPLATE - g.shape[0])
+            left = min(max(left, 0), _TEMPLATE - g.shape[1])
+            out[f, d, top:top + g.shape[0], left:left + g.shape[1]] = g
+    return torch.from_numpy(out)
+
+
+def make_digits28(n: int = 10_000, seed: int = 0, difficulty: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Procedurally rendered MNIST-like digits: font glyphs with random stroke width, affine and elastic warps.
+
+    n: number of images; seed: same seed, same images; difficulty: scales every random
+    distortion (0 = clean centred glyphs, 1 = default, up to 2).
+    Returns x: (n, 1, 28, 28) float32 in [0, 1] and y: (n,) int64 in 0..9 (balanced in expectation).
+    10,000 images take about a second on a laptop CPU.
+    """
+    n = _check_count("n", n)
+    seed = _check_seed(seed)
+    if not isinstance(difficulty, (int, float)) or not 0.0 <= difficulty <= 2.0:
+        raise ValueError(f"difficulty must be a number in [0, 2], got {difficulty!r}")
+    templates = _digit_templates()
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (n,), generator=g)
+    fonts = torch.randint(0, templates.shape[0], (n,), generator=g)
+    # every random number is drawn up front, so chunking below does not change the result
+    u = torch.rand(n, 8, generator=g) * 2 - 1  # uniform in [-1, 1]
+    stroke = torch.randint(-1, 3, (n,), generator=g)  # -1 thinner, 0 as drawn, 1-2 bolder
+    warp = torch.randn(n, 2, 4, 4, generator=g)
+    images = torch.empty(n, 1, 28, 28)
+    with torch.no_grad():
+        for start in range(0, n, 2048):
+            sl = slice(start, min(n, start + 2048))
+            images[sl] = _render_digits(templates[fonts[sl], labels[sl]][:, None], u[sl], stroke[sl],
+                                        warp[sl], difficulty)
+    return images, labels
+
+
+def _render_digits(base, u, stroke, warp, difficulty):
+    """base: (b, 1, 56, 56) glyphs -> (b, 1, 28, 28) distorted digits."""
+    k = float(difficulty)
+    # stroke width: dilate (max-pool) or erode (min-pool) the glyph
+    thick = F.max_pool2d(base, 3, 1, 1)
+    thicker = F.max_pool2d(thick, 3, 1, 1)
+    thin = -F.max_pool2d(-base, 3, 1, 1)
+    s = (stroke * (k > 0)).view(-1, 1, 1, 1)
+    x = torch.where(s == 1, thick, torch.where(s == 2, thicker, torch.where(s == -1, thin, base)))
+    # affine: rotation +-15 deg, scale 0.85-1.1, shear +-0.25, shift +-2 px (at 28x28)
+    angle = u[:, 0] * math.radians(15) * k
+    scale = 1.0 + (0.975 - 1.0 + u[:, 1] * 0.125) * k
+    shear = u[:, 2] * 0.25 * k
+    tx, ty = u[:, 3] * 0.14 * k, u[:, 4] * 0.14 * k
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # theta maps output coordinates to input coordinates (hence the inverse scale)
+    theta = torch.stack([
+        torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
+        torch.stack([sin / scale, cos / scale, ty], 1),
+    ], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    # elastic: a smooth random displacement field
+    field = F.interpolate(warp * 0.035 * k, size=x.shape[-2:], mode="bicubic", align_corners=False)
+    grid = grid + field.permute(0, 2, 3, 1)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    x = F.avg_pool2d(x, 2)
+    # ink contrast varies a little, as pens do
+    gain = 1.0 + 0.25 * u[:, 5].abs().view(-1, 1, 1, 1) * k
+    return (x * gain).clamp_(0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- shapes with factors
+SHAPE_NAMES = ("square", "ellipse", "triangle")
+SHAPE_FACTORS = ("shape", "scale", "rotation", "x", "y")
+_ROTATION_RANGE = math.radians(30)  # +-30 deg: no shape looks the same at two angles in the range
+
+
+def make_shapes(n: int = 5_000, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, dict]:
+    """A dSprites-like dataset: one white shape per image, with its true generative factors.
+
+    Returns x: (n, 1, size, size) float32 in [0, 1] and factors, a dict of (n,) tensors:
+      shape    int64 in {0: square, 1: ellipse, 2: triangle}
+      scale    float in [0.5, 1.0]
+      rotation float in [-pi/6, pi/6] radians
+      x, y     float in [-0.5, 0.5], position of the centre (image spans [-1, 1]; y points down)
+    """
+    n = _check_count("n", n)
+    seed = _check_seed(seed)
+    size = _check_count("size", size, 8, 256)
+    g = torch.Generator().manual_seed(seed)
+    factors = {
+        "shape": torch.randint(0, 3, (n,), generator=g),
+        "scale": 0.5 + 0.5 * torch.rand(n, generator=g),
+        "rotation": (torch.rand(n, generator=g) * 2 - 1) * _ROTATION_RANGE,
+        "x": torch.rand(n, generator=g) - 0.5,
+        "y": torch.rand(n, generator=g) - 0.5,
+    }
+    x = _render_shapes(factors["shape"], factors["scale"], factors["rotation"], factors["x"], factors["y"], size)
+    return x, factors
+
+
+def _render_shapes(shape, scale, rotation, cx, cy, size):
+    """Anti-aliased shapes from signed distances; all inputs (n,), returns (n, 1, size, size)."""
+    coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
+    py, px = torch.meshgrid(coords, coords, indexing="ij")
+    # move each pixel into the shape's own frame
+    dx = px[None] - cx.view(-1, 1, 1)
+    dy = py[None] - cy.view(-1, 1, 1)
+    c, s = torch.cos(rotation).view(-1, 1, 1), torch.sin(rotation).view(-1, 1, 1)
+    r = 0.45 * scale.view(-1, 1, 1)
+    u = (c * dx + s * dy) / r
+    v = (-s * dx + c * dy) / r
+    square = torch.maximum(u.abs(), v.abs()) - 0.8
+    ellipse = (torch.sqrt((u / 1.0) ** 2 + (v / 0.55) ** 2) - 1.0) * 0.55
+    # equilateral triangle pointing up: three half-planes
+    k = math.sqrt(3) / 2
+    tri = torch.maximum(torch.maximum(v - 0.5, -k * u - 0.5 * v - 0.5), k * u - 0.5 * v - 0.5)
+    sdf = torch.where(shape.view(-1, 1, 1) == 0, square, torch.where(shape.view(-1, 1, 1) == 1, ellipse, tri))
+    sdf = sdf * r  # back to image units
+    pixel = 2.0 / size
+    return torch.sigmoid(-sdf / (0.35 * pixel))[:, None].float()
+
+
+def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int = 32) -> torch.Tensor:
+    """Short clips of a shape moving at constant speed and bouncing off the walls (next-frame prediction).
+
+    Returns clips: (n, frames, 1, size, size) float32 in [0, 1].
+    """
+    n = _check_count("n", n)
+    frames = _check_count("frames", frames, 2, 256)
+    seed = _check_seed(seed)
+    size = _check_count("size", size, 8, 256)
+    g = torch.Generator().manual_seed(seed)
+    shape = torch.randint(0, 3, (n,), generator=g)
+    scale = 0.45 + 0.2 * torch.rand(n, generator=g)
+    rotation = (torch.rand(n, generator=g) * 2 - 1) * _ROTATION_RANGE
+    pos = torch.rand(n, 2, generator=g) - 0.5
+    angle = torch.rand(n, generator=g) * 2 * math.pi
+    speed = 0.08 + 0.08 * torch.rand(n, generator=g)
+    vel = torch.stack([torch.cos(angle), torch.sin(angle)], 1) * speed[:, None]
+    clips = torch.empty(n, frames, 1, size, size)
+    for t in range(frames):
+        clips[:, t] = _render_shapes(shape, scale, rotation, pos[:, 0], pos[:, 1], size)
+        pos = pos + vel
+        # bounce: reflect the position and flip the velocity at the walls of [-0.55, 0.55]
+        over = pos.abs() > 0.55
+        pos = torch.where(over, pos.sign() * 1.1 - pos, pos)
+        vel = torch.where(over, -vel, vel)
+    return clips
+
+
+# ----------------------------------------------------------------------------- 2D toys
+TOY2D_NAMES = ("ring", "grid", "spirals", "gaussian")
+
+
+def make_toy2d(name: str = "ring", n: int = 1_000, seed: int = 0, noise: float | None = None) -> torch.Tensor:
+    """2D point clouds for GAN-Lab-style views. Returns (n, 2) float32, roughly within [-2.5, 2.5].
+
+    ring:     8 Gaussians on a circle of radius 2 (std 0.1)
+    grid:     5x5 Gaussians at -2..2 (std 0.08)
+    spirals:  two interleaved spirals (noise 0.1)
+    gaussian: a single standard Gaussian blob (std 0.5) at (1, 1)
+    """
+    if name not in TOY2D_NAMES:
+        raise ValueError(f"name must be one of {TOY2D_NAMES}, got {name!r}")
+    n = _check_count("n", n)
+    seed = _check_seed(seed)
+    if noise is not None and (not isinstance(noise, (int, float)) or noise < 0):
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    g = torch.Generator().manual_seed(seed)
+    if name == "ring":
+        k = torch.randint(0, 8, (n,), generator=g).float()
+        centres = 2.0 * torch.stack([torch.cos(k * math.pi / 4), torch.sin(k * math.pi / 4)], 1)
+        std = 0.1 if noise is None else noise
+    elif name == "grid":
+        k = torch.randint(0, 25, (n,), generator=g)
+        centres = torch.stack([(k % 5).float() - 2.0, (k // 5).float() - 2.0], 1)
+        std = 0.08 if noise is None else noise
+    elif name == "spirals":
+        t = torch.sqrt(torch.rand(n, generator=g)) * 3 * math.pi
+        arm = torch.randint(0, 2, (n,), generator=g).float() * math.pi
+        centres = 0.2 * t[:, None] * torch.stack([torch.cos(t + arm), torch.sin(t + arm)], 1)
+        std = 0.1 if noise is None else noise
+    else:
+        centres = torch.ones(n, 2)
+        std = 0.5 if noise is None else noise
+    return (centres + std * torch.randn(n, 2, generator=g)).float()
+
+
+# ----------------------------------------------------------------------------- real MNIST (optional)
+def load_mnist(kind: str = "mnist", split: str = "train", root: str | os.PathLike | None = None,
+               download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real MNIST or Fashion-MNIST, only when asked for: needs torchvision and, the first time, a network.
+
+    Files are cached in data/mnist/ (or `root`); later calls work offline.
+    Returns x: (N, 1, 28, 28) float32 in [0, 1] and y: (N,) int64.
+    """
+    if kind not in ("mnist", "fashion"):
+        raise ValueError(f"kind must be 'mnist' or 'fashion', got {kind!r}")
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    try:
+        from torchvision import datasets
+    except Exception as exc:  # ImportError, or torchvision built for another torch
+        raise RuntimeError(
+            "load_mnist needs torchvision, which is not usable here "
+            f"({type(exc).__name__}: {exc}). The course does not need it: use make_digits28() "
+            "for MNIST-like digits. To try anyway: pip install '.[mnist]'."
+        ) from None
+    root = Path(root) if root is not None else DATA_DIR / "mnist"
+    cls = datasets.MNIST if kind == "mnist" else datasets.FashionMNIST
+    try:
+        ds = cls(str(root), train=(split == "train"), download=download)
+    except RuntimeError as exc:
+        if not download:
+            raise FileNotFoundError(
+                f"{kind} is not cached in {root}. Call load_mnist({kind!r}, download=True) once "
+                "with a network connection."
+            ) from None
+        raise RuntimeError(f"could not download {kind} into {root} (offline?): {exc}") from None
+    except OSError as exc:
+        raise RuntimeError(f"could not download {kind} into {root} (offline?): {exc}") from None
+    x = ds.data.float().div(255.0)[:, None]
+    return x, ds.targets.long()
