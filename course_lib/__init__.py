@@ -87,4 +87,16 @@ def environment_report() -> dict:
     }
 
 
+_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain")
+
+
+def __getattr__(name: str):
+    """`cl.data`, `cl.models`, ... are imported on first use, so `import course_lib` stays quick."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
+
 __all__ = ["seed_everything", "get_device", "environment_report", "DATA_DIR", "REPO_ROOT"]

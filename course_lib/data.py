@@ -32,6 +32,7 @@ __all__ = [
     "load_digits8",
     "make_digits28",
     "make_shapes",
+    "render_shapes",
     "make_moving_shapes",
     "make_toy2d",
     "load_mnist",
@@ -228,6 +229,22 @@ def make_shapes(n: int = 5_000, seed: int = 0, size: int = 32) -> tuple[torch.Te
     }
     x = _render_shapes(factors["shape"], factors["scale"], factors["rotation"], factors["x"], factors["y"], size)
     return x, factors
+
+
+def render_shapes(shape, scale, rotation, x, y, size: int = 32) -> torch.Tensor:
+    """Draw shapes from chosen factors (as make_shapes returns them): each (n,) tensor -> (n, 1, size, size).
+
+    Useful to vary one true factor at a time and compare with what a model learnt.
+    """
+    tensors = [torch.as_tensor(v) for v in (shape, scale, rotation, x, y)]
+    n = tensors[0].numel()
+    if any(t.ndim != 1 or t.numel() != n for t in tensors):
+        raise ValueError(f"shape, scale, rotation, x and y must be 1D tensors of one length, got "
+                         f"{[tuple(t.shape) for t in tensors]}")
+    if not bool(((tensors[0] >= 0) & (tensors[0] <= 2)).all()):
+        raise ValueError("shape must hold 0 (square), 1 (ellipse) or 2 (triangle)")
+    shape_t = tensors[0].long()
+    return _render_shapes(shape_t, *(t.float() for t in tensors[1:]), _check_count("size", size, 8, 256))
 
 
 def _render_shapes(shape, scale, rotation, cx, cy, size):

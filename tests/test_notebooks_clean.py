@@ -1,0 +1,43 @@
+"""Notebooks are committed clean: no outputs, no execution counts, slideshow metadata on every cell.
+
+Running them is nbval's job: `pytest` collects notebooks/*.ipynb with --nbval-lax (pyproject.toml).
+"""
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+def test_there_are_notebooks_in_teaching_order():
+    assert NOTEBOOKS, "notebooks/ holds the course"
+    for nb in NOTEBOOKS:
+        assert nb.name[:2].isdigit() and nb.name[2] == "_", f"{nb.name}: name it NN_topic.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has outputs: clear them before committing"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_can_be_presented(path):
+    nb = nbformat.read(path, as_version=4)
+    types = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in nb.cells]
+    assert all(t in SLIDE_TYPES for t in types), f"{path.name}: every cell needs slideshow metadata"
+    assert types[0] == "slide" and types.count("slide") >= 3, f"{path.name}: a title slide and sections"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_seeds_and_has_a_checked_exercise(path):
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert "seed_everything(" in source, f"{path.name}: seed at the top, so numbers repeat"
+    assert "check." in source and "assert check." in source, f"{path.name}: exercises checked by course_lib.check"

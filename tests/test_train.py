@@ -1,0 +1,116 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.models import MLPClassifier
+from course_lib.train import NonFiniteLossError, accuracy, evaluate, fit, predict
+
+
+def _blobs(n=400, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 3, (n,), generator=g)
+    centres = torch.tensor([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    x = centres[y] + 0.6 * torch.randn(n, 2, generator=g)
+    return x, y
+
+
+def test_fit_learns_and_beats_chance():
+    torch.manual_seed(0)
+    x, y = _blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    history = fit(model, (x, y), nn.CrossEntropyLoss(), epochs=15, lr=1e-2, batch_size=32,
+                  eval_data=_blobs(200, seed=1), metrics={"acc": accuracy}, progress=False)
+    assert len(history["train_loss"]) == 15 == len(history["val_loss"]) == len(history["val_acc"])
+    assert history["train_loss"][-1] < history["train_loss"][0] / 3
+    assert history.last("val_acc") > 0.9  # chance is 1/3
+    assert len(history.step_loss) == 15 * math.ceil(400 / 32)
+    assert not model.training, "fit leaves the model in eval mode"
+
+
+def test_fit_is_deterministic_for_a_seed():
+    def run():
+        torch.manual_seed(0)
+        model = nn.Linear(2, 3)
+        fit(model, _blobs(), nn.CrossEntropyLoss(), epochs=2, progress=False, seed=3)
+        return model.weight.detach().clone()
+
+    assert torch.equal(run(), run())
+
+
+def test_fit_autoencoder_target_is_input():
+    torch.manual_seed(0)
+    x = torch.rand(128, 8)
+    model = nn.Sequential(nn.Linear(8, 8))
+    history = fit(model, x, nn.MSELoss(), epochs=30, lr=1e-2, progress=False)
+    assert history["train_loss"][-1] < 0.25 * history["train_loss"][0]
+
+
+def test_nan_guard_names_the_step():
+    model = nn.Linear(2, 3)
+    x, y = _blobs(64)
+    x[40] = float("nan")
+    # fit shuffles with a generator seeded by `seed`: find the batch that holds row 40
+    order = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+    step = order.tolist().index(40) // 16
+    with pytest.raises(NonFiniteLossError, match=rf"epoch 0, step {step} \(global step {step}\)"):
+        fit(model, (x, y), nn.CrossEntropyLoss(), epochs=1, batch_size=16, progress=False, seed=0)
+    # an infinite loss from a diverging learning rate is caught too
+    model = nn.Linear(2, 1)
+    xs = torch.randn(64, 2) * 1e3
+    with pytest.raises(NonFiniteLossError, match="loss became"):
+        fit(model, (xs, xs.sum(1, keepdim=True)), nn.MSELoss(), epochs=50, progress=False,
+            optimizer=torch.optim.SGD(model.parameters(), lr=1.0))
+
+
+def test_callbacks_see_every_step():
+    seen = []
+    model = nn.Linear(2, 3)
+    fit(model, _blobs(100), nn.CrossEntropyLoss(), epochs=2, batch_size=50, progress=False,
+        callbacks=[lambda info: seen.append((info["epoch"], info["step"], info["loss"]))])
+    assert [s[:2] for s in seen] == [(0, 1), (0, 2), (1, 3), (1, 4)]
+    assert all(math.isfinite(s[2]) for s in seen)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"train_data": [1, 2]}, TypeError, "tuple of tensors"),
+    ({"train_data": (torch.zeros(4, 2), torch.zeros(3))}, ValueError, "same first dimension"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"loss_fn": "mse"}, TypeError, "loss_fn must be callable"),
+])
+def test_fit_bad_inputs(kwargs, error, message):
+    args = {"train_data": _blobs(10), "loss_fn": nn.CrossEntropyLoss()}
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        fit(nn.Linear(2, 3), args.pop("train_data"), args.pop("loss_fn"), progress=False, **args)
+
+
+def test_evaluate_predict_and_accuracy():
+    model = nn.Linear(2, 3)
+    x, y = _blobs(50)
+    result = evaluate(model, (x, y), nn.CrossEntropyLoss(), {"acc": accuracy})
+    logits = predict(model, x, batch_size=7)
+    assert logits.shape == (50, 3)
+    assert result["acc"] == pytest.approx(accuracy(logits, y))
+    assert result["loss"] == pytest.approx(nn.CrossEntropyLoss()(logits, y).item(), rel=1e-5)
+    with pytest.raises(ValueError, match=r"logits \(B, C\)"):
+        accuracy(logits[:, 0], y)
+
+
+def test_mlp_classifier_shapes_and_errors():
+    model = MLPClassifier(64, [32], 10, dropout=0.2)
+    assert model(torch.rand(5, 1, 8, 8)).shape == (5, 10)
+    with pytest.raises(ValueError, match="64 features"):
+        model(torch.rand(5, 1, 28, 28))
+    with pytest.raises(ValueError, match="dropout"):
+        MLPClassifier(64, [32], 10, dropout=1.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here; the cuda path is checked where one is lent")
+def test_fit_on_cuda():
+    model = nn.Linear(2, 3).cuda()
+    history = fit(model, _blobs(), nn.CrossEntropyLoss(), epochs=2, progress=False,
+                  eval_data=_blobs(50, 1), metrics={"acc": accuracy})
+    assert next(model.parameters()).is_cuda and len(history["val_acc"]) == 2
