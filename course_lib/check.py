@@ -16,8 +16,9 @@ import html
 import traceback
 
 import torch
+import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool"]
 
 
 class Result:
@@ -105,3 +106,115 @@ def accuracy(fn) -> str:
             raise _Hint(f"expected {expected:.4f} on a batch of {len(labels)} rows, got {got:.4f}; "
                         "compare logits.argmax(dim=1) with the labels")
     return f"{len(cases)} batches give the right fraction"
+
+
+def _as_tensor(value, what: str, shape) -> torch.Tensor:
+    if value is None:
+        raise _Hint(f"{what} returned None - did you forget `return`?")
+    if not isinstance(value, torch.Tensor):
+        raise _Hint(f"{what} should return a tensor, got {type(value).__name__}")
+    if tuple(value.shape) != tuple(shape):
+        raise _Hint(f"{what} returned shape {tuple(value.shape)}, expected {tuple(shape)}")
+    if not torch.isfinite(value).all():
+        raise _Hint(f"{what} returned NaN or inf values")
+    return value
+
+
+# ----------------------------------------------------------------------------- 01 dropout and batch norm
+@exercise("dropout")
+def dropout(fn) -> str:
+    """fn(x, p) -> x with each unit zeroed with probability p and the rest scaled by 1/(1-p) (training mode)."""
+    x = torch.ones(200, 500)
+    for p in (0.5, 0.2):
+        out = _as_tensor(_call(fn, x.clone(), p), f"your dropout with p={p}", x.shape)
+        dropped = (out == 0).float().mean().item()
+        kept = out[out != 0]
+        if dropped == 0:
+            raise _Hint(f"nothing was dropped with p={p}: zero each unit where a random number is below p")
+        if abs(dropped - (1 - p)) < 0.01 and abs(dropped - p) > 0.02:
+            raise _Hint(f"you dropped {dropped:.0%} of units with p={p}: p is the probability to DROP, "
+                        "so keep a unit with probability 1-p")
+        if abs(dropped - p) > 0.01:
+            raise _Hint(f"with p={p} about {p:.0%} of units should be zero, you zeroed {dropped:.1%}")
+        if kept.numel() and torch.allclose(kept, torch.ones_like(kept)):
+            raise _Hint(f"the kept units are unchanged: scale them by 1/(1-p) = {1 / (1 - p):.2f} so the "
+                        "expected activation stays the same")
+        if kept.numel() and torch.allclose(kept, torch.full_like(kept, 1 - p)):
+            raise _Hint(f"you multiplied the kept units by (1-p) = {1 - p:.2f}; divide by it instead")
+        if not torch.allclose(kept, torch.full_like(kept, 1 / (1 - p)), atol=1e-5):
+            raise _Hint(f"kept units of an all-ones input should equal 1/(1-p) = {1 / (1 - p):.2f}, "
+                        f"got values from {kept.min().item():.2f} to {kept.max().item():.2f}")
+    again = _call(fn, x.clone(), 0.5)
+    first = _call(fn, x.clone(), 0.5)
+    if torch.equal(again, first):
+        raise _Hint("two calls gave the same mask: draw a new random mask on every forward pass")
+    return "right fraction dropped, survivors scaled by 1/(1-p), a new mask on every pass"
+
+
+@exercise("batch_norm")
+def batch_norm(fn) -> str:
+    """fn(x (B, C), gamma (C,), beta (C,), eps) -> training-mode batch normalization."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(16, 5, generator=g) * torch.tensor([1.0, 5.0, 0.1, 2.0, 1.0]) + torch.tensor([0.0, 3.0, -1.0, 10.0, 0.0])
+    x[:, 4] = 2.0  # a constant channel: its variance is 0, only eps keeps the division finite
+    gamma, beta, eps = torch.tensor([1.0, 2.0, 0.5, 1.0, 1.0]), torch.tensor([0.0, -1.0, 0.3, 0.0, 0.5]), 1e-5
+    expected = F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+    got = _call(fn, x.clone(), gamma.clone(), beta.clone(), eps)
+    if got is not None and isinstance(got, torch.Tensor) and got.shape == x.shape and not torch.isfinite(got).all():
+        raise _Hint("a channel with zero variance gave NaN/inf: add eps inside the square root")
+    got = _as_tensor(got, "your batch_norm", x.shape)
+    if torch.allclose(got, expected, atol=1e-4):
+        return "matches F.batch_norm in training mode"
+    over_features = gamma * (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + eps) + beta
+    if torch.allclose(got, over_features, atol=1e-4):
+        raise _Hint("you normalised each example over its features (dim=1); batch norm normalises each "
+                    "feature over the batch (dim=0)")
+    unbiased = gamma * (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=True) + eps) + beta
+    if torch.allclose(got, unbiased, atol=1e-4):
+        raise _Hint("use the biased variance (divide by B, `unbiased=False`), as batch norm does")
+    plain = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + eps)
+    if torch.allclose(got, plain, atol=1e-4):
+        raise _Hint("the normalisation is right; now scale by gamma and shift by beta")
+    raise _Hint("the output differs from F.batch_norm: subtract the batch mean per feature, divide by "
+                "sqrt(var + eps), then multiply by gamma and add beta")
+
+
+# ----------------------------------------------------------------------------- 02 convolution and pooling
+@exercise("conv2d")
+def conv2d(fn) -> str:
+    """fn(x (d, d'), kernel (k, k')) -> (d-k+1, d'-k'+1) as in the lecture's formula (= F.conv2d)."""
+    g = torch.Generator().manual_seed(5)
+    for shape, kshape in (((6, 7), (3, 3)), ((5, 5), (2, 3))):
+        x, k = torch.randn(shape, generator=g), torch.randn(kshape, generator=g)
+        expected = F.conv2d(x[None, None], k[None, None])[0, 0]
+        got = _call(fn, x.clone(), k.clone())
+        if isinstance(got, torch.Tensor) and got.shape != expected.shape:
+            raise _Hint(f"a {shape[0]}x{shape[1]} image and a {kshape[0]}x{kshape[1]} kernel give a "
+                        f"{expected.shape[0]}x{expected.shape[1]} output (d-k+1) x (d'-k'+1); you returned "
+                        f"{tuple(got.shape)}")
+        got = _as_tensor(got, "your conv2d", expected.shape)
+        flipped = F.conv2d(x[None, None], k.flip(0, 1)[None, None])[0, 0]
+        if not torch.allclose(got, expected, atol=1e-4):
+            if torch.allclose(got, flipped, atol=1e-4):
+                raise _Hint("you flipped the kernel (a true convolution); the lecture's formula, like "
+                            "F.conv2d, uses K[a, b] as it is")
+            raise _Hint("values differ from the formula: out[i, j] = sum over a, b of x[i+a, j+b] * K[a, b]")
+    return "matches the formula and F.conv2d, also for a non-square kernel"
+
+
+@exercise("max_pool")
+def max_pool(fn) -> str:
+    """fn(x (H, W), size) -> max over disjoint size x size patches, (H/size, W/size)."""
+    x = torch.tensor([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+    for inp, size in ((x, 2), (torch.arange(36.0).view(6, 6).remainder(7), 3)):
+        expected = F.max_pool2d(inp[None, None], size)[0, 0]
+        got = _call(fn, inp.clone(), size)
+        if isinstance(got, torch.Tensor) and got.shape == (inp.shape[0] - size + 1,) * 2 and got.shape != expected.shape:
+            raise _Hint(f"your windows overlap (stride 1): pooling uses disjoint patches, so a "
+                        f"{inp.shape[0]}x{inp.shape[1]} input gives {tuple(expected.shape)}")
+        got = _as_tensor(got, "your max_pool", expected.shape)
+        if torch.allclose(got, F.avg_pool2d(inp[None, None], size)[0, 0]) and not torch.allclose(got, expected):
+            raise _Hint("you averaged each patch; max pooling keeps the largest value")
+        if not torch.allclose(got, expected):
+            raise _Hint(f"expected {expected.tolist()} for {inp.tolist()}, got {got.tolist()}")
+    return "matches F.max_pool2d on the 4x4 example and a 6x6 input"

@@ -33,6 +33,7 @@ __all__ = [
     "make_digits28",
     "make_shapes",
     "render_shapes",
+    "translate",
     "make_moving_shapes",
     "make_toy2d",
     "load_mnist",
@@ -295,6 +296,21 @@ def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int =
         pos = torch.where(over, pos.sign() * 1.1 - pos, pos)
         vel = torch.where(over, -vel, vel)
     return clips
+
+
+def translate(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """Shift images (N, C, H, W) by whole pixels, dx to the right and dy down; uncovered pixels are 0."""
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ValueError(f"images must be a (N, C, H, W) tensor, got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    h, w = images.shape[-2:]
+    if not (isinstance(dx, int) and isinstance(dy, int)) or abs(dx) >= w or abs(dy) >= h:
+        raise ValueError(f"dx and dy must be ints smaller than the image ({w}x{h}), got {dx!r}, {dy!r}")
+    out = torch.zeros_like(images)
+    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., dst_y, dst_x] = images[..., src_y, src_x]
+    return out
 
 
 # ----------------------------------------------------------------------------- 2D toys

@@ -1,4 +1,6 @@
 """Models of the course, one module per family; plain nn.Modules, readable top to bottom."""
 from .classifiers import MLPClassifier
+from .cnn import LeNet, SmallCNN
+from .layers import HandBatchNorm, deep_mlp
 
-__all__ = ["MLPClassifier"]
+__all__ = ["MLPClassifier", "LeNet", "SmallCNN", "HandBatchNorm", "deep_mlp"]

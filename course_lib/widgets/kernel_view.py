@@ -1,0 +1,112 @@
+"""Kernel explorer (notebook 02): pick or edit a 3x3 kernel, see the filtered image.
+
+    state  -> KernelState(kernel: 9 floats, row-major)
+    render -> render_kernel(image, state) -> PNG bytes: input | output (valid convolution, 2 px smaller)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..plot import make_grid, png_bytes
+from .base import CourseWidget
+
+PRESETS = {
+    "identity": (0, 0, 0, 0, 1, 0, 0, 0, 0),
+    "blur (box)": tuple([1 / 9] * 9),
+    "blur (Gaussian)": (1 / 16, 2 / 16, 1 / 16, 2 / 16, 4 / 16, 2 / 16, 1 / 16, 2 / 16, 1 / 16),
+    "sharpen": (0, -1, 0, -1, 5, -1, 0, -1, 0),
+    "vertical edges (Sobel x)": (-1, 0, 1, -2, 0, 2, -1, 0, 1),
+    "horizontal edges (Sobel y)": (-1, -2, -1, 0, 0, 0, 1, 2, 1),
+    "outline (Laplacian)": (0, 1, 0, 1, -4, 1, 0, 1, 0),
+    "emboss": (-2, -1, 0, -1, 1, 1, 0, 1, 2),
+}
+
+
+@dataclass(frozen=True)
+class KernelState:
+    kernel: tuple = PRESETS["vertical edges (Sobel x)"]
+
+
+def apply_kernel(image: torch.Tensor, kernel) -> torch.Tensor:
+    """Valid cross-correlation of a (H, W) image with a 3x3 kernel (9 numbers) -> (H-2, W-2)."""
+    k = torch.as_tensor(kernel, dtype=torch.float32)
+    if k.numel() != 9:
+        raise ValueError(f"kernel must have 9 numbers (3x3), got {k.numel()}")
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2D (H, W), got shape {tuple(image.shape)}")
+    return F.conv2d(image[None, None].float(), k.view(1, 1, 3, 3))[0, 0]
+
+
+def render_kernel(image: torch.Tensor, state: KernelState, scale: int = 8) -> bytes:
+    """Input and output side by side. Outputs with negative values are shown with grey = 0."""
+    out = apply_kernel(image, state.kernel)
+    if out.min() < 0:
+        shown = 0.5 + out / (2 * out.abs().max().clamp(min=1e-6))
+    else:
+        shown = out.clamp(0, 1)
+    padded = F.pad(shown, (1, 1, 1, 1), value=0.35)  # back to the input's size, for the grid
+    return png_bytes(make_grid(torch.stack([image.float(), padded]), nrow=2, pad=1, pad_value=0.35), scale=scale)
+
+
+class KernelView(CourseWidget):
+    """image: (H, W) in [0, 1]. A preset menu and nine number boxes edit the kernel."""
+
+    def __init__(self, image: torch.Tensor, preset: str = "vertical edges (Sobel x)"):
+        import ipywidgets as w
+
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
+        if not isinstance(image, torch.Tensor) or image.ndim != 2:
+            raise ValueError("image must be a 2D tensor (H, W)")
+        self.input = image.detach().float().cpu()
+        self.state = KernelState(PRESETS[preset])
+        self._quiet = False
+        self.menu = w.Dropdown(options=list(PRESETS), value=preset, description="kernel")
+        self.cells = [w.FloatText(value=round(v, 4), step=0.5, layout=w.Layout(width="70px"))
+                      for v in self.state.kernel]
+        self.image = w.Image(format="png", value=self.render())
+        self.caption = w.HTML(self._caption())
+        self.menu.observe(self._on_preset, names="value")
+        for cell in self.cells:
+            cell.observe(self._on_cell, names="value")
+        grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns="repeat(3, 76px)"))
+        self.view = w.VBox([self.menu, w.HBox([grid, self.image]), self.caption])
+
+    def render(self) -> bytes:
+        return render_kernel(self.input, self.state)
+
+    def snapshot_png(self) -> bytes:
+        return self.render()
+
+    def _caption(self) -> str:
+        h, w = self.input.shape
+        return (f"input {h}x{w} &rarr; output {h - 2}x{w - 2} = (d-k+1) x (d'-k'+1); "
+                f"kernel sum {sum(self.state.kernel):.2f} (1 keeps brightness, 0 keeps only changes)")
+
+    def set_kernel(self, kernel) -> None:
+        """Set all nine numbers at once (what choosing a preset does); renders once."""
+        kernel = tuple(float(v) for v in kernel)
+        if len(kernel) != 9:
+            raise ValueError(f"kernel must have 9 numbers (3x3), got {len(kernel)}")
+        self._quiet = True
+        try:
+            for cell, v in zip(self.cells, kernel):
+                cell.value = round(v, 4)
+        finally:
+            self._quiet = False
+        self._update(kernel)
+
+    def _on_preset(self, change) -> None:
+        self.set_kernel(PRESETS[change["new"]])
+
+    def _on_cell(self, _change) -> None:
+        if not self._quiet:
+            self._update(tuple(float(c.value) for c in self.cells))
+
+    def _update(self, kernel) -> None:
+        self.state = KernelState(kernel)
+        self.image.value = self.render()
+        self.caption.value = self._caption()
