@@ -123,7 +123,8 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     loss_fn(output, target): with only x, the target is x itself (autoencoders).
     step_fn(model, batch, loss_fn) -> (loss, output): replaces the default forward pass,
         e.g. for a VAE whose loss needs more than (output, target).
-    eval_data: evaluated after every epoch -> history["val_loss"] and history["val_<metric>"].
+    eval_data: evaluated after every epoch (in eval mode) -> history["val_loss"], history["val_<metric>"];
+        a dict {"train": (x, y), "test": (x2, y2)} evaluates several sets -> "train_eval_loss", "test_loss", ...
     metrics: {"acc": accuracy}: functions (output, target) -> float, on train batches and eval_data.
     callbacks: f(info) after every step; info has model, epoch, step, loss, history (live plots).
     Raises NonFiniteLossError (naming epoch and step) when the loss becomes NaN or infinite.
@@ -142,6 +143,15 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     step_fn = step_fn or _default_step
     callbacks = list(callbacks)
+    if eval_data is None:
+        eval_sets = {}
+    elif isinstance(eval_data, dict):
+        # "train" would collide with the running training loss: call it train_eval
+        eval_sets = {("train_eval" if k == "train" else k): v for k, v in eval_data.items()}
+    else:
+        eval_sets = {"val": eval_data}
+    for name, data in eval_sets.items():
+        _as_tensors(data, f"eval_data[{name!r}]")
     history = History()
     n = len(train_data[0])
     steps_per_epoch = math.ceil(n / batch_size)
@@ -186,9 +196,9 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
                 for cb in callbacks:
                     cb({"model": model, "epoch": epoch, "step": step, "loss": value, "history": history})
             history.log(epoch=epoch, train_loss=loss_sum / n, **{f"train_{k}": v / n for k, v in metric_sums.items()})
-            if eval_data is not None:
-                result = evaluate(model, eval_data, loss_fn, metrics, step_fn=step_fn)
-                history.log(**{f"val_{k}": v for k, v in result.items()})
+            for prefix, data in eval_sets.items():
+                result = evaluate(model, data, loss_fn, metrics, step_fn=step_fn)
+                history.log(**{f"{prefix}_{k}": v for k, v in result.items()})
     finally:
         if bar is not None:
             bar.close()

@@ -114,3 +114,16 @@ def test_fit_on_cuda():
     history = fit(model, _blobs(), nn.CrossEntropyLoss(), epochs=2, progress=False,
                   eval_data=_blobs(50, 1), metrics={"acc": accuracy})
     assert next(model.parameters()).is_cuda and len(history["val_acc"]) == 2
+
+
+def test_fit_evaluates_several_named_sets():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+    x, y = _blobs()
+    history = fit(model, (x, y), nn.CrossEntropyLoss(), epochs=3, progress=False, metrics={"acc": accuracy},
+                  eval_data={"train": (x, y), "test": _blobs(100, seed=2)})
+    assert {"train_eval_loss", "train_eval_acc", "test_loss", "test_acc"} <= set(history)
+    # the eval-mode loss on the training set equals evaluate() after training (dropout off)
+    assert history["train_eval_loss"][-1] == pytest.approx(evaluate(model, (x, y), nn.CrossEntropyLoss())["loss"])
+    with pytest.raises(TypeError, match=r"eval_data\['test'\]"):
+        fit(model, (x, y), nn.CrossEntropyLoss(), progress=False, eval_data={"test": [1]})
