@@ -21,8 +21,9 @@ def gradient_histograms(images: torch.Tensor, cell: int = 7, bins: int = 9) -> t
     h, w = images.shape[-2:]
     if h % cell or w % cell:
         raise ValueError(f"image size ({h}, {w}) must be divisible by the cell size {cell}")
-    gx = F.conv2d(images, SOBEL_X.view(1, 1, 3, 3), padding=1)
-    gy = F.conv2d(images, SOBEL_Y.view(1, 1, 3, 3), padding=1)
+    padded = F.pad(images, (1, 1, 1, 1), mode="replicate")  # no false edges at the image border
+    gx = F.conv2d(padded, SOBEL_X.view(1, 1, 3, 3))
+    gy = F.conv2d(padded, SOBEL_Y.view(1, 1, 3, 3))
     magnitude = torch.sqrt(gx ** 2 + gy ** 2)
     angle = torch.atan2(gy, gx).remainder(math.pi)  # unsigned orientation in [0, pi)
     which = (angle / math.pi * bins).long().clamp_(max=bins - 1)

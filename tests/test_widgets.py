@@ -54,3 +54,47 @@ def test_exports_carry_a_picture_of_the_current_view(images):
     bundle = browser._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert base64.b64decode(bundle["image/png"]) == browser.image.value
+
+
+def test_dropout_view_slider_and_button_change_the_picture():
+    from course_lib.widgets import DropoutState, DropoutView, render_dropout
+
+    acts = torch.rand(8, 16)
+    assert render_dropout(acts, DropoutState(0.5, 0)) == render_dropout(acts, DropoutState(0.5, 0))
+    view = DropoutView(acts, p=0.5)
+    first = view.image.value
+    view.slider.value = 0.8
+    assert view.state.p == 0.8 and view.image.value != first
+    assert "dropped" in view.caption.value and "5.00" in view.caption.value
+    second = view.image.value
+    view.button.click()  # a new forward pass: a new mask
+    assert view.state.pass_index == 1 and view.image.value != second
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\)"):
+        render_dropout(acts, DropoutState(1.0, 0))
+    with pytest.raises(ValueError, match="2D"):
+        DropoutView(torch.rand(4))
+
+
+def test_kernel_view_presets_and_edits_change_the_output():
+    from course_lib.widgets import PRESETS, KernelState, KernelView, render_kernel
+
+    image = torch.zeros(12, 12)
+    image[3:9, 5:7] = 1.0
+    view = KernelView(image, preset="identity")
+    identity_png = view.image.value
+    assert view.image.value == render_kernel(image, KernelState(PRESETS["identity"]), 8)
+    renders = []
+    view.image.observe(lambda change: renders.append(change), names="value")
+    view.menu.value = "vertical edges (Sobel x)"
+    assert view.state.kernel == PRESETS["vertical edges (Sobel x)"]
+    assert [c.value for c in view.cells] == list(PRESETS["vertical edges (Sobel x)"])
+    assert len(renders) == 1, "choosing a preset renders once, not once per number box"
+    assert view.image.value != identity_png
+    edges_png = view.image.value
+    view.cells[4].value = 3.0  # edit one number by hand
+    assert view.state.kernel[4] == 3.0 and view.image.value != edges_png
+    assert "output 10x10" in view.caption.value
+    with pytest.raises(ValueError, match="preset must be one of"):
+        KernelView(image, preset="nope")
+    with pytest.raises(ValueError, match="9 numbers"):
+        view.set_kernel([1, 2, 3])
