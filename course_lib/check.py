@@ -18,7 +18,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise"]
 
 
 class Result:
@@ -218,3 +218,57 @@ def max_pool(fn) -> str:
         if not torch.allclose(got, expected):
             raise _Hint(f"expected {expected.tolist()} for {inp.tolist()}, got {got.tolist()}")
     return "matches F.max_pool2d on the 4x4 example and a 6x6 input"
+
+
+# ----------------------------------------------------------------------------- 03 autoencoders
+@exercise("kl_sparsity")
+def kl_sparsity(fn) -> str:
+    """fn(h (B, units) in (0, 1), rho) -> sum over units of KL(rho || mean activation of the unit)."""
+    g = torch.Generator().manual_seed(11)
+    h = torch.rand(32, 6, generator=g) * torch.tensor([0.1, 0.9, 0.5, 0.05, 0.3, 0.02])
+    for rho in (0.05, 0.2):
+        q = h.mean(0)
+        expected = (rho * torch.log(rho / q) + (1 - rho) * torch.log((1 - rho) / (1 - q))).sum().item()
+        got = _as_float(_call(fn, h.clone(), rho), "your kl_sparsity")
+        per_example = (rho * torch.log(rho / h) + (1 - rho) * torch.log((1 - rho) / (1 - h))).sum(1).mean().item()
+        swapped = (q * torch.log(q / rho) + (1 - q) * torch.log((1 - q) / (1 - rho))).sum().item()
+        if abs(got - expected) < 1e-4:
+            continue
+        if abs(got - per_example) < 1e-4:
+            raise _Hint("average each unit's activation over the batch first (rho_hat = h.mean(0)), then take KL")
+        if abs(got - swapped) < 1e-4:
+            raise _Hint("you computed KL(rho_hat || rho); the sparsity penalty is KL(rho || rho_hat)")
+        if abs(got - expected / h.shape[1]) < 1e-4:
+            raise _Hint("sum the KL over the units, do not average it")
+        if abs(got - (rho * torch.log(rho / q)).sum().item()) < 1e-4:
+            raise _Hint("KL between two Bernoulli distributions has two terms: add (1-rho) log((1-rho)/(1-rho_hat))")
+        raise _Hint(f"expected {expected:.4f} for rho={rho}, got {got:.4f}")
+    return "the KL penalty matches for two target rates"
+
+
+@exercise("add_noise")
+def add_noise(fn) -> str:
+    """fn(x in [0, 1], level) -> x + level * standard normal noise, clipped to [0, 1], new noise per call."""
+    x = torch.full((64, 1, 28, 28), 0.5)
+    x[:, :, :, :14] = 0.0
+    out = _as_tensor(_call(fn, x.clone(), 0.3), "your add_noise", x.shape)
+    if out.min() < 0 or out.max() > 1:
+        raise _Hint(f"values go from {out.min().item():.2f} to {out.max().item():.2f}; clip (clamp) the noisy "
+                    "image to [0, 1], the range of real images")
+    right = (out - x)[..., 14:]  # where x = 0.5, clipping almost never happens at level 0.3
+    std = right.std().item()
+    if std < 1e-6:
+        raise _Hint("nothing changed: add level * torch.randn_like(x)")
+    if abs(right.mean().item()) > 0.02:
+        if abs(right.mean().item() - 0.15) < 0.03:
+            raise _Hint("use Gaussian noise with mean 0, torch.randn_like, not uniform noise torch.rand_like")
+        raise _Hint(f"the noise should have mean 0, yours has {right.mean().item():.3f}")
+    if abs(std - 0.3) > 0.03:
+        if abs(std - 0.09) < 0.02:
+            raise _Hint("the noise std should be `level` (0.3); you used level**2 (the variance)")
+        raise _Hint(f"the noise should have standard deviation level = 0.3, yours has {std:.3f}")
+    if torch.equal(out, _call(fn, x.clone(), 0.3)):
+        raise _Hint("two calls gave the same noise: draw new noise every time (no fixed seed inside)")
+    if not torch.equal(_call(fn, x.clone(), 0.0), x):
+        raise _Hint("level 0 should return the image unchanged")
+    return "Gaussian noise of std `level`, clipped to [0, 1], fresh on every call"

@@ -2,9 +2,11 @@
 function (state -> PNG bytes) that tests call without a browser."""
 from .base import CourseWidget
 from .dataset_browser import BrowserState, DatasetBrowser, render_browser
+from .denoise_view import DenoiseState, DenoiseView, render_denoise
 from .dropout_view import DropoutState, DropoutView, render_dropout
 from .kernel_view import PRESETS, KernelState, KernelView, render_kernel
 
 __all__ = ["CourseWidget", "DatasetBrowser", "BrowserState", "render_browser",
            "DropoutView", "DropoutState", "render_dropout",
+           "DenoiseView", "DenoiseState", "render_denoise",
            "KernelView", "KernelState", "render_kernel", "PRESETS"]

@@ -1,0 +1,80 @@
+"""Denoising explorer (notebook 03): a noise slider; noisy input, reconstructions and the clean target.
+
+    state  -> DenoiseState(level, index, noise_seed)
+    render -> render_denoise(images, models, state) -> PNG bytes of one row:
+              noisy input | model 1(noisy) | model 2(noisy) | ... | clean target
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from ..models.autoencoders import add_noise
+from ..plot import make_grid, png_bytes
+from .base import CourseWidget
+
+
+@dataclass(frozen=True)
+class DenoiseState:
+    level: float = 0.3
+    index: int = 0
+    noise_seed: int = 0
+
+
+def denoise_row(images: torch.Tensor, models: dict, state: DenoiseState, kind: str = "gaussian") -> torch.Tensor:
+    """(2 + len(models), 1, H, W): noisy, each model's output, clean. Deterministic for a state."""
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
+    if not 0 <= state.index < len(images):
+        raise ValueError(f"index must be in [0, {len(images) - 1}], got {state.index}")
+    clean = images[state.index:state.index + 1]
+    g = torch.Generator().manual_seed(state.noise_seed)
+    noisy = add_noise(clean, state.level, kind, generator=g)
+    outs = []
+    with torch.no_grad():
+        for model in models.values():
+            device = next(model.parameters()).device
+            out = model(noisy.to(device))
+            out = out[0] if isinstance(out, tuple) else out
+            outs.append(out.reshape(clean.shape).cpu())
+    return torch.cat([noisy, *outs, clean])
+
+
+def render_denoise(images, models: dict, state: DenoiseState, kind: str = "gaussian", scale: int = 6) -> bytes:
+    return png_bytes(make_grid(denoise_row(images, models, state, kind), nrow=len(models) + 2, pad=1), scale=scale)
+
+
+class DenoiseView(CourseWidget):
+    """images: (N, 1, H, W) clean test images; models: {"name": autoencoder}, shown left to right."""
+
+    def __init__(self, images: torch.Tensor, models: dict, level: float = 0.3, kind: str = "gaussian"):
+        import ipywidgets as w
+
+        if not models:
+            raise ValueError("models must name at least one autoencoder, e.g. {'denoising AE': dae}")
+        self.images, self.models, self.kind = images, dict(models), kind
+        for m in self.models.values():
+            m.eval()
+        self.state = DenoiseState(level, 0, 0)
+        denoise_row(images, self.models, self.state, kind)  # fail early on bad inputs
+        self.level = w.FloatSlider(value=level, min=0.0, max=1.0, step=0.05, description="noise",
+                                   continuous_update=True, readout_format=".2f")
+        self.index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=True)
+        self.resample = w.Button(description="new noise", icon="refresh")
+        self.image = w.Image(format="png", value=self.render())
+        self.level.observe(lambda ch: self._set(level=float(ch["new"])), names="value")
+        self.index.observe(lambda ch: self._set(index=int(ch["new"])), names="value")
+        self.resample.on_click(lambda _: self._set(noise_seed=self.state.noise_seed + 1))
+        header = " &nbsp;|&nbsp; ".join(["noisy input", *self.models, "clean target"])
+        self.view = w.VBox([w.HBox([self.level, self.index, self.resample]), w.HTML(header), self.image])
+
+    def render(self) -> bytes:
+        return render_denoise(self.images, self.models, self.state, self.kind)
+
+    def snapshot_png(self) -> bytes:
+        return self.render()
+
+    def _set(self, **changes) -> None:
+        self.state = replace(self.state, **changes)
+        self.image.value = self.render()
