@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from .execution import execution_table
+from .interactivity import interactivity_table
 
 
 def machine_line() -> str:
@@ -28,11 +29,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run only notebooks whose name contains this")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (for the test that keeps bench working)")
     args = parser.parse_args(argv)
     sections = ["# Course benchmarks", "", machine_line(), ""]
     print(sections[2], flush=True)
     rows, table = execution_table(args.only)
     sections += ["## 1. Notebook execution (headless, all cells)", "", table, ""]
+    print(table, flush=True)
+    _, table = interactivity_table(quick=args.quick)
+    sections += ["## 2. Interactivity: state change -> new image bytes, in the kernel", "", table, ""]
     print(table, flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(sections))

@@ -18,7 +18,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian"]
 
 
 class Result:
@@ -272,3 +272,53 @@ def add_noise(fn) -> str:
     if not torch.equal(_call(fn, x.clone(), 0.0), x):
         raise _Hint("level 0 should return the image unchanged")
     return "Gaussian noise of std `level`, clipped to [0, 1], fresh on every call"
+
+
+# ----------------------------------------------------------------------------- 04 variational autoencoders
+@exercise("reparameterize")
+def reparameterize(fn) -> str:
+    """fn(mu, logvar) -> z = mu + exp(logvar / 2) * eps, eps ~ N(0, I); differentiable in mu and logvar."""
+    mu = torch.tensor([[0.5, 1.2]]).repeat(20_000, 1).requires_grad_(True)
+    logvar = torch.log(torch.tensor([[0.1, 0.2]]) ** 2).repeat(20_000, 1).requires_grad_(True)
+    z = _call(fn, mu, logvar)
+    z = _as_tensor(z, "your reparameterize", mu.shape)
+    if not z.requires_grad:
+        raise _Hint("no gradient reaches mu and logvar: build z from them (mu + sigma * eps) instead of "
+                    "sampling with torch.normal(mu, sigma)")
+    z.sum().backward()
+    if mu.grad is None or logvar.grad is None or logvar.grad.abs().sum() == 0:
+        raise _Hint("the gradient must reach both mu and logvar: z = mu + torch.exp(0.5 * logvar) * eps")
+    mean, std = z.detach().mean(0), z.detach().std(0)
+    if torch.allclose(std, torch.tensor([0.01, 0.04]), atol=0.005):
+        raise _Hint("you used the variance as the standard deviation: sigma = exp(logvar / 2), not exp(logvar)")
+    if torch.allclose(std, torch.tensor([0.1, 0.2]).log().mul(2).abs(), rtol=0.1):
+        raise _Hint("logvar is log(sigma^2): sigma = torch.exp(0.5 * logvar), not logvar itself")
+    if not torch.allclose(std, torch.tensor([0.1, 0.2]), rtol=0.05):
+        raise _Hint(f"the samples' std should be sigma = [0.1, 0.2], got {std.numpy().round(3).tolist()}")
+    if not torch.allclose(mean, torch.tensor([0.5, 1.2]), atol=0.01):
+        raise _Hint(f"the samples' mean should be mu = [0.5, 1.2], got {mean.numpy().round(3).tolist()}")
+    return "right mean and spread, and gradients reach mu and logvar"
+
+
+@exercise("kl_gaussian")
+def kl_gaussian(fn) -> str:
+    """fn(mu (B, d), logvar (B, d)) -> KL(N(mu, sigma^2) || N(0, I)) summed over d, averaged over B."""
+    g = torch.Generator().manual_seed(4)
+    mu, logvar = torch.randn(8, 3, generator=g), torch.randn(8, 3, generator=g) * 0.5
+    per_dim = -0.5 * (1 + logvar - mu ** 2 - logvar.exp())
+    expected = per_dim.sum(1).mean().item()
+    got = _as_float(_call(fn, mu.clone(), logvar.clone()), "your kl_gaussian")
+    if abs(got - expected) < 1e-4:
+        return f"matches the closed form ({expected:.4f} on a test batch)"
+    if abs(got + expected) < 1e-4:
+        raise _Hint("the sign is flipped: KL is -1/2 * sum(1 + logvar - mu^2 - exp(logvar)), which is >= 0")
+    if abs(got - 2 * expected) < 1e-4:
+        raise _Hint("missing the factor 1/2")
+    if abs(got - per_dim.mean().item()) < 1e-4:
+        raise _Hint("sum over the latent dimensions (dim=1), then average over the batch")
+    if abs(got - per_dim.sum().item()) < 1e-4:
+        raise _Hint("average over the batch: sum over dim=1, then .mean()")
+    sigma = logvar.exp()
+    if abs(got - (-0.5 * (1 + logvar - mu ** 2 - sigma ** 2)).sum(1).mean().item()) < 1e-4:
+        raise _Hint("exp(logvar) is already sigma^2; do not square it again")
+    raise _Hint(f"expected {expected:.4f}, got {got:.4f}: KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar))")

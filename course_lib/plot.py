@@ -8,7 +8,7 @@ import time
 import numpy as np
 import torch
 
-__all__ = ["image_grid", "make_grid", "loss_curves", "latent_scatter", "png_bytes", "LiveLossPlot"]
+__all__ = ["image_grid", "make_grid", "loss_curves", "latent_scatter", "png_bytes", "png_grid", "LiveLossPlot"]
 
 
 def _to_numpy_images(images) -> np.ndarray:
@@ -127,6 +127,11 @@ def png_bytes(image, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> by
     buf = io.BytesIO()
     Image.fromarray(arr, mode="L").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def png_grid(images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_value: float = 0.35) -> bytes:
+    """Several greyscale images (N, 1, H, W) tiled into one PNG: one widget frame, no matplotlib."""
+    return png_bytes(make_grid(images, nrow=nrow, pad=pad, pad_value=pad_value), scale=scale)
 
 
 class LiveLossPlot:

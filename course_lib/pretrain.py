@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Callable
 
+import torch
 from torch import nn
 
 from . import seed_everything
@@ -44,6 +45,48 @@ def pretrain_digits_mlp(data_dir=None, quick: bool = False) -> dict:
     result = evaluate(model, (x_test, y_test), nn.CrossEntropyLoss(), {"acc": accuracy})
     metrics = {"test_acc": round(result["acc"], 4), "test_loss": round(result["loss"], 4)}
     save_checkpoint("digits_mlp", model, config=config, data_dir=data_dir, metrics=metrics)
+    return metrics
+
+
+VAE_DATA = {"n": 20_000, "seed": 1, "difficulty": 0.5}  # milder distortions: a 2D code can hold all ten digits
+
+
+@register("vae_digits")
+def pretrain_vae_digits(data_dir=None, quick: bool = False) -> dict:
+    """A VAE with a 2D latent on 28x28 procedural digits: the latent explorer of notebook 04."""
+    from .data import make_digits28
+    from .models.vae import VAE, elbo_loss, vae_step
+    from .train import fit
+
+    seed_everything(0)
+    config = {"in_features": 784, "hidden": [512, 256], "latent_dim": 2}
+    x, _ = make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+    x_test, _ = make_digits28(2_000, seed=VAE_DATA["seed"] + 1, difficulty=VAE_DATA["difficulty"])
+    model = VAE(**config)
+    fit(model, x, None, epochs=1 if quick else 30, lr=1e-3, batch_size=128, step_fn=vae_step(1.0), progress=not quick)
+    with torch.no_grad():
+        x_hat, mu, logvar = model(x_test)
+        _, recon, kl = elbo_loss(x_hat, x_test, mu, logvar)
+    metrics = {"test_recon_bce": round(recon.item(), 2), "test_kl": round(kl.item(), 3), "data": VAE_DATA}
+    save_checkpoint("vae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
+    return metrics
+
+
+@register("ae_digits")
+def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
+    """A plain autoencoder with a 2D code on the same digits: the VAE's comparison in notebook 04."""
+    from .data import make_digits28
+    from .models.autoencoders import Autoencoder, reconstruction_error
+    from .train import fit
+
+    seed_everything(0)
+    config = {"in_features": 784, "hidden": [512, 256], "code": 2}
+    x, _ = make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+    x_test, _ = make_digits28(2_000, seed=VAE_DATA["seed"] + 1, difficulty=VAE_DATA["difficulty"])
+    model = Autoencoder(**config)
+    fit(model, x, nn.BCELoss(), epochs=1 if quick else 30, lr=1e-3, batch_size=128, progress=not quick)
+    metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": VAE_DATA}
+    save_checkpoint("ae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 

@@ -120,7 +120,8 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     """Train `model` on in-memory tensors and return its History.
 
     train_data: x or (x, y) tensors with the same first dimension (any device; moved per batch).
-    loss_fn(output, target): with only x, the target is x itself (autoencoders).
+    loss_fn(output, target): with only x, the target is x itself (autoencoders); None is allowed
+        with a step_fn that computes its own loss (e.g. course_lib.models.vae.vae_step).
     step_fn(model, batch, loss_fn) -> (loss, output): replaces the default forward pass,
         e.g. for a VAE whose loss needs more than (output, target).
     eval_data: evaluated after every epoch (in eval mode) -> history["val_loss"], history["val_<metric>"];
@@ -135,8 +136,9 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__}")
+    if not callable(loss_fn) and not (step_fn is not None and loss_fn is None):
+        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__} "
+                        "(it may be None only with a step_fn that computes the loss)")
     if device is None:
         device = next(model.parameters()).device
     model.to(device)

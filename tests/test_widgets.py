@@ -98,3 +98,74 @@ def test_kernel_view_presets_and_edits_change_the_output():
         KernelView(image, preset="nope")
     with pytest.raises(ValueError, match="9 numbers"):
         view.set_kernel([1, 2, 3])
+
+
+def test_latent_explorer_every_slider_changes_the_image():
+    from course_lib.models.vae import VAE
+    from course_lib.widgets import LatentExplorer, LatentState, render_latent
+
+    torch.manual_seed(0)
+    vae = VAE(64, hidden=[16], latent_dim=3)
+    assert render_latent(vae, LatentState((0.1, 0.2, 0.3))) == render_latent(vae, LatentState((0.1, 0.2, 0.3)))
+    explorer = LatentExplorer(vae, codes=torch.randn(50, 3), labels=torch.randint(0, 10, (50,)), lim=2.0)
+    for i, slider in enumerate(explorer.sliders):
+        before, map_before = explorer.image.value, explorer.map.value
+        slider.value = 1.0 + 0.2 * i
+        assert explorer.image.value != before, f"slider {i} did not change the image"
+        assert explorer.state.z[i] == pytest.approx(1.0 + 0.2 * i)
+        if i < 2:
+            assert explorer.map.value != map_before, "the map's cross follows the first two sliders"
+    explorer.reset_button.click()
+    assert explorer.state.z == (0.0, 0.0, 0.0)
+    explorer.sample_button.click()
+    assert explorer.state.z != (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match=r"within \[-2.0, 2.0\]"):
+        explorer.set_z([5.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="3 values"):
+        explorer.set_z([0.0])
+    with pytest.raises(ValueError, match="lim must be a positive number"):
+        LatentExplorer(vae, lim=-1)
+    with pytest.raises(ValueError, match="model expects 3"):
+        render_latent(vae, LatentState((0.0,)))
+
+
+def test_latent_explorer_works_with_a_plain_autoencoder_and_rejects_other_models():
+    from torch import nn
+
+    from course_lib.models.autoencoders import Autoencoder
+    from course_lib.widgets import LatentExplorer
+
+    ae = Autoencoder(64, hidden=[8], code=2)
+    explorer = LatentExplorer(ae)
+    before = explorer.image.value
+    explorer.sliders[1].value = -1.0
+    assert explorer.image.value != before
+    with pytest.raises(TypeError, match="decode"):
+        LatentExplorer(nn.Linear(2, 2))
+
+
+def test_interpolation_view_walks_between_two_codes():
+    from course_lib.models.autoencoders import Autoencoder
+    from course_lib.models.vae import VAE
+    from course_lib.widgets import InterpolationState, InterpolationView, interpolation_row
+
+    torch.manual_seed(0)
+    images = torch.rand(6, 1, 8, 8)
+    models = {"VAE": VAE(64, hidden=[16], latent_dim=2), "AE": Autoencoder(64, hidden=[16], code=2)}
+    row0 = interpolation_row(models, images, InterpolationState(1, 4, 0.0))
+    row1 = interpolation_row(models, images, InterpolationState(1, 4, 1.0))
+    with torch.no_grad():
+        assert torch.allclose(row0[2], models["AE"](images[1:2])[0], atol=1e-6), "t=0 decodes image A's code"
+        assert torch.allclose(row1[2], models["AE"](images[4:5])[0], atol=1e-6), "t=1 decodes image B's code"
+    assert torch.equal(row0[0], images[1]) and torch.equal(row0[-1], images[4])
+    view = InterpolationView(models, images, a=1, b=4)
+    before = view.image.value
+    view.t.value = 0.9
+    assert view.image.value != before
+    before = view.image.value
+    view.b.value = 2
+    assert view.state.b == 2 and view.image.value != before
+    with pytest.raises(ValueError, match="image index"):
+        InterpolationView(models, images, a=0, b=10)
+    with pytest.raises(ValueError, match=r"t must be in \[0, 1\]"):
+        interpolation_row(models, images, InterpolationState(0, 1, 2.0))

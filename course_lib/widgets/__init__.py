@@ -4,9 +4,13 @@ from .base import CourseWidget
 from .dataset_browser import BrowserState, DatasetBrowser, render_browser
 from .denoise_view import DenoiseState, DenoiseView, render_denoise
 from .dropout_view import DropoutState, DropoutView, render_dropout
+from .latent_explorer import (InterpolationState, InterpolationView, LatentExplorer, LatentState,
+                              interpolation_row, render_interpolation, render_latent)
 from .kernel_view import PRESETS, KernelState, KernelView, render_kernel
 
 __all__ = ["CourseWidget", "DatasetBrowser", "BrowserState", "render_browser",
            "DropoutView", "DropoutState", "render_dropout",
            "DenoiseView", "DenoiseState", "render_denoise",
+           "LatentExplorer", "LatentState", "render_latent",
+           "InterpolationView", "InterpolationState", "render_interpolation", "interpolation_row",
            "KernelView", "KernelState", "render_kernel", "PRESETS"]

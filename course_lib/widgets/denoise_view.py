@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..models.autoencoders import add_noise
-from ..plot import make_grid, png_bytes
+from ..plot import png_grid
 from .base import CourseWidget
 
 
@@ -42,7 +42,7 @@ def denoise_row(images: torch.Tensor, models: dict, state: DenoiseState, kind: s
 
 
 def render_denoise(images, models: dict, state: DenoiseState, kind: str = "gaussian", scale: int = 6) -> bytes:
-    return png_bytes(make_grid(denoise_row(images, models, state, kind), nrow=len(models) + 2, pad=1), scale=scale)
+    return png_grid(denoise_row(images, models, state, kind), nrow=len(models) + 2, scale=scale)
 
 
 class DenoiseView(CourseWidget):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..models.layers import dropout
-from ..plot import make_grid, png_bytes
+from ..plot import png_grid
 from .base import CourseWidget
 
 
@@ -39,7 +39,7 @@ def render_dropout(activations: torch.Tensor, state: DropoutState, scale: int = 
     out, mask = dropout_pass(activations, state)
     vmax = float(out.max().clamp(min=1e-6))
     panels = torch.stack([activations / vmax, mask, out / vmax])
-    return png_bytes(make_grid(panels.clamp(0, 1), nrow=3, pad=1, pad_value=0.35), scale=scale)
+    return png_grid(panels.clamp(0, 1), nrow=3, scale=scale)
 
 
 class DropoutView(CourseWidget):

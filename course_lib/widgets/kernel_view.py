@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..plot import make_grid, png_bytes
+from ..plot import png_grid
 from .base import CourseWidget
 
 PRESETS = {
@@ -48,7 +48,7 @@ def render_kernel(image: torch.Tensor, state: KernelState, scale: int = 8) -> by
     else:
         shown = out.clamp(0, 1)
     padded = F.pad(shown, (1, 1, 1, 1), value=0.35)  # back to the input's size, for the grid
-    return png_bytes(make_grid(torch.stack([image.float(), padded]), nrow=2, pad=1, pad_value=0.35), scale=scale)
+    return png_grid(torch.stack([image.float(), padded]), nrow=2, scale=scale)
 
 
 class KernelView(CourseWidget):

@@ -1,0 +1,228 @@
+"""Latent-space explorer for any trained VAE or autoencoder of course_lib (notebook 04).
+
+    LatentExplorer(model)            one slider per latent dimension -> the decoded image, plus a map
+                                     of the codes with the current point (first two dimensions)
+    InterpolationView({"VAE": vae, "plain AE": ae}, images)
+                                     pick two images, a slider walks the line between their codes
+
+Both follow the course's pattern: a frozen state object and pure render functions
+(`render_latent`, `render_interpolation`) that return PNG bytes; moving a slider sets the
+state and replaces the image bytes (about a millisecond), never redraws a matplotlib figure.
+The model only needs `decode(z)` and a `latent_dim` (VAE) or `code` (Autoencoder) attribute;
+it can live on cpu or cuda.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from ..plot import png_bytes, png_grid
+from .base import CourseWidget
+
+_TAB10 = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+                   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]], np.uint8)
+
+
+def latent_size(model) -> int:
+    size = getattr(model, "latent_dim", None) or getattr(model, "code", None)
+    if not isinstance(size, int) or not hasattr(model, "decode"):
+        raise TypeError(f"{type(model).__name__} is not a course_lib VAE/autoencoder: it needs decode(z) and "
+                        "a latent_dim (or code) attribute")
+    return size
+
+
+def _device(model):
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def decode_one(model, z) -> torch.Tensor:
+    """Decode a single code (latent,) -> (H, W) image on the CPU."""
+    z = torch.as_tensor(z, dtype=torch.float32).reshape(1, -1)
+    image = model.decode(z.to(_device(model)))
+    if image.ndim != 4 or image.shape[1] != 1:
+        raise ValueError(f"the decoder must return images (B, 1, H, W), got {tuple(image.shape)}")
+    return image[0, 0].cpu()
+
+
+@dataclass(frozen=True)
+class LatentState:
+    z: tuple  # one float per latent dimension
+
+
+def render_latent(model, state: LatentState, scale: int = 7) -> bytes:
+    """PNG bytes of decode(z) for the state's z."""
+    n = latent_size(model)
+    if len(state.z) != n:
+        raise ValueError(f"state has {len(state.z)} latent values, the model expects {n}")
+    return png_bytes(decode_one(model, state.z), scale=scale)
+
+
+def latent_map_background(codes: torch.Tensor, labels=None, size: int = 180, lim: float = 3.0) -> np.ndarray:
+    """An RGB picture (size, size, 3) of 2D codes coloured by label, for the explorer's map."""
+    codes = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] < 2:
+        raise ValueError(f"codes must be (N, >= 2), got {codes.shape}")
+    img = np.full((size, size, 3), 255, np.uint8)
+    cols = ((codes[:, 0] + lim) / (2 * lim) * (size - 1)).round().astype(int)
+    rows = ((lim - codes[:, 1]) / (2 * lim) * (size - 1)).round().astype(int)
+    keep = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    colours = _TAB10[np.asarray(labels)[keep] % 10] if labels is not None else np.array([[120, 120, 120]], np.uint8)
+    img[rows[keep], cols[keep]] = colours
+    mid = size // 2
+    img[mid, :] = np.minimum(img[mid, :], 200)
+    img[:, mid] = np.minimum(img[:, mid], 200)
+    return img
+
+
+def render_latent_map(background: np.ndarray, z, lim: float = 3.0) -> bytes:
+    """The map with a black cross at (z[0], z[1]); pure function of its inputs."""
+    from PIL import Image
+
+    img = background.copy()
+    size = img.shape[0]
+    c = int(round((float(z[0]) + lim) / (2 * lim) * (size - 1)))
+    r = int(round((lim - float(z[1])) / (2 * lim) * (size - 1)))
+    for dr in range(-6, 7):
+        for rr, cc in ((r + dr, c), (r, c + dr)):
+            if 0 <= rr < size and 0 <= cc < size:
+                img[rr, cc] = 0
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+class LatentExplorer(CourseWidget):
+    """Sliders through the latent space of `model`; `codes`/`labels` (optional) draw the map."""
+
+    def __init__(self, model, codes: torch.Tensor | None = None, labels=None, lim: float = 3.0,
+                 size_px: int = 196, title: str = "latent explorer"):
+        import ipywidgets as w
+
+        self.model = model.eval()
+        self.n = latent_size(model)
+        if not (isinstance(lim, (int, float)) and lim > 0):
+            raise ValueError(f"lim must be a positive number (slider range -lim..lim), got {lim!r}")
+        self.lim = float(lim)
+        self.state = LatentState(tuple([0.0] * self.n))
+        self._quiet = False
+        self.sliders = [w.FloatSlider(value=0.0, min=-lim, max=lim, step=0.05, description=f"z[{i}]",
+                                      continuous_update=True, readout_format=".2f") for i in range(self.n)]
+        self.image = w.Image(format="png", value=self.render(), layout=w.Layout(width=f"{size_px}px"))
+        self.background = latent_map_background(codes, labels, lim=lim) if codes is not None else None
+        self.map = w.Image(format="png", value=self.render_map() if self.background is not None else b"",
+                           layout=w.Layout(width=f"{size_px}px", display="" if self.background is not None else "none"))
+        self.sample_button = w.Button(description="random z ~ N(0, I)", icon="random")
+        self.reset_button = w.Button(description="reset to 0", icon="undo")
+        for i, s in enumerate(self.sliders):
+            s.observe(lambda ch, i=i: self._on_slider(i, ch["new"]), names="value")
+        self._gen = torch.Generator().manual_seed(0)
+        self.sample_button.on_click(lambda _: self.set_z(torch.randn(self.n, generator=self._gen).clamp(-lim, lim).tolist()))
+        self.reset_button.on_click(lambda _: self.set_z([0.0] * self.n))
+        controls = w.VBox([w.HTML(f"<b>{title}</b>"), *self.sliders, w.HBox([self.sample_button, self.reset_button])])
+        self.view = w.HBox([controls, self.image, self.map])
+
+    def render(self) -> bytes:
+        return render_latent(self.model, self.state)
+
+    def render_map(self) -> bytes:
+        return render_latent_map(self.background, self.state.z[:2] if self.n >= 2 else (self.state.z[0], 0.0), self.lim)
+
+    def snapshot_png(self) -> bytes:
+        return self.render()
+
+    def set_z(self, z) -> None:
+        """Move every slider at once (as the buttons do); renders once."""
+        z = [float(v) for v in z]
+        if len(z) != self.n:
+            raise ValueError(f"z must have {self.n} values, got {len(z)}")
+        if any(abs(v) > self.lim for v in z):
+            raise ValueError(f"every value of z must be within [-{self.lim}, {self.lim}], got {z}")
+        self._quiet = True
+        try:
+            for s, v in zip(self.sliders, z):
+                s.value = v
+        finally:
+            self._quiet = False
+        self._update(tuple(s.value for s in self.sliders))
+
+    def _on_slider(self, i, value) -> None:
+        if not self._quiet:
+            z = list(self.state.z)
+            z[i] = float(value)
+            self._update(tuple(z))
+
+    def _update(self, z) -> None:
+        self.state = LatentState(z)
+        self.image.value = self.render()
+        if self.background is not None:
+            self.map.value = self.render_map()
+
+
+@dataclass(frozen=True)
+class InterpolationState:
+    a: int = 0
+    b: int = 1
+    t: float = 0.5
+
+
+@torch.no_grad()
+def interpolation_row(models: dict, images: torch.Tensor, state: InterpolationState) -> torch.Tensor:
+    """(2 + len(models), 1, H, W): image a, each model's decode((1-t) z_a + t z_b), image b."""
+    if not 0.0 <= state.t <= 1.0:
+        raise ValueError(f"t must be in [0, 1], got {state.t}")
+    for idx in (state.a, state.b):
+        if not 0 <= idx < len(images):
+            raise ValueError(f"image index must be in [0, {len(images) - 1}], got {idx}")
+    pair = images[[state.a, state.b]]
+    out = [pair[:1]]
+    for model in models.values():
+        code = model.encode(pair.to(_device(model)))
+        z = code[0] if isinstance(code, tuple) else code  # a VAE walks between the means
+        zt = (1 - state.t) * z[0] + state.t * z[1]
+        out.append(model.decode(zt[None]).cpu().reshape(1, *pair.shape[1:]))
+    out.append(pair[1:])
+    return torch.cat(out)
+
+
+def render_interpolation(models: dict, images: torch.Tensor, state: InterpolationState, scale: int = 6) -> bytes:
+    return png_grid(interpolation_row(models, images, state), nrow=len(models) + 2, scale=scale)
+
+
+class InterpolationView(CourseWidget):
+    """models: {"VAE": vae, "plain AE": ae}; images: (N, 1, H, W) to pick the two ends from."""
+
+    def __init__(self, models: dict, images: torch.Tensor, a: int = 0, b: int = 1):
+        import ipywidgets as w
+
+        if not models:
+            raise ValueError("models must name at least one model, e.g. {'VAE': vae}")
+        for m in models.values():
+            latent_size(m)
+            m.eval()
+        self.models, self.images = dict(models), images
+        self.state = InterpolationState(a, b, 0.5)
+        interpolation_row(self.models, images, self.state)  # fail early on bad indices
+        n = len(images) - 1
+        self.a = w.BoundedIntText(value=a, min=0, max=n, description="image A", layout=w.Layout(width="160px"))
+        self.b = w.BoundedIntText(value=b, min=0, max=n, description="image B", layout=w.Layout(width="160px"))
+        self.t = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.02, description="A -> B", continuous_update=True)
+        self.image = w.Image(format="png", value=self.render())
+        self.a.observe(lambda ch: self._set(a=int(ch["new"])), names="value")
+        self.b.observe(lambda ch: self._set(b=int(ch["new"])), names="value")
+        self.t.observe(lambda ch: self._set(t=float(ch["new"])), names="value")
+        header = " &nbsp;|&nbsp; ".join(["image A", *[f"{k} at t" for k in self.models], "image B"])
+        self.view = w.VBox([w.HBox([self.a, self.b, self.t]), w.HTML(header), self.image])
+
+    def render(self) -> bytes:
+        return render_interpolation(self.models, self.images, self.state)
+
+    def snapshot_png(self) -> bytes:
+        return self.render()
+
+    def _set(self, **changes) -> None:
+        self.state = replace(self.state, **changes)
+        self.image.value = self.render()
