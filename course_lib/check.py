@@ -18,7 +18,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian", "q_sample", "predict_x0", "discriminator_loss", "generator_loss", "wrong_labels", "class_agreement"]
 
 
 class Result:
@@ -322,3 +322,125 @@ def kl_gaussian(fn) -> str:
     if abs(got - (-0.5 * (1 + logvar - mu ** 2 - sigma ** 2)).sum(1).mean().item()) < 1e-4:
         raise _Hint("exp(logvar) is already sigma^2; do not square it again")
     raise _Hint(f"expected {expected:.4f}, got {got:.4f}: KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar))")
+
+
+# ----------------------------------------------------------------------------- 07 diffusion
+@exercise("q_sample")
+def q_sample(fn) -> str:
+    """fn(x0, noise, alpha_bar) -> x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) noise."""
+    g = torch.Generator().manual_seed(8)
+    x0, noise = torch.rand(4, 1, 6, 6, generator=g) * 2 - 1, torch.randn(4, 1, 6, 6, generator=g)
+    for ab in (0.9, 0.3):
+        expected = ab ** 0.5 * x0 + (1 - ab) ** 0.5 * noise
+        got = _as_tensor(_call(fn, x0.clone(), noise.clone(), torch.tensor(ab)), "your q_sample", x0.shape)
+        if torch.allclose(got, expected, atol=1e-5):
+            continue
+        if torch.allclose(got, ab * x0 + (1 - ab) * noise, atol=1e-5):
+            raise _Hint("take square roots: the weights are sqrt(alpha_bar) and sqrt(1 - alpha_bar), so the "
+                        "variance stays 1")
+        if torch.allclose(got, (1 - ab) ** 0.5 * x0 + ab ** 0.5 * noise, atol=1e-5):
+            raise _Hint("the weights are swapped: sqrt(alpha_bar) multiplies the image, sqrt(1 - alpha_bar) the noise")
+        if torch.allclose(got, x0 + (1 - ab) ** 0.5 * noise, atol=1e-5):
+            raise _Hint("the image must also shrink by sqrt(alpha_bar), or x_t never becomes pure noise")
+        raise _Hint(f"for alpha_bar = {ab} the result differs from sqrt(ab) * x0 + sqrt(1 - ab) * noise")
+    return "the closed form of the forward process, for two noise levels"
+
+
+@exercise("predict_x0")
+def predict_x0(fn) -> str:
+    """fn(x_t, eps, alpha_bar) -> x0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar)."""
+    g = torch.Generator().manual_seed(9)
+    x0, eps = torch.rand(3, 1, 6, 6, generator=g) * 2 - 1, torch.randn(3, 1, 6, 6, generator=g)
+    for ab in (0.8, 0.1):
+        xt = ab ** 0.5 * x0 + (1 - ab) ** 0.5 * eps
+        got = _as_tensor(_call(fn, xt.clone(), eps.clone(), torch.tensor(ab)), "your predict_x0", x0.shape)
+        if torch.allclose(got, x0, atol=1e-4):
+            continue
+        if torch.allclose(got, xt - (1 - ab) ** 0.5 * eps, atol=1e-4):
+            raise _Hint("after removing the noise, divide by sqrt(alpha_bar) to undo the shrinking of x0")
+        if torch.allclose(got, (xt - (1 - ab) * eps) / ab ** 0.5, atol=1e-4):
+            raise _Hint("the noise is weighted by sqrt(1 - alpha_bar), not (1 - alpha_bar)")
+        raise _Hint("solve x_t = sqrt(ab) x0 + sqrt(1 - ab) eps for x0")
+    return "recovers x0 exactly when the noise is known"
+
+
+# ----------------------------------------------------------------------------- 05 GANs
+def _gan_logits():
+    g = torch.Generator().manual_seed(12)
+    return torch.randn(16, generator=g) + 1.0, torch.randn(16, generator=g) - 1.0
+
+
+@exercise("discriminator_loss")
+def discriminator_loss(fn) -> str:
+    """fn(d_real_logits (B,), d_fake_logits (B,)) -> BCE(real -> 1) + BCE(fake -> 0), from logits."""
+    real, fake = _gan_logits()
+    bce = F.binary_cross_entropy_with_logits
+    expected = (bce(real, torch.ones(16)) + bce(fake, torch.zeros(16))).item()
+    got = _as_float(_call(fn, real.clone(), fake.clone()), "your discriminator_loss")
+    if abs(got - expected) < 1e-4:
+        return "recognise genuine (label 1) + recognise fakes (label 0)"
+    if abs(got - (bce(real, torch.zeros(16)) + bce(fake, torch.ones(16))).item()) < 1e-4:
+        raise _Hint("the labels are swapped: real images -> 1, fakes -> 0 (whatever you pick, G must use the same)")
+    if abs(got - bce(real, torch.ones(16)).item()) < 1e-4 or abs(got - bce(fake, torch.zeros(16)).item()) < 1e-4:
+        raise _Hint("D's loss has two parts: recognise the genuine images AND recognise the fakes")
+    if abs(got - expected / 2) < 1e-4:
+        raise _Hint("add the two parts, do not average them")
+    if abs(got + expected) < 1e-4:
+        raise _Hint("that is V(D, G), which D maximises; as a loss to minimise take its negative")
+    raise _Hint(f"expected {expected:.4f}, got {got:.4f}; these are logits: use binary_cross_entropy_with_logits")
+
+
+@exercise("generator_loss")
+def generator_loss(fn) -> str:
+    """fn(d_fake_logits (B,)) -> the non-saturating generator loss -log D(G(z)) = BCE(fake -> 1)."""
+    _, fake = _gan_logits()
+    expected = F.binary_cross_entropy_with_logits(fake, torch.ones(16)).item()
+    got = _as_float(_call(fn, fake.clone()), "your generator_loss")
+    if abs(got - expected) < 1e-4:
+        return "the non-saturating loss: G wants D to say 'real' (1) for its fakes"
+    if abs(got - F.logsigmoid(-fake).mean().item()) < 1e-4:
+        raise _Hint("that is the saturating min-max form log(1 - D(G(z))); its gradient vanishes while D "
+                    "wins. Use -log D(G(z)): BCE with target 1")
+    if abs(got - F.binary_cross_entropy_with_logits(fake, torch.zeros(16)).item()) < 1e-4:
+        raise _Hint("with target 0 G would help D; G wants its fakes labelled real (1)")
+    raise _Hint(f"expected {expected:.4f}, got {got:.4f}: BCE of D's logits on fakes against the label 1")
+
+
+# ----------------------------------------------------------------------------- 06 conditional GANs
+@exercise("wrong_labels")
+def wrong_labels(fn) -> str:
+    """fn(labels (B,) in 0..9) -> labels (B,) that are random AND always different from the given ones."""
+    labels = torch.arange(10).repeat(100)
+    first = _call(fn, labels.clone())
+    if not isinstance(first, torch.Tensor) or first.shape != labels.shape:
+        raise _Hint(f"return a tensor of shape {tuple(labels.shape)}, one wrong label per image")
+    if first.dtype not in (torch.int64, torch.int32):
+        raise _Hint("labels are integers: use torch.randint / integer arithmetic")
+    if (first < 0).any() or (first > 9).any():
+        raise _Hint("labels must stay in 0..9: take the result modulo 10")
+    same = (first == labels).float().mean().item()
+    if same > 0:
+        raise _Hint(f"{same:.0%} of your 'wrong' labels equal the correct one: shift by a random offset in 1..9, "
+                    "modulo 10, so it can never be the same")
+    if len(set(((first - labels) % 10).tolist())) < 5:
+        raise _Hint("the wrong labels should be random, not always the same offset from the true one")
+    counts = torch.bincount(first, minlength=10).float()
+    if counts.min() < 50:
+        raise _Hint("every digit should appear as a wrong label about equally often")
+    return "always wrong, and random"
+
+
+@exercise("class_agreement")
+def class_agreement(fn) -> str:
+    """fn(logits (N, 10) of a classifier on generated images, requested (N,)) -> fraction classified as requested."""
+    g = torch.Generator().manual_seed(13)
+    logits, requested = torch.randn(200, 10, generator=g), torch.randint(0, 10, (200,), generator=g)
+    expected = (logits.argmax(1) == requested).float().mean().item()
+    got = _as_float(_call(fn, logits.clone(), requested.clone()), "your class_agreement")
+    if abs(got - expected) < 1e-6:
+        return "the fraction of samples the classifier puts in the requested class"
+    if abs(got - expected * 100) < 1e-4:
+        raise _Hint("return a fraction in [0, 1], not a percentage")
+    if abs(got - logits.softmax(1)[torch.arange(200), requested].mean().item()) < 1e-4:
+        raise _Hint("that is the mean probability of the requested class; count arg-max hits instead")
+    raise _Hint(f"expected {expected:.3f}, got {got:.3f}: compare logits.argmax(1) with the requested labels")

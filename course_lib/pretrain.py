@@ -90,6 +90,108 @@ def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
     return metrics
 
 
+DIFFUSION = {"T": 200, "kind": "cosine", "channels": 32, "steps": 5_000, "batch_size": 64, "ema": 0.999}
+
+
+@register("diffusion")
+def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
+    """A small U-Net denoiser (DDPM, cosine schedule, T=200) on 28x28 digits: notebook 07's sampler."""
+    import copy
+
+    from .data import make_digits28
+    from .models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss
+
+    seed_everything(0)
+    cfg = DIFFUSION
+    schedule = NoiseSchedule(cfg["T"], cfg["kind"])
+    model = SmallUNet(cfg["channels"])
+    ema = copy.deepcopy(model).requires_grad_(False)  # a running average of the weights samples better
+    x, _ = make_digits28(VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+    x = x * 2 - 1
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05)
+    g = torch.Generator().manual_seed(0)
+    losses = []
+    for step in range(20 if quick else cfg["steps"]):
+        idx = torch.randint(0, len(x), (cfg["batch_size"],), generator=g)
+        loss = diffusion_loss(model, schedule, x[idx], generator=g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(cfg["ema"]).add_(pm, alpha=1 - cfg["ema"])
+        losses.append(loss.item())
+        if not quick and step % 500 == 0:
+            print(f"step {step}: loss {sum(losses[-100:]) / len(losses[-100:]):.4f}", flush=True)
+    config = {"channels": cfg["channels"]}
+    metrics = {"final_loss": round(sum(losses[-200:]) / len(losses[-200:]), 4), "schedule": {"T": cfg["T"], "kind": cfg["kind"]},
+               "data": VAE_DATA, "steps": cfg["steps"], "batch_size": cfg["batch_size"]}
+    save_checkpoint("diffusion", ema, config=config, data_dir=data_dir, metrics=metrics)
+    return metrics
+
+
+GAN = {"noise_dim": 32, "channels": 32, "steps": 3_000, "batch_size": 64, "lr": 2e-4}
+PROGRESS_STEPS = (0, 50, 200, 500, 1000, 2000, 3000)
+
+
+def _gan_data(quick: bool):
+    from .data import make_digits28
+
+    return make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+
+
+@register("dcgan")
+def pretrain_dcgan(data_dir=None, quick: bool = False) -> dict:
+    """A DCGAN on 28x28 digits, plus samples from a fixed noise batch along training (notebook 05)."""
+    from .models.gan import DCDiscriminator, DCGenerator, GANTrainer, toy_sampler
+
+    seed_everything(0)
+    x, _ = _gan_data(quick)
+    G, D = DCGenerator(GAN["noise_dim"], GAN["channels"]), DCDiscriminator(GAN["channels"])
+    trainer = GANTrainer(G, D, toy_sampler(x), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"])
+    fixed = torch.randn(32, GAN["noise_dim"], generator=torch.Generator().manual_seed(123))
+    progress = {}
+    total = 20 if quick else GAN["steps"]
+    for step in range(total + 1):
+        if step in PROGRESS_STEPS or step == total:
+            G.eval()
+            with torch.no_grad():
+                progress[f"step_{step}"] = G(fixed)
+            G.train()
+            if not quick:
+                print(f"step {step}: d_loss {trainer.history['d_loss'][-1] if step else float('nan'):.3f}", flush=True)
+        if step < total:
+            trainer.train_step()
+    config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"]}
+    metrics = {"steps": total, "final_d_loss": round(sum(trainer.history["d_loss"][-100:]) / 100, 4) if not quick else None,
+               "data": VAE_DATA}
+    save_checkpoint("dcgan", G, config=config, data_dir=data_dir, metrics=metrics)
+    save_checkpoint("dcgan_progress", progress, config={}, data_dir=data_dir, metrics={"steps": list(progress)})
+    return metrics
+
+
+@register("cgan")
+def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
+    """A conditional DCGAN on 28x28 digits with the lecture's three-case discriminator (notebook 06)."""
+    from .models.gan import DCDiscriminator, DCGenerator, GANTrainer, toy_sampler
+
+    seed_everything(0)
+    x, y = _gan_data(quick)
+    G = DCGenerator(GAN["noise_dim"], GAN["channels"], classes=10)
+    D = DCDiscriminator(GAN["channels"], classes=10)
+    trainer = GANTrainer(G, D, toy_sampler(x, y), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"], classes=10)
+    total = 20 if quick else 4_000
+    for step in range(total):
+        trainer.train_step()
+        if not quick and step % 500 == 0:
+            print(f"step {step}: d_loss {trainer.history['d_loss'][-1]:.3f} g_loss {trainer.history['g_loss'][-1]:.3f}", flush=True)
+    config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"], "classes": 10}
+    save_checkpoint("cgan", G, config=config, data_dir=data_dir, metrics={"steps": total, "data": VAE_DATA})
+    return {"steps": total}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.pretrain", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"checkpoints to rebuild: {', '.join(PRETRAINERS)}")

@@ -1,0 +1,300 @@
+"""Live GAN training view (notebooks 05 and 06): play / pause / step, learning rate, k, a timeline.
+
+Training runs in a background thread while the view refreshes a few times per second, so the
+buttons (and other cells) keep working. A lock guards the trainer: the step button, the sliders
+and the thread never touch it at the same time. `run(steps)` trains headless (tests, nbval).
+
+The picture is drawn with numpy + PIL, not matplotlib (a few ms per frame):
+  2D toys: the discriminator's decision surface (green = "real", purple = "fake"), real points
+           (green), generated points (purple) and the gradient arrows D gives the generator;
+  images:  samples from a fixed noise batch;
+and under it the D and G loss curves.
+"""
+from __future__ import annotations
+
+import io
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from ..models.gan import GANTrainer, generator_loss
+from ..plot import make_grid
+from .base import CourseWidget
+
+_REAL = np.array([27, 158, 119], np.float32)    # green
+_FAKE = np.array([117, 112, 179], np.float32)   # purple
+
+
+@dataclass
+class Snapshot:
+    step: int
+    d_loss: float
+    g_loss: float
+    png: bytes
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def loss_chart(history: dict, width: int = 320, height: int = 110, last: int = 600) -> Image.Image:
+    """D and G loss curves (the last `last` steps) as a small PIL image."""
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    d = np.asarray(history["d_loss"][-last:], float)
+    g = np.asarray(history["g_loss"][-last:], float)
+    draw.text((4, 2), "D loss", fill=(40, 40, 40))
+    draw.text((60, 2), "G loss", fill=tuple(_FAKE.astype(int)))
+    if len(d) < 2:
+        draw.text((4, height // 2), "no training steps yet", fill=(120, 120, 120))
+        return img
+    top = float(np.nanmax(np.concatenate([d, g]))) * 1.05 + 1e-6
+    steps = history["step"][-last:]
+    draw.text((width - 110, 2), f"steps {steps[0]}-{steps[-1]}", fill=(120, 120, 120))
+    for series, colour in ((d, (40, 40, 40)), (g, tuple(_FAKE.astype(int)))):
+        # smooth a little so the curve is readable
+        k = min(10, len(series))
+        s = np.convolve(series, np.ones(k) / k, mode="valid")
+        xs = np.linspace(2, width - 3, len(s))
+        ys = height - 4 - (s / top) * (height - 20)
+        draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
+    draw.line([(0, height - 4), (width, height - 4)], fill=(200, 200, 200))
+    return img
+
+
+@torch.no_grad()
+def _surface(D, extent, res, device):
+    lo, hi = extent
+    xs = torch.linspace(lo, hi, res)
+    gy, gx = torch.meshgrid(torch.linspace(hi, lo, res), xs, indexing="ij")
+    grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(device)
+    was = D.training
+    D.eval()
+    p = torch.sigmoid(D(grid)).reshape(res, res).cpu().numpy()
+    D.train(was)
+    return p
+
+
+def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0), size: int = 320,
+                arrows: int = 40, res: int = 48) -> Image.Image:
+    """The 2D game: decision surface, real and generated points, and the generator's gradient arrows."""
+    device = next(G.parameters()).device
+    p = _surface(D, extent, res, device)
+    colours = (1 - p)[..., None] * _FAKE + p[..., None] * _REAL
+    colours = 255 - 0.45 * (255 - colours)  # light background, so the points stand out
+    img = Image.fromarray(colours.astype(np.uint8)).resize((size, size), Image.BILINEAR)
+    draw = ImageDraw.Draw(img)
+    lo, hi = extent
+
+    def to_px(pts):
+        pts = pts.detach().cpu().numpy()
+        return np.stack([(pts[:, 0] - lo) / (hi - lo) * size, (hi - pts[:, 1]) / (hi - lo) * size], 1)
+
+    for x, y in to_px(real):
+        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=tuple(_REAL.astype(int) - 20))
+    was = G.training
+    G.eval()
+    with torch.no_grad():
+        fake = G(noise.to(device))
+    G.train(was)
+    for x, y in to_px(fake):
+        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=tuple(_FAKE.astype(int) - 40))
+    # where would the generator like to move its points? minus the gradient of its loss
+    pts = fake[:arrows].clone().requires_grad_(True)
+    was_d = D.training
+    D.eval()
+    with torch.enable_grad():
+        grad, = torch.autograd.grad(generator_loss(D(pts)), pts)
+    D.train(was_d)
+    direction = -F.normalize(grad, dim=1) * 0.25
+    starts, ends = to_px(pts.detach()), to_px(pts.detach() + direction)
+    for (x0, y0), (x1, y1) in zip(starts, ends):
+        draw.line([(x0, y0), (x1, y1)], fill=(60, 60, 60), width=1)
+        draw.ellipse([x1 - 1, y1 - 1, x1 + 1, y1 + 1], fill=(60, 60, 60))
+    return img
+
+
+def render_samples(G, noise: torch.Tensor, labels=None, size: int = 320, nrow: int = 8) -> Image.Image:
+    """A grid of generated images from a fixed noise batch (and labels, for a conditional G)."""
+    was = G.training
+    G.eval()
+    with torch.no_grad():
+        images = G(noise) if labels is None else G(noise, labels)
+    G.train(was)
+    grid = make_grid(images.cpu(), nrow=nrow, pad=1, pad_value=0.3)
+    return Image.fromarray((grid * 255).clip(0, 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+
+
+class GANLab(CourseWidget):
+    """Watch a GANTrainer learn. kind="2d" (needs real points) or "images" (fixed-noise samples).
+
+    snapshot_every: a timeline snapshot every so many steps; refresh_s: seconds between view refreshes
+    while playing.
+    """
+
+    def __init__(self, trainer: GANTrainer, kind: str = "2d", real_points: torch.Tensor | None = None,
+                 extent=(-3.0, 3.0), snapshot_every: int = 50, refresh_s: float = 0.15, n_fixed: int = 64,
+                 labels: torch.Tensor | None = None):
+        import ipywidgets as w
+
+        if kind not in ("2d", "images"):
+            raise ValueError(f"kind must be '2d' or 'images', got {kind!r}")
+        if kind == "2d" and real_points is None:
+            raise ValueError("kind='2d' needs real_points (N, 2) to draw")
+        self.trainer, self.kind, self.extent = trainer, kind, extent
+        self.real = real_points[:400] if real_points is not None else None
+        self.fixed_noise = trainer.noise(400 if kind == "2d" else n_fixed)
+        self.labels = labels
+        self.snapshot_every, self.refresh_s = snapshot_every, refresh_s
+        self.snapshots: list[Snapshot] = []
+        self.lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.renders = 0
+        self.error: str | None = None
+
+        self.play = w.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously")
+        self.step_button = w.Button(description="step", icon="step-forward", tooltip="one training round")
+        self.lr = w.FloatLogSlider(value=trainer.lr, base=10, min=-4.5, max=-1.5, step=0.25, description="learning rate",
+                                   readout_format=".1e")
+        self.k = w.IntSlider(value=trainer.k, min=1, max=5, description="k (D steps)")
+        self.timeline = w.IntSlider(value=0, min=0, max=0, description="timeline", continuous_update=True,
+                                    layout=w.Layout(width="420px"))
+        self.status = w.HTML()
+        self.image = w.Image(format="png")
+        self.play.observe(self._on_play, names="value")
+        self.step_button.on_click(lambda _: self.step())
+        self.lr.observe(lambda ch: self._with_lock(self.trainer.set_lr, float(ch["new"])), names="value")
+        self.k.observe(lambda ch: self._with_lock(self.trainer.set_k, int(ch["new"])), names="value")
+        self.timeline.observe(self._on_timeline, names="value")
+        self._snapshot()
+        self.refresh()
+        self.view = w.VBox([w.HBox([self.play, self.step_button, self.lr, self.k]), self.timeline, self.image, self.status])
+
+    # ------------------------------------------------------------------ drawing
+    def render(self) -> bytes:
+        """The current (live) view as PNG bytes; a pure function of the models and the history."""
+        with self.lock:
+            if self.kind == "2d":
+                top = render_game(self.trainer.G, self.trainer.D, self.real, self.fixed_noise, self.extent)
+            else:
+                top = render_samples(self.trainer.G, self.fixed_noise, self.labels)
+            chart = loss_chart(self.trainer.history, width=top.width)
+        img = Image.new("RGB", (top.width, top.height + chart.height), "white")
+        img.paste(top, (0, 0))
+        img.paste(chart, (0, top.height))
+        return _png(img)
+
+    def snapshot_png(self) -> bytes:
+        return self.render()
+
+    def _status_text(self) -> str:
+        h = self.trainer.history
+        text = f"step {self.trainer.steps}"
+        if h["d_loss"]:
+            text += f" &mdash; D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f}"
+        text += f" &mdash; lr {self.trainer.lr:.1e}, k = {self.trainer.k}"
+        if self.error:
+            text += f" &mdash; <b style='color:#b00'>stopped: {self.error}</b>"
+        return text
+
+    def refresh(self) -> None:
+        png = self.render()
+        self.renders += 1
+        at_end = self.timeline.value >= self.timeline.max
+        if at_end:
+            self.image.value = png
+        self.status.value = self._status_text()
+
+    def _snapshot(self) -> None:
+        h = self.trainer.history
+        self.snapshots.append(Snapshot(self.trainer.steps, h["d_loss"][-1] if h["d_loss"] else float("nan"),
+                                       h["g_loss"][-1] if h["g_loss"] else float("nan"), self.render()))
+        following = self.timeline.value >= self.timeline.max
+        self.timeline.max = len(self.snapshots) - 1
+        if following:
+            self.timeline.value = self.timeline.max
+
+    def _on_timeline(self, change) -> None:
+        snap = self.snapshots[int(change["new"])]
+        self.image.value = snap.png
+        live = int(change["new"]) >= self.timeline.max
+        self.status.value = self._status_text() if live else (
+            f"timeline: step {snap.step} (D loss {snap.d_loss:.3f}, G loss {snap.g_loss:.3f}); "
+            "move the slider to the right end to follow live training")
+
+    # ------------------------------------------------------------------ training
+    def _with_lock(self, fn, *args) -> None:
+        with self.lock:
+            fn(*args)
+        self.status.value = self._status_text()
+
+    def _train_one(self) -> None:
+        with self.lock:
+            self.trainer.train_step()
+            if self.trainer.steps % self.snapshot_every == 0:
+                self._snapshot()
+
+    def step(self) -> None:
+        """One training round now (the step button)."""
+        self._train_one()
+        self.refresh()
+
+    def run(self, steps: int) -> dict:
+        """Headless training (tests, nbval): `steps` rounds, snapshots included, then one refresh."""
+        for _ in range(steps):
+            self._train_one()
+        self.refresh()
+        return self.trainer.history
+
+    def _loop(self) -> None:
+        last = 0.0
+        try:
+            while not self._stop.is_set():
+                self._train_one()
+                now = time.monotonic()
+                if now - last >= self.refresh_s:
+                    last = now
+                    self.refresh()
+        except Exception as exc:  # keep the models consistent (the trainer rolls the round back) and say why
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.refresh()
+            self.play.value = False
+
+    def _on_play(self, change) -> None:
+        if change["new"]:
+            self.start()
+        else:
+            self.pause()
+
+    def start(self) -> None:
+        """Start training in a background thread (what pressing play does)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self.error = None
+        self._stop.clear()
+        self.play.description, self.play.icon = "pause", "pause"
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="gan-lab")
+        self._thread.start()
+
+    def pause(self, timeout: float = 5.0) -> None:
+        """Stop the thread after the round in progress; the models stay consistent."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._thread = None
+        self.play.description, self.play.icon = "play", "play"
+        if self.play.value:
+            self.play.value = False
+
+    @property
+    def playing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
