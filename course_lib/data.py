@@ -36,6 +36,7 @@ __all__ = [
     "translate",
     "make_moving_shapes",
     "make_toy2d",
+    "make_text_corpus",
     "load_mnist",
     "SHAPE_NAMES",
     "SHAPE_FACTORS",
@@ -349,6 +350,41 @@ def make_toy2d(name: str = "ring", n: int = 1_000, seed: int = 0, noise: float |
         centres = torch.ones(n, 2)
         std = 0.5 if noise is None else noise
     return (centres + std * torch.randn(n, 2, generator=g)).float()
+
+
+# ----------------------------------------------------------------------------- text
+_SUBJECTS = (("the cat", "the cats"), ("the dog", "the dogs"), ("a bird", "some birds"), ("the teacher", "the teachers"),
+             ("my friend", "my friends"), ("the old man", "the old men"), ("a child", "the children"))
+_OBJECTS = ("the river", "the garden", "the house", "a tree", "the school", "the park", "the market")
+_VERBS = (("runs", "run"), ("sleeps", "sleep"), ("sings", "sing"), ("waits", "wait"), ("laughs", "laugh"),
+          ("is happy", "are happy"), ("was late", "were late"), ("has a hat", "have a hat"))
+_CLAUSES = ("that lives near {o}", "who walked to {o}", "that we saw in {o}", "who likes {o}",
+            "that sat under {o} all day", "who came back from {o} yesterday")
+_ENDINGS = ("", " today", " again", " at night", " every morning", " in {o}")
+
+
+def make_text_corpus(n_sentences: int = 2_000, seed: int = 0) -> str:
+    """A small English-like corpus from a grammar with long-range agreement, for next-character models.
+
+    "the dogs that we saw in the park run again." - the verb agrees with a subject many characters
+    back, across a relative clause: a short n-gram cannot know which form comes, a recurrent network can.
+    """
+    n_sentences = _check_count("n_sentences", n_sentences)
+    rng = np.random.default_rng(_check_seed(seed))
+
+    def pick(options):
+        return options[rng.integers(len(options))]
+
+    sentences = []
+    for _ in range(n_sentences):
+        plural = int(rng.integers(2))
+        subject = pick(_SUBJECTS)[plural]
+        parts = [subject]
+        for _ in range(int(rng.choice([0, 1, 1, 2]))):
+            parts.append(pick(_CLAUSES).format(o=pick(_OBJECTS)))
+        parts.append(pick(_VERBS)[plural] + pick(_ENDINGS).format(o=pick(_OBJECTS)))
+        sentences.append(" ".join(parts) + ".")
+    return "\n".join(sentences) + "\n"
 
 
 # ----------------------------------------------------------------------------- real MNIST (optional)
