@@ -3,12 +3,13 @@
 #   make lab     set up, then open the course in JupyterLab
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
+#   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench setup clean
+.PHONY: lab test bench slides setup clean
 
 setup: $(STAMP)
 
@@ -27,6 +28,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+slides: $(STAMP)
+	$(BIN)/python tools/build_slides.py
 
 clean:
 	rm -rf $(VENV) build test-artifacts

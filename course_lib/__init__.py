@@ -26,11 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))
 
 
-def seed_everything(seed: int = 0) -> int:
-    """Seed python's `random`, numpy and torch (CPU and CUDA) so a notebook prints the same numbers twice.
-
-    Returns the seed, so `seed = seed_everything(0)` reads well at the top of a notebook.
-    """
+def seed_everything(seed: int = 0) -> None:
+    """Seed python's `random`, numpy and torch (CPU and CUDA) so a notebook prints the same numbers twice."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
@@ -39,7 +36,6 @@ def seed_everything(seed: int = 0) -> int:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    return seed
 
 
 def get_device(prefer: str | None = None) -> torch.device:

@@ -18,7 +18,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian", "q_sample", "predict_x0", "discriminator_loss", "generator_loss", "wrong_labels", "class_agreement"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian", "q_sample", "predict_x0", "discriminator_loss", "generator_loss", "wrong_labels", "class_agreement", "rnn_step", "lstm_cell_update"]
 
 
 class Result:
@@ -444,3 +444,41 @@ def class_agreement(fn) -> str:
     if abs(got - logits.softmax(1)[torch.arange(200), requested].mean().item()) < 1e-4:
         raise _Hint("that is the mean probability of the requested class; count arg-max hits instead")
     raise _Hint(f"expected {expected:.3f}, got {got:.3f}: compare logits.argmax(1) with the requested labels")
+
+
+# ----------------------------------------------------------------------------- 08 recurrent networks
+@exercise("rnn_step")
+def rnn_step(fn) -> str:
+    """fn(x_t (B, D), h_prev (B, H), W (H, D), U (H, H), b (H,)) -> tanh(x_t W^T + h_prev U^T + b)."""
+    g = torch.Generator().manual_seed(14)
+    x, h = torch.randn(4, 3, generator=g), torch.randn(4, 5, generator=g)
+    W, U, b = torch.randn(5, 3, generator=g), torch.randn(5, 5, generator=g), torch.randn(5, generator=g)
+    pre = x @ W.T + h @ U.T + b
+    got = _as_tensor(_call(fn, x, h, W, U, b), "your rnn_step", (4, 5))
+    if torch.allclose(got, torch.tanh(pre), atol=1e-5):
+        return "h_t = tanh(W x_t + U h_{t-1} + b)"
+    if torch.allclose(got, pre, atol=1e-5):
+        raise _Hint("apply the non-linearity: h_t = tanh(...)")
+    if torch.allclose(got, torch.sigmoid(pre), atol=1e-5):
+        raise _Hint("the plain RNN cell uses tanh, not the sigmoid")
+    if torch.allclose(got, torch.tanh(x @ W.T + b), atol=1e-5):
+        raise _Hint("the previous hidden state is missing: add U h_{t-1}")
+    raise _Hint("compare with torch.tanh(x_t @ W.T + h_prev @ U.T + b)")
+
+
+@exercise("lstm_cell_update")
+def lstm_cell_update(fn) -> str:
+    """fn(c_prev, f, i, g) -> f * c_prev + i * g."""
+    gen = torch.Generator().manual_seed(15)
+    c, f, i, g = (torch.randn(3, 4, generator=gen), torch.rand(3, 4, generator=gen),
+                  torch.rand(3, 4, generator=gen), torch.rand(3, 4, generator=gen) * 2 - 1)
+    got = _as_tensor(_call(fn, c, f, i, g), "your cell update", (3, 4))
+    if torch.allclose(got, f * c + i * g, atol=1e-6):
+        return "c_t = f * c_{t-1} + i * g: keep what the forget gate lets through, add what the input gate admits"
+    if torch.allclose(got, i * c + f * g, atol=1e-6):
+        raise _Hint("the gates are swapped: the forget gate f scales the old memory, the input gate i the new content")
+    if torch.allclose(got, f * c + g, atol=1e-6):
+        raise _Hint("the new content g must pass through the input gate: i * g")
+    if torch.allclose(got, c + i * g, atol=1e-6):
+        raise _Hint("the old memory must pass through the forget gate: f * c_prev")
+    raise _Hint("c_t = f * c_prev + i * g (element-wise)")

@@ -177,6 +177,10 @@ class GANLab(CourseWidget):
         self._snapshot()
         self.refresh()
         self.view = w.VBox([w.HBox([self.play, self.step_button, self.lr, self.k]), self.timeline, self.image, self.status])
+        self.view.add_class("course-gan-lab")
+        self.image.add_class("course-image")
+        self.play.add_class("course-play")
+        self.step_button.add_class("course-step")
 
     # ------------------------------------------------------------------ drawing
     def render(self) -> bytes:

@@ -124,6 +124,10 @@ class LatentExplorer(CourseWidget):
         self.reset_button.on_click(lambda _: self.set_z([0.0] * self.n))
         controls = w.VBox([w.HTML(f"<b>{title}</b>"), *self.sliders, w.HBox([self.sample_button, self.reset_button])])
         self.view = w.HBox([controls, self.image, self.map])
+        self.view.add_class("course-latent-explorer")
+        self.image.add_class("course-image")
+        for s in self.sliders:
+            s.add_class("course-slider")
 
     def render(self) -> bytes:
         return render_latent(self.model, self.state)

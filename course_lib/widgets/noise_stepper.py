@@ -113,6 +113,11 @@ class NoiseStepper(CourseWidget):
                           w.HTML(f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"),
                           self.r_view, self.r_caption])
         self.view = w.Tab(children=[forward, reverse])
+        self.view.add_class("course-noise-stepper")
+        self.f_view.add_class("course-image")
+        self.f_t.add_class("course-slider")
+        self.r_view.add_class("course-reverse-image")
+        self.r_pos.add_class("course-reverse-slider")
         self.view.set_title(0, "forward: add noise")
         self.view.set_title(1, "reverse: sample")
 

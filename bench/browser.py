@@ -1,0 +1,190 @@
+"""A real JupyterLab in headless Chromium, for the browser tests and the latency benchmark.
+
+    with JupyterLabSession() as lab:          # starts `jupyter lab` on localhost and Chromium
+        page = lab.open("notebooks/04_variational_autoencoders.ipynb")
+        lab.run_all(page)                      # Run > Run All Cells, waits until the kernel is done
+        ...
+
+Debian's /usr/bin/chromium is driven by PyPI's playwright (no browser download). The server and
+the browser are always stopped when the `with` block ends, also when a test fails.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+INSTALL_HINT = "install it with: sudo apt-get update && sudo apt-get install -y chromium"
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLabSession:
+    def __init__(self, root: Path = ROOT, timeout: float = 90):
+        self.root, self.timeout = Path(root), timeout
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.server = self._pw = self.browser = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self):
+        try:
+            self._start_server()
+            self._start_browser()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _start_server(self) -> None:
+        env = dict(os.environ, JUPYTER_NO_CONFIG="1")
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+             "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.time() + self.timeout
+        url = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        while time.time() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError("jupyter lab exited: " + self.server.stderr.read().decode()[-2000:])
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"jupyter lab did not answer on port {self.port} within {self.timeout} s")
+
+    def _start_browser(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+    def close(self) -> None:
+        for action in (lambda: self.browser and self.browser.close(), lambda: self._pw and self._pw.stop()):
+            try:
+                action()
+            except Exception:
+                pass
+        if self.server is not None and self.server.poll() is None:
+            try:
+                os.killpg(self.server.pid, signal.SIGTERM)
+                self.server.wait(10)
+            except Exception:
+                try:
+                    os.killpg(self.server.pid, signal.SIGKILL)
+                except Exception:
+                    pass
+        self.server = self.browser = self._pw = None
+
+    # ------------------------------------------------------------------ notebooks
+    def open(self, notebook: str, width: int = 1400, height: int = 1000):
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(60_000)
+        page.goto(f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}&reset")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-DebuggerBugButton, "
+                               ".jp-KernelStatus", timeout=90_000)
+        self._wait_kernel_idle(page, 90)
+        return page
+
+    @staticmethod
+    def _wait_kernel_idle(page, timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = page.evaluate("""() => {
+                const el = document.querySelector('.jp-Notebook-ExecutionIndicator');
+                return el ? el.getAttribute('data-status') : null; }""")
+            if state == "idle":
+                return
+            time.sleep(0.3)
+
+    def run_all(self, page, timeout: float = 300) -> None:
+        """Run > Run All Cells, then wait until no cell is queued or running."""
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        time.sleep(1.0)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            busy = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPrompt')]
+                                     .some(p => p.textContent.includes('[*]'))""")
+            if not busy:
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the notebook was still running after {timeout} s")
+
+    @staticmethod
+    def error_outputs(page) -> list[str]:
+        """Texts of error outputs (tracebacks) shown in the notebook."""
+        return page.evaluate("""() => [...document.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                .map(e => e.innerText).filter(t => t.includes('Traceback') || t.includes('Error'))
+                .map(t => t.slice(0, 300))""")
+
+    @staticmethod
+    def image_src(locator) -> str:
+        return locator.evaluate("el => el.src || el.querySelector('img').src")
+
+    @staticmethod
+    def wait_for_change(locator, old: str, timeout: float = 10) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            src = JupyterLabSession.image_src(locator)
+            if src != old:
+                return src
+            time.sleep(0.05)
+        raise TimeoutError("the image did not change")
+
+
+KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {
+    // key press on the slider handle -> the widget's <img> shows new bytes (its src changes)
+    const handle = document.querySelector(sliderSel + ' .noUi-handle');
+    const img = document.querySelector(imageSel);
+    const times = [];
+    for (let i = 0; i < presses; i++) {
+        const before = img.src;
+        handle.focus();
+        const t0 = performance.now();
+        const changed = new Promise(resolve => {
+            const obs = new MutationObserver(() => { if (img.src !== before) { obs.disconnect(); resolve(); } });
+            obs.observe(img, {attributes: true, attributeFilter: ['src']});
+            setTimeout(() => { obs.disconnect(); resolve(); }, 5000);
+        });
+        handle.dispatchEvent(new KeyboardEvent('keydown', {key: key, bubbles: true}));
+        await changed;
+        // wait for the new image to be decoded and painted
+        await img.decode().catch(() => {});
+        await new Promise(r => requestAnimationFrame(() => r()));
+        times.push(performance.now() - t0);
+        await new Promise(r => setTimeout(r, 30));
+    }
+    return times;
+}"""
+
+
+def key_to_image_latency(page, slider_selector: str, image_selector: str, presses: int = 40, key: str = "ArrowRight"):
+    """Milliseconds from a key press on a slider to the new image shown, measured in the page."""
+    return page.evaluate(KEY_LATENCY_JS, [slider_selector, image_selector, presses, key])

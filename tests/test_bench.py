@@ -1,0 +1,30 @@
+"""The benchmark code runs (quick sizes), so it cannot silently rot. Speeds are not asserted here."""
+import numpy as np
+
+from bench.execution import _peak_rss_mib, notebooks
+from bench.interactivity import WIDGETS, _time_changes, gan_table
+from bench.throughput import throughput_table
+
+
+def test_every_interactive_widget_is_benchmarked_and_changes_its_image():
+    for name, make in WIDGETS.items():
+        widget, changes = make()
+        assert len(changes) >= 100, f"{name}: p95 needs >= 100 changes"
+        before = widget.image.value
+        times = _time_changes(changes[:5])
+        assert len(times) == 5 and np.all(times >= 0)
+        assert widget.image.value != before, f"{name}: the measured change did not change the image"
+
+
+def test_gan_rate_and_throughput_tables_have_numbers():
+    rates, table = gan_table(0.8)
+    assert rates["steps_per_s"] > 0 and rates["refresh_per_s"] > 0 and "GANLab" in table
+    rows, table = throughput_table(quick=True)
+    assert all(r["fit"] > 0 and r["bare"] > 0 for r in rows) and "overhead" in table
+
+
+def test_execution_helpers():
+    import os
+
+    assert any(p.name.startswith("00_") for p in notebooks())
+    assert _peak_rss_mib(os.getpid()) > 10

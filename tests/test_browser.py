@@ -1,0 +1,108 @@
+"""A real JupyterLab in headless Chromium: run each widget notebook, then act as a student.
+
+Chromium is Debian's (/usr/bin/chromium) driven by playwright; .ci/run installs it, and in CI
+(CI=true) these tests must run. Locally they skip, saying how to install Chromium.
+Screenshots go to test-artifacts/browser/ (and, with COURSE_UPDATE_SCREENSHOTS=1, to docs/screenshots/).
+"""
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.browser import INSTALL_HINT, JupyterLabSession, chromium_available
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+if not chromium_available():
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False)
+    pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with JupyterLabSession() as session:
+        yield session
+
+
+def _shot(locator, name):
+    path = ARTIFACTS / f"{name}.png"
+    locator.screenshot(path=str(path))
+    if os.environ.get("COURSE_UPDATE_SCREENSHOTS"):
+        shutil.copy(path, ROOT / "docs" / "screenshots" / f"{name}.png")
+    return path.read_bytes()
+
+
+def _run(lab, notebook):
+    page = lab.open(f"notebooks/{notebook}")
+    lab.run_all(page)
+    errors = lab.error_outputs(page)
+    assert not errors, f"{notebook} shows errors: {errors}"
+    return page
+
+
+def test_vae_explorer_slider_changes_the_image(lab):
+    page = _run(lab, "04_variational_autoencoders.ipynb")
+    widget = page.locator(".course-latent-explorer").first
+    widget.scroll_into_view_if_needed()
+    image = widget.locator(".course-image")
+    before_src = lab.image_src(image)
+    before_png = _shot(widget, "vae_latent_explorer_before")
+    handle = widget.locator(".course-slider").first.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    lab.wait_for_change(image, before_src)
+    time.sleep(0.3)
+    assert _shot(widget, "vae_latent_explorer") != before_png
+    assert not lab.error_outputs(page)
+    page.close()
+
+
+def test_diffusion_stepper_t_slider_changes_the_image(lab):
+    page = _run(lab, "07_diffusion.ipynb")
+    widget = page.locator(".course-noise-stepper").first
+    widget.scroll_into_view_if_needed()
+    page.locator(".lm-TabBar-tab", has_text="forward").first.click()
+    image = widget.locator(".course-image").first
+    before_src = lab.image_src(image)
+    handle = widget.locator(".course-slider").first.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowRight")
+    lab.wait_for_change(image, before_src)
+    time.sleep(0.3)
+    _shot(widget, "diffusion_noise_stepper")
+    assert not lab.error_outputs(page)
+    page.close()
+
+
+def test_gan_lab_play_and_pause(lab):
+    page = _run(lab, "05_gan.ipynb")
+    widget = page.locator(".course-gan-lab").first
+    widget.scroll_into_view_if_needed()
+    image = widget.locator(".course-image")
+    before_src = lab.image_src(image)
+    status_before = widget.locator(".widget-html").last.inner_text()
+    widget.locator(".course-play").click()  # play: trains in a background thread
+    lab.wait_for_change(image, before_src, timeout=20)
+    time.sleep(1.5)
+    widget.locator(".course-play").click()  # pause
+    time.sleep(1.0)
+    status_after = widget.locator(".widget-html").last.inner_text()
+    assert status_after != status_before, (status_before, status_after)
+    paused_src = lab.image_src(image)
+    time.sleep(1.0)
+    assert lab.image_src(image) == paused_src, "paused: the view stops changing"
+    _shot(widget, "gan_lab")
+    # the notebook stays usable while and after training: the step button works
+    widget.locator(".course-step").click()
+    lab.wait_for_change(image, paused_src)
+    assert not lab.error_outputs(page)
+    page.close()

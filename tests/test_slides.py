@@ -1,0 +1,28 @@
+"""Building a deck: the slides follow the cells' metadata and widgets show a picture, not an empty box."""
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+def test_a_deck_has_its_slides_and_the_widget_pictures(tmp_path):
+    import nbformat
+
+    from build_slides import build
+
+    notebook = ROOT / "notebooks" / "00_getting_started.ipynb"
+    deck = build(notebook, tmp_path, reveal_prefix=None).read_text()
+    nb = nbformat.read(notebook, as_version=4)
+    wanted = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in nb.cells)
+    sections = re.findall(r"<section\b", deck)
+    assert len(sections) >= wanted, f"{len(sections)} <section>s for {wanted} slides"
+    # skipped cells (the hidden solution) are not in the deck
+    solution = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
+    assert solution.source.splitlines()[0] not in deck
+    # the dataset browser widget is shown as its PNG snapshot
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]{200,})"', deck)
+    assert len(images) >= 5, "figures and the widget's picture are embedded"
+    assert "jupyter-widgets" not in deck.split("<body")[1][:5000] or images
+    assert "Getting started" in deck
