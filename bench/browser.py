@@ -39,7 +39,16 @@ def _free_port() -> int:
 
 
 class JupyterLabSession:
-    def __init__(self, root: Path = ROOT, timeout: float = 90):
+    def __init__(self, root: Path | None = None, timeout: float = 90):
+        # Serve a copy of notebooks/: JupyterLab autosaves what it runs, and the repository's
+        # notebooks must stay without outputs.
+        import tempfile
+
+        self._tmp = None
+        if root is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="course-lab-")
+            root = Path(self._tmp.name)
+            shutil.copytree(ROOT / "notebooks", root / "notebooks")
         self.root, self.timeout = Path(root), timeout
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.server = self._pw = self.browser = None
@@ -62,7 +71,7 @@ class JupyterLabSession:
         self.server = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-             "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+             "--ServerApp.open_browser=False", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
             cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.time() + self.timeout
         url = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
@@ -99,6 +108,9 @@ class JupyterLabSession:
                 except Exception:
                     pass
         self.server = self.browser = self._pw = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     # ------------------------------------------------------------------ notebooks
     def open(self, notebook: str, width: int = 1400, height: int = 1000):
