@@ -118,9 +118,18 @@ class JupyterLabSession:
         page.set_default_timeout(60_000)
         page.goto(f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}&reset")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-DebuggerBugButton, "
-                               ".jp-KernelStatus", timeout=90_000)
+        # JupyterLab may ask which kernel to start: accept its choice (the course's python3)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            dialog = page.locator(".jp-Dialog .jp-mod-accept")
+            if dialog.count():
+                dialog.first.click()
+                break
+            time.sleep(0.3)
         self._wait_kernel_idle(page, 90)
+        toast = page.locator(".jp-toast-button", has_text="No")  # "get notified about Jupyter news?"
+        if toast.count():
+            toast.first.click()
         return page
 
     @staticmethod
@@ -135,14 +144,19 @@ class JupyterLabSession:
             time.sleep(0.3)
 
     def run_all(self, page, timeout: float = 300) -> None:
-        """Run > Run All Cells, then wait until no cell is queued or running."""
+        """Run > Run All Cells, then wait until no cell is queued or running (and every code cell ran)."""
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         time.sleep(1.0)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            busy = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPrompt')]
-                                     .some(p => p.textContent.includes('[*]'))""")
+            busy = page.evaluate(r"""() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+                const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+                const idle = !ind || ind.getAttribute('data-status') === 'idle';
+                const ran = prompts.some(t => /\[\d+\]/.test(t));
+                return !idle || !ran || prompts.some(t => t.includes('[*]'));
+            }""")
             if not busy:
                 return
             time.sleep(0.5)

@@ -168,7 +168,7 @@ class GANLab(CourseWidget):
         self.timeline = w.IntSlider(value=0, min=0, max=0, description="timeline", continuous_update=True,
                                     layout=w.Layout(width="420px"))
         self.status = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = w.Image(format="png", layout=w.Layout(width="360px"))
         self.play.observe(self._on_play, names="value")
         self.step_button.on_click(lambda _: self.step())
         self.lr.observe(lambda ch: self._with_lock(self.trainer.set_lr, float(ch["new"])), names="value")
