@@ -9,6 +9,7 @@ work offline); otherwise the decks load it from a CDN.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,7 @@ def build(notebook: Path, out: Path, reveal_prefix: str | None, timeout: int = 6
     from nbconvert import SlidesExporter
 
     nb = nbformat.read(notebook, as_version=4)
+    os.environ.pop("MPLBACKEND", None)  # a non-inline backend in the kernel would drop every figure
     NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
     exporter = SlidesExporter()
