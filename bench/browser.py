@@ -192,6 +192,7 @@ KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {
     const times = [];
     for (let i = 0; i < presses; i++) {
         const before = img.src;
+        const k = (i % 2 === 0) ? key : (key === 'ArrowRight' ? 'ArrowLeft' : 'ArrowRight');  // never stuck at an end
         handle.focus();
         const t0 = performance.now();
         const changed = new Promise(resolve => {
@@ -199,7 +200,7 @@ KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {
             obs.observe(img, {attributes: true, attributeFilter: ['src']});
             setTimeout(() => { obs.disconnect(); resolve(); }, 5000);
         });
-        handle.dispatchEvent(new KeyboardEvent('keydown', {key: key, bubbles: true}));
+        handle.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true}));
         await changed;
         // wait for the new image to be decoded and painted
         await img.decode().catch(() => {});

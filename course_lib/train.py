@@ -158,6 +158,7 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     n = len(train_data[0])
     steps_per_epoch = math.ceil(n / batch_size)
     gen = torch.Generator().manual_seed(seed)
+    on_device = all(t.device == torch.device(device) for t in train_data)  # skip a no-op .to() per batch
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -172,7 +173,8 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
             metric_sums = {k: 0.0 for k in (metrics or {})}
             for i in range(steps_per_epoch):
                 idx = order[i * batch_size:(i + 1) * batch_size]
-                batch = [t[idx].to(device, non_blocking=True) for t in train_data]
+                batch = [t[idx] for t in train_data] if on_device else \
+                    [t[idx].to(device, non_blocking=True) for t in train_data]
                 loss, out = step_fn(model, batch, loss_fn)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
