@@ -47,19 +47,23 @@ def _run(lab, notebook):
     return page
 
 
+def _press_slider(lab, page, widget, image, presses):
+    """Focus the widget's first slider, press the right arrow, wait until the image shows new bytes."""
+    before_src = lab.image_src(image)
+    widget.locator(".course-slider").first.locator(".noUi-handle").focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    lab.wait_for_change(image, before_src)
+    time.sleep(0.3)  # let the new image paint before the screenshot
+
+
 def test_vae_explorer_slider_changes_the_image(lab):
     page = _run(lab, "04_variational_autoencoders.ipynb")
     widget = page.locator(".course-latent-explorer").first
     widget.scroll_into_view_if_needed()
     image = widget.locator(".course-image")
-    before_src = lab.image_src(image)
     before_png = _shot(widget, "vae_latent_explorer_before")
-    handle = widget.locator(".course-slider").first.locator(".noUi-handle")
-    handle.focus()
-    for _ in range(10):
-        page.keyboard.press("ArrowRight")
-    lab.wait_for_change(image, before_src)
-    time.sleep(0.3)
+    _press_slider(lab, page, widget, image, 10)
     assert _shot(widget, "vae_latent_explorer") != before_png
     assert not lab.error_outputs(page)
     page.close()
@@ -71,14 +75,9 @@ def test_diffusion_stepper_t_slider_changes_the_image(lab):
     widget.scroll_into_view_if_needed()
     page.locator(".lm-TabBar-tab", has_text="forward").first.click()
     image = widget.locator(".course-image").first
-    before_src = lab.image_src(image)
-    handle = widget.locator(".course-slider").first.locator(".noUi-handle")
-    handle.focus()
-    for _ in range(15):
-        page.keyboard.press("ArrowRight")
-    lab.wait_for_change(image, before_src)
-    time.sleep(0.3)
-    _shot(widget, "diffusion_noise_stepper")
+    before_png = _shot(widget, "diffusion_noise_stepper_before")
+    _press_slider(lab, page, widget, image, 15)
+    assert _shot(widget, "diffusion_noise_stepper") != before_png
     assert not lab.error_outputs(page)
     page.close()
 
