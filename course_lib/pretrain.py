@@ -51,17 +51,23 @@ def pretrain_digits_mlp(data_dir=None, quick: bool = False) -> dict:
 VAE_DATA = {"n": 20_000, "seed": 1, "difficulty": 0.5}  # milder distortions: a 2D code can hold all ten digits
 
 
+def _vae_data(quick: bool = False, test: bool = False):
+    """The digits the generative models train on (or 2,000 held-out ones): (x, y)."""
+    from .data import make_digits28
+
+    n = 2_000 if quick or test else VAE_DATA["n"]
+    return make_digits28(n, seed=VAE_DATA["seed"] + int(test), difficulty=VAE_DATA["difficulty"])
+
+
 @register("vae_digits")
 def pretrain_vae_digits(data_dir=None, quick: bool = False) -> dict:
     """A VAE with a 2D latent on 28x28 procedural digits: the latent explorer of notebook 04."""
-    from .data import make_digits28
     from .models.vae import VAE, elbo_loss, vae_step
     from .train import fit
 
     seed_everything(0)
     config = {"in_features": 784, "hidden": [512, 256], "latent_dim": 2}
-    x, _ = make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
-    x_test, _ = make_digits28(2_000, seed=VAE_DATA["seed"] + 1, difficulty=VAE_DATA["difficulty"])
+    (x, _), (x_test, _) = _vae_data(quick), _vae_data(quick, test=True)
     model = VAE(**config)
     fit(model, x, None, epochs=1 if quick else 30, lr=1e-3, batch_size=128, step_fn=vae_step(1.0), progress=not quick)
     with torch.no_grad():
@@ -75,14 +81,12 @@ def pretrain_vae_digits(data_dir=None, quick: bool = False) -> dict:
 @register("ae_digits")
 def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
     """A plain autoencoder with a 2D code on the same digits: the VAE's comparison in notebook 04."""
-    from .data import make_digits28
     from .models.autoencoders import Autoencoder, reconstruction_error
     from .train import fit
 
     seed_everything(0)
     config = {"in_features": 784, "hidden": [512, 256], "code": 2}
-    x, _ = make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
-    x_test, _ = make_digits28(2_000, seed=VAE_DATA["seed"] + 1, difficulty=VAE_DATA["difficulty"])
+    (x, _), (x_test, _) = _vae_data(quick), _vae_data(quick, test=True)
     model = Autoencoder(**config)
     fit(model, x, nn.BCELoss(), epochs=1 if quick else 30, lr=1e-3, batch_size=128, progress=not quick)
     metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": VAE_DATA}
@@ -98,7 +102,6 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
     """A small U-Net denoiser (DDPM, cosine schedule, T=200) on 28x28 digits: notebook 07's sampler."""
     import copy
 
-    from .data import make_digits28
     from .models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss
 
     seed_everything(0)
@@ -107,7 +110,7 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
     schedule = NoiseSchedule(cfg["T"], cfg["kind"])
     model = SmallUNet(cfg["channels"])
     ema = copy.deepcopy(model).requires_grad_(False)  # a running average of the weights samples better
-    x, _ = make_digits28(VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+    x, _ = _vae_data()
     x = x * 2 - 1
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05)
@@ -137,19 +140,13 @@ GAN = {"noise_dim": 32, "channels": 32, "steps": 3_000, "batch_size": 64, "lr": 
 PROGRESS_STEPS = (0, 50, 200, 500, 1000, 2000, 3000)
 
 
-def _gan_data(quick: bool):
-    from .data import make_digits28
-
-    return make_digits28(2_000 if quick else VAE_DATA["n"], seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
-
-
 @register("dcgan")
 def pretrain_dcgan(data_dir=None, quick: bool = False) -> dict:
     """A DCGAN on 28x28 digits, plus samples from a fixed noise batch along training (notebook 05)."""
     from .models.gan import DCDiscriminator, DCGenerator, GANTrainer, toy_sampler
 
     seed_everything(0)
-    x, _ = _gan_data(quick)
+    x, _ = _vae_data(quick)
     G, D = DCGenerator(GAN["noise_dim"], GAN["channels"]), DCDiscriminator(GAN["channels"])
     trainer = GANTrainer(G, D, toy_sampler(x), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"])
     fixed = torch.randn(32, GAN["noise_dim"], generator=torch.Generator().manual_seed(123))
@@ -179,7 +176,7 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
     from .models.gan import DCDiscriminator, DCGenerator, GANTrainer, toy_sampler
 
     seed_everything(0)
-    x, y = _gan_data(quick)
+    x, y = _vae_data(quick)
     G = DCGenerator(GAN["noise_dim"], GAN["channels"], classes=10)
     D = DCDiscriminator(GAN["channels"], classes=10)
     trainer = GANTrainer(G, D, toy_sampler(x, y), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"], classes=10)
