@@ -271,10 +271,11 @@ def _render_shapes(shape, scale, rotation, cx, cy, size):
     return torch.sigmoid(-sdf / (0.35 * pixel))[:, None].float()
 
 
-def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int = 32) -> torch.Tensor:
+def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int = 32, factors: bool = False):
     """Short clips of a shape moving at constant speed and bouncing off the walls (next-frame prediction).
 
-    Returns clips: (n, frames, 1, size, size) float32 in [0, 1].
+    Returns clips: (n, frames, 1, size, size) float32 in [0, 1]; with factors=True also a dict
+    {"shape": (n,) index into SHAPE_NAMES, "velocity": (n, 2) per frame at frame 0, in half-widths}.
     """
     n = _check_count("n", n)
     frames = _check_count("frames", frames, 2, 256)
@@ -288,6 +289,7 @@ def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int =
     angle = torch.rand(n, generator=g) * 2 * math.pi
     speed = 0.08 + 0.08 * torch.rand(n, generator=g)
     vel = torch.stack([torch.cos(angle), torch.sin(angle)], 1) * speed[:, None]
+    velocity0 = vel.clone()
     clips = torch.empty(n, frames, 1, size, size)
     for t in range(frames):
         clips[:, t] = _render_shapes(shape, scale, rotation, pos[:, 0], pos[:, 1], size)
@@ -296,6 +298,8 @@ def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int =
         over = pos.abs() > 0.55
         pos = torch.where(over, pos.sign() * 1.1 - pos, pos)
         vel = torch.where(over, -vel, vel)
+    if factors:
+        return clips, {"shape": shape, "velocity": velocity0}
     return clips
 
 

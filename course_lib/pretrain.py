@@ -190,6 +190,155 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
     return {"steps": total}
 
 
+# ----------------------------------------------------------------------------- self-supervised pretext tasks
+SSL = {"unlabelled": {"n": 20_000, "seed": 10}, "labelled": {"n": 10_000, "seed": 11}, "test": {"n": 2_000, "seed": 12},
+       "steps": 2_000, "batch_size": 128, "lr": 2e-3, "probe_fraction": 0.1, "mask": 12, "jigsaw_k": 24,
+       "margin": 1.0, "temperature": 0.2, "alpha": 1.0}
+
+
+def ssl_data(part: str, quick: bool = False):
+    """The digits of notebooks 09-10: part "unlabelled" (pretext training), "labelled" or "test" -> (x, y)."""
+    from .data import make_digits28
+
+    spec = SSL[part]
+    return make_digits28(500 if quick else spec["n"], seed=spec["seed"])
+
+
+def _ssl_pretrain(name: str, net: nn.Module, batch_loss, quick: bool, data_dir, config: dict) -> dict:
+    """Train a pretext net on unlabelled digits; score its encoder with a linear probe on 10% of the labels."""
+    from .models.ssl import encode, label_subset, linear_probe
+
+    x, _ = ssl_data("unlabelled", quick)
+    (x_l, y_l), (x_t, y_t) = ssl_data("labelled", quick), ssl_data("test", quick)
+    opt = torch.optim.Adam(net.parameters(), lr=SSL["lr"])
+    g = torch.Generator().manual_seed(0)
+    steps = 5 if quick else SSL["steps"]
+    for step in range(steps):
+        batch = x[torch.randint(0, len(x), (SSL["batch_size"],), generator=g)]
+        loss = batch_loss(net, batch, g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if not quick and step % 250 == 0:
+            print(f"{name} step {step}: loss {loss.item():.4f}", flush=True)
+    idx = label_subset(y_l, SSL["probe_fraction"])
+    probe = linear_probe(encode(net.encoder, x_l[idx]), y_l[idx], encode(net.encoder, x_t), y_t)
+    metrics = {"probe_acc_10pct": round(probe, 4), "steps": steps}
+    save_checkpoint(name, net.eval(), config=config, data_dir=data_dir, metrics=metrics)
+    return metrics
+
+
+@register("ssl_inpainting")
+def pretrain_ssl_inpainting(data_dir=None, quick: bool = False) -> dict:
+    """Inpainting pretext: fill in a hidden 12x12 square of a digit (notebook 09)."""
+    from .models.ssl import InpaintingNet, inpainting_loss, mask_square
+
+    seed_everything(0)
+
+    def batch_loss(net, x, g):
+        x_masked, mask = mask_square(x, SSL["mask"], generator=g)
+        return inpainting_loss(net(x_masked), x, mask)
+
+    return _ssl_pretrain("ssl_inpainting", InpaintingNet(), batch_loss, quick, data_dir, {})
+
+
+@register("ssl_jigsaw")
+def pretrain_ssl_jigsaw(data_dir=None, quick: bool = False) -> dict:
+    """Jigsaw pretext: which of 24 fixed permutations shuffled the 3x3 tiles (notebook 09)."""
+    import torch.nn.functional as F
+
+    from .models.ssl import JigsawNet, jigsaw_batch, permutation_set
+
+    seed_everything(0)
+    perms = permutation_set(9, SSL["jigsaw_k"])
+
+    def batch_loss(net, x, g):
+        shuffled, labels = jigsaw_batch(x, perms, 3, generator=g)
+        return F.cross_entropy(net(shuffled), labels)
+
+    return _ssl_pretrain("ssl_jigsaw", JigsawNet(len(perms)), batch_loss, quick, data_dir, {"k": len(perms)})
+
+
+@register("ssl_siamese")
+def pretrain_ssl_siamese(data_dir=None, quick: bool = False) -> dict:
+    """Siamese pretext with the pairwise contrastive loss: two views of one digit close, of two digits far."""
+    from .models.ssl import SiameseNet, augment, contrastive_loss
+
+    seed_everything(0)
+
+    def batch_loss(net, x, g):
+        v1, v2 = augment(x, g), augment(x, g)
+        same = (torch.rand(len(x), generator=g) < 0.5).float()
+        v2 = torch.where(same[:, None, None, None] > 0, v2, v2.roll(1, 0))  # "different": the next image's view
+        return contrastive_loss(net(v1), net(v2), same, SSL["margin"])
+
+    return _ssl_pretrain("ssl_siamese", SiameseNet(), batch_loss, quick, data_dir, {})
+
+
+@register("ssl_simclr")
+def pretrain_ssl_simclr(data_dir=None, quick: bool = False) -> dict:
+    """Siamese pretext with the in-batch contrastive loss of SimCLR (InfoNCE) (notebook 09)."""
+    from .models.ssl import SiameseNet, augment, info_nce_loss
+
+    seed_everything(0)
+
+    def batch_loss(net, x, g):
+        return info_nce_loss(net(augment(x, g)), net(augment(x, g)), SSL["temperature"])
+
+    return _ssl_pretrain("ssl_simclr", SiameseNet(), batch_loss, quick, data_dir, {})
+
+
+@register("ssl_triplet")
+def pretrain_ssl_triplet(data_dir=None, quick: bool = False) -> dict:
+    """Triplet pretext: a view of the same digit nearer the anchor than another digit by a margin (notebook 09)."""
+    from .models.ssl import SiameseNet, augment, triplet_loss
+
+    seed_everything(0)
+
+    def batch_loss(net, x, g):
+        a, p, n = augment(x, g), augment(x, g), augment(x.roll(1, 0), g)
+        return triplet_loss(net(a), net(p), net(n), SSL["alpha"])
+
+    return _ssl_pretrain("ssl_triplet", SiameseNet(), batch_loss, quick, data_dir, {})
+
+
+NEXT_FRAME = {"clips": 2_000, "frames": 8, "seed": 3, "past": 3, "steps": 2_000, "batch_size": 64, "lr": 2e-3}
+
+
+@register("ssl_next_frame")
+def pretrain_ssl_next_frame(data_dir=None, quick: bool = False) -> dict:
+    """Video pretext: predict the next frame of a moving-shapes clip from the last 3 (notebook 09)."""
+    import torch.nn.functional as F
+
+    from .data import make_moving_shapes
+    from .models.ssl import NextFrameNet, frame_windows
+
+    seed_everything(0)
+    cfg = NEXT_FRAME
+    clips = make_moving_shapes(100 if quick else cfg["clips"], cfg["frames"], seed=cfg["seed"])
+    x, y = frame_windows(clips, cfg["past"])
+    test_x, test_y = frame_windows(make_moving_shapes(300, cfg["frames"], seed=cfg["seed"] + 1), cfg["past"])
+    net = NextFrameNet(cfg["past"])
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    g = torch.Generator().manual_seed(0)
+    steps = 5 if quick else cfg["steps"]
+    for step in range(steps):
+        i = torch.randint(0, len(x), (cfg["batch_size"],), generator=g)
+        loss = F.mse_loss(net(x[i]), y[i])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if not quick and step % 250 == 0:
+            print(f"ssl_next_frame step {step}: loss {loss.item():.5f}", flush=True)
+    net.eval()
+    with torch.no_grad():
+        mse = F.mse_loss(net(test_x), test_y).item()
+    metrics = {"test_mse": round(mse, 5), "copy_last_mse": round(F.mse_loss(test_x[:, -1:], test_y).item(), 5),
+               "steps": steps}
+    save_checkpoint("ssl_next_frame", net, config={"past": cfg["past"]}, data_dir=data_dir, metrics=metrics)
+    return metrics
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.pretrain", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"checkpoints to rebuild: {', '.join(PRETRAINERS)}")
