@@ -18,7 +18,8 @@ import traceback
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian", "q_sample", "predict_x0", "discriminator_loss", "generator_loss", "wrong_labels", "class_agreement", "rnn_step", "lstm_cell_update"]
+__all__ = ["Result", "accuracy", "dropout", "batch_norm", "conv2d", "max_pool", "kl_sparsity", "add_noise", "reparameterize", "kl_gaussian", "q_sample", "predict_x0", "discriminator_loss", "generator_loss", "wrong_labels", "class_agreement", "rnn_step", "lstm_cell_update",
+           "triplet_loss", "unshuffle_tiles", "contrastive_loss", "copy_blocks", "freeze"]
 
 
 class Result:
@@ -482,3 +483,122 @@ def lstm_cell_update(fn) -> str:
     if torch.allclose(got, c + i * g, atol=1e-6):
         raise _Hint("the old memory must pass through the forget gate: f * c_prev")
     raise _Hint("c_t = f * c_prev + i * g (element-wise)")
+
+
+# ----------------------------------------------------------------------------- 09 self-supervised learning
+@exercise("triplet_loss")
+def triplet_loss(fn) -> str:
+    """fn(a, p, n, alpha) -> mean over the batch of max(||a - p|| - ||a - n|| + alpha, 0)."""
+    g = torch.Generator().manual_seed(16)
+    a, p, n = (torch.randn(32, 4, generator=g) for _ in range(3))
+    d_ap, d_an = (a - p).norm(dim=1), (a - n).norm(dim=1)
+    expected = F.relu(d_ap - d_an + 0.5).mean().item()
+    got = _as_float(_call(fn, a.clone(), p.clone(), n.clone(), 0.5), "your triplet_loss")
+    if abs(got - expected) < 1e-4:
+        return f"matches max(d(A,P) - d(A,N) + alpha, 0) averaged over the batch ({expected:.4f})"
+    if abs(got - (d_ap - d_an + 0.5).mean().item()) < 1e-4:
+        raise _Hint("clip at zero: triplets that are already far enough apart must cost nothing (max(..., 0))")
+    if abs(got - F.relu(d_ap ** 2 - d_an ** 2 + 0.5).mean().item()) < 1e-4:
+        raise _Hint("use the distances ||a - p||, not their squares (take .norm(dim=1))")
+    if abs(got - F.relu(d_an - d_ap + 0.5).mean().item()) < 1e-4:
+        raise _Hint("the distances are swapped: the anchor-positive distance comes first, minus anchor-negative")
+    if abs(got - F.relu(d_ap - d_an + 0.5).sum().item()) < 1e-4:
+        raise _Hint("average over the batch (.mean()), do not sum")
+    if abs(got - F.relu(d_ap - d_an).mean().item()) < 1e-4:
+        raise _Hint("the margin alpha is missing: max(d(A,P) - d(A,N) + alpha, 0)")
+    if abs(got - F.relu((a - p).norm() - (a - n).norm() + 0.5).item()) < 1e-4:
+        raise _Hint("take one distance per row (.norm(dim=1)), not one norm over the whole batch")
+    raise _Hint(f"expected {expected:.4f} on a test batch, got {got:.4f}")
+
+
+@exercise("unshuffle_tiles")
+def unshuffle_tiles(fn) -> str:
+    """fn(shuffled (B, 1, H, W), perms (B, grid*grid), grid) -> the original images."""
+    from .models.ssl import permutation_set, shuffle_tiles
+
+    g = torch.Generator().manual_seed(17)
+    x = torch.rand(4, 1, 6, 6, generator=g)
+    perms = permutation_set(9, 24)[torch.tensor([3, 7, 11, 20])]
+    shuffled = shuffle_tiles(x, perms, 3)
+    got = _as_tensor(_call(fn, shuffled.clone(), perms.clone(), 3), "your unshuffle", (4, 1, 6, 6))
+    if torch.equal(got, x):
+        return "every tile is back in its place"
+    if torch.equal(got, shuffle_tiles(shuffled, perms, 3)):
+        raise _Hint("that shuffled once more; to undo a permutation apply its inverse (torch.argsort(perms, dim=1))")
+    if torch.equal(got, shuffled):
+        raise _Hint("the tiles did not move; move tile i of the shuffled image back to position perms[b, i]")
+    raise _Hint("some tiles are in the wrong place; shuffled tile i came from position perms[b, i]")
+
+
+@exercise("contrastive_loss")
+def contrastive_loss(fn) -> str:
+    """fn(z1, z2, same, margin) -> mean of same * d^2 + (1 - same) * max(margin - d, 0)^2, d = ||z1 - z2||."""
+    g = torch.Generator().manual_seed(18)
+    z1, z2 = torch.randn(40, 3, generator=g) * 0.6, torch.randn(40, 3, generator=g) * 0.6
+    same = (torch.rand(40, generator=g) < 0.5).float()
+    d = (z1 - z2).norm(dim=1)
+    expected = (same * d ** 2 + (1 - same) * F.relu(1.5 - d) ** 2).mean().item()
+    got = _as_float(_call(fn, z1.clone(), z2.clone(), same.clone(), 1.5), "your contrastive_loss")
+    if abs(got - expected) < 1e-4:
+        return f"pulls matching pairs together and pushes others out to the margin ({expected:.4f})"
+    if abs(got - ((1 - same) * d ** 2 + same * F.relu(1.5 - d) ** 2).mean().item()) < 1e-4:
+        raise _Hint("the cases are swapped: pairs with same=1 should pay d^2, pairs with same=0 the margin term")
+    if abs(got - (same * d ** 2 + (1 - same) * (1.5 - d) ** 2).mean().item()) < 1e-4:
+        raise _Hint("clip the margin term at zero: different pairs farther apart than the margin cost nothing")
+    if abs(got - (same * d + (1 - same) * F.relu(1.5 - d)).mean().item()) < 1e-4:
+        raise _Hint("square both terms: d^2 and max(margin - d, 0)^2")
+    if abs(got - (same * d ** 2).mean().item()) < 1e-4:
+        raise _Hint("the different pairs are missing: without pushing them apart every embedding collapses to one point")
+    raise _Hint(f"expected {expected:.4f}, got {got:.4f}")
+
+
+# ----------------------------------------------------------------------------- 10 transfer learning
+@exercise("copy_blocks")
+def copy_blocks(fn) -> str:
+    """fn(source: ConvEncoder, k: int) -> a new ConvEncoder whose first k blocks hold copies of source's."""
+    from .models.ssl import ConvEncoder
+
+    torch.manual_seed(19)
+    source = ConvEncoder()
+    before = {k: v.clone() for k, v in source.state_dict().items()}
+    for k in (1, 2):
+        new = _call(fn, source, k)
+        if not isinstance(new, ConvEncoder):
+            raise _Hint(f"return a new ConvEncoder, got {type(new).__name__}")
+        if new is source:
+            raise _Hint("that is the source itself: fine-tuning it would change the pre-trained encoder; build a new one")
+        for i, (nb, sb) in enumerate(zip(new.blocks, source.blocks)):
+            if i < k:
+                if any(a is b for a, b in zip(nb.parameters(), sb.parameters())) or nb is sb:
+                    raise _Hint(f"block {i} shares its tensors with the source; copy the values "
+                                "(load_state_dict or copy.deepcopy), so training one does not change the other")
+                if not all(torch.equal(a, b) for a, b in zip(nb.state_dict().values(), sb.state_dict().values())):
+                    raise _Hint(f"block {i} should hold the source's weights (k={k})")
+            elif all(torch.equal(a, b) for a, b in zip(nb.state_dict().values(), sb.state_dict().values())):
+                raise _Hint(f"with k={k}, block {i} should stay freshly initialised; only the first k blocks are copied")
+        if not all(torch.equal(v, source.state_dict()[n]) for n, v in before.items()):
+            raise _Hint("the source encoder was changed; copy from it, never into it")
+    return "the first k blocks are copies, the rest are new, and the source is untouched"
+
+
+@exercise("freeze")
+def freeze(fn) -> str:
+    """fn(model with .encoder.blocks, k) -> sets requires_grad=False on the first k blocks only (returns nothing)."""
+    from torch import nn
+
+    from .models.ssl import ConvEncoder
+
+    for k in (0, 2, 3):
+        model = nn.Module()
+        model.encoder = ConvEncoder()
+        model.head = nn.Linear(128, 10)
+        _call(fn, model, k)
+        for i, block in enumerate(model.encoder.blocks):
+            flags = {p.requires_grad for p in block.parameters()}
+            if i < k and flags != {False}:
+                raise _Hint(f"with k={k}, block {i} should be frozen (requires_grad=False on all its parameters)")
+            if i >= k and flags != {True}:
+                raise _Hint(f"with k={k}, block {i} should still train; freeze only the first k blocks")
+        if not all(p.requires_grad for p in model.head.parameters()):
+            raise _Hint("the new head must train, or nothing can learn the new task")
+    return "the first k blocks are frozen, the rest of the encoder and the head train"

@@ -415,3 +415,77 @@ def label_subset(y: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tenso
         idx = idx[torch.randperm(len(idx), generator=g)]
         picked.append(idx[:max(1, round(fraction * len(idx)))])
     return torch.cat(picked).sort().values
+
+
+# ----------------------------------------------------------------------------- transfer learning (notebook 10)
+def upscale_digits8(x: torch.Tensor) -> torch.Tensor:
+    """Real 8x8 digits (N, 1, 8, 8) -> (N, 1, 28, 28) like the procedural ones: a 20x20 digit in a 4-pixel border."""
+    _check_images(x)
+    if x.shape[-2:] != (8, 8):
+        raise ValueError(f"x must be 8x8 digits (N, 1, 8, 8), got {tuple(x.shape)}")
+    big = F.interpolate(x, size=(20, 20), mode="bilinear", align_corners=False)
+    big = big / big.amax((2, 3), keepdim=True).clamp(min=1e-6)  # full-strength strokes, as in the source data
+    return F.pad(big, (4, 4, 4, 4))
+
+
+def copy_blocks(source: ConvEncoder, k: int) -> ConvEncoder:
+    """A new ConvEncoder whose first k blocks hold copies of `source`'s; the others keep a fresh random init."""
+    if not isinstance(source, ConvEncoder):
+        raise TypeError(f"source must be a ConvEncoder, got {type(source).__name__}")
+    if not isinstance(k, int) or not 0 <= k <= len(source.blocks):
+        raise ValueError(f"k must be an int in 0..{len(source.blocks)}, got {k!r}")
+    widths = tuple(block[0].out_channels for block in source.blocks)
+    new = ConvEncoder(source.in_channels, widths).to(next(source.parameters()).device)
+    for i in range(k):
+        new.blocks[i].load_state_dict(source.blocks[i].state_dict())  # values, not shared tensors
+    return new
+
+
+def freeze_blocks(model: nn.Module, k: int) -> None:
+    """Stop training the first k blocks of model.encoder (requires_grad=False)."""
+    for block in model.encoder.blocks[:k]:
+        block.requires_grad_(False)
+
+
+class TransferNet(nn.Module):
+    """A (pre-trained or fresh) encoder plus a new linear head: (B, 1, 28, 28) -> logits (B, classes).
+
+    Frozen blocks (all parameters requires_grad=False) also stay in eval mode during training, so
+    their batch-norm statistics do not drift either: frozen means the features do not change.
+    """
+
+    def __init__(self, encoder: ConvEncoder, classes: int = 10):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.features_dim, classes)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for block in self.encoder.blocks:
+            if not any(p.requires_grad for p in block.parameters()):
+                block.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int = 200, lr: float = 1e-3,
+                head_lr: float = 1e-2, batch_size: int = 64, seed: int = 0, progress: bool = False):
+    """Train a TransferNet for about `steps` steps, however few the labels (small sets repeat).
+
+    The new head learns at head_lr (it starts from nothing), the encoder at lr; frozen parameters
+    (requires_grad=False) are left out of the optimiser. Returns the fit History.
+    """
+    from ..train import fit
+
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    batch_size = min(batch_size, len(x))
+    epochs = max(1, round(steps * batch_size / len(x)))
+    groups = [{"params": [p for p in model.head.parameters() if p.requires_grad], "lr": head_lr}]
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    if encoder:
+        groups.append({"params": encoder, "lr": lr})
+    return fit(model, (x, y), nn.CrossEntropyLoss(), epochs=epochs, batch_size=batch_size,
+               optimizer=torch.optim.Adam(groups), seed=seed, progress=progress)
