@@ -305,3 +305,44 @@ def test_probe_numbers_are_not_nan_for_tiny_inputs():
     y = torch.tensor([0, 1] * 5)
     acc = ssl.linear_probe(feats, y, feats, y)
     assert 0 <= acc <= 1 and not math.isnan(acc)
+
+
+@pytest.mark.parametrize("name,build", [("ssl_inpainting", ssl.InpaintingNet), ("ssl_jigsaw", ssl.JigsawNet),
+                                        ("ssl_siamese", ssl.SiameseNet), ("ssl_simclr", ssl.SiameseNet),
+                                        ("ssl_triplet", ssl.SiameseNet), ("ssl_next_frame", ssl.NextFrameNet)])
+def test_ssl_pretrainers_rebuild_loadable_checkpoints(tmp_path, name, build):
+    from course_lib import pretrain
+    from course_lib.checkpoints import manifest
+
+    metrics = pretrain.PRETRAINERS[name](data_dir=tmp_path, quick=True)
+    assert metrics["steps"] == 5
+    model = load_checkpoint(name, build, data_dir=tmp_path)
+    assert isinstance(model, build)
+    shipped = manifest()["checkpoints"][name]
+    assert shipped["metrics"]["steps"] == pretrain.SSL["steps"] or name == "ssl_next_frame"
+
+
+def test_transfer_helpers():
+    torch.manual_seed(0)
+    source = ssl.ConvEncoder()
+    new = ssl.copy_blocks(source, 2)
+    assert torch.equal(new.blocks[1][0].weight, source.blocks[1][0].weight)
+    assert new.blocks[1][0].weight is not source.blocks[1][0].weight
+    assert not torch.equal(new.blocks[2][0].weight, source.blocks[2][0].weight)
+    model = ssl.TransferNet(new)
+    ssl.freeze_blocks(model, 2)
+    model.train()
+    assert not model.encoder.blocks[0].training and not model.encoder.blocks[1].training
+    assert model.encoder.blocks[2].training, "unfrozen blocks train"
+    frozen_before = model.encoder.blocks[0][1].running_mean.clone()
+    x, y = data.make_digits28(64, seed=0)
+    ssl.train_steps(model, x, y, steps=3)
+    assert torch.equal(model.encoder.blocks[0][1].running_mean, frozen_before), "frozen batch norm stays put"
+    assert torch.equal(model.encoder.blocks[0][0].weight, source.blocks[0][0].weight)
+    with pytest.raises(ValueError, match="k must be an int in 0..3"):
+        ssl.copy_blocks(source, 4)
+    x8, _ = data.load_digits8("test")
+    big = ssl.upscale_digits8(x8[:5])
+    assert big.shape == (5, 1, 28, 28) and big[:, :, :4].abs().max() == 0
+    with pytest.raises(ValueError, match="8x8"):
+        ssl.upscale_digits8(torch.rand(2, 1, 28, 28))
