@@ -114,8 +114,8 @@ def quality_rows(quick: bool = False) -> list[dict]:
 
     torch.manual_seed(0)
     random_acc = probe(ssl.ConvEncoder())
-    for name, build in (("ssl_simclr", ssl.SiameseNet), ("ssl_inpainting", ssl.InpaintingNet), ("ssl_jigsaw", ssl.JigsawNet)):
-        acc = probe(checkpoints.load_checkpoint(name, build).encoder)
+    for name in ("ssl_simclr", "ssl_inpainting", "ssl_jigsaw"):
+        acc = probe(ssl.load_encoder(name))
         rows.append({"model": f"{name} encoder (notebook 09)", "metric": f"linear probe, {len(few)} labels", "value": acc,
                      "baseline": "random-init encoder", "baseline_value": random_acc, "ratio": acc / random_acc,
                      "goal": "+10 points" if name == "ssl_simclr" else "(reported)",

@@ -346,3 +346,12 @@ def test_transfer_helpers():
     assert big.shape == (5, 1, 28, 28) and big[:, :, :4].abs().max() == 0
     with pytest.raises(ValueError, match="8x8"):
         ssl.upscale_digits8(torch.rand(2, 1, 28, 28))
+
+
+def test_load_encoder_gives_the_shipped_encoders():
+    for name in ssl.PRETEXT_NETS:
+        enc = ssl.load_encoder(name)
+        assert isinstance(enc, ssl.ConvEncoder) and not enc.training
+        assert enc(torch.rand(2, 1, 28, 28)).shape == (2, 128)
+    with pytest.raises(ValueError, match="ssl_simclr"):
+        ssl.load_encoder("simclr")

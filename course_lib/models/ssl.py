@@ -83,7 +83,7 @@ def mask_square(x: torch.Tensor, size: int = 12, generator: torch.Generator | No
     cols = torch.arange(w)[None, None, :]
     inside = ((rows >= top[:, None, None]) & (rows < top[:, None, None] + size)
               & (cols >= left[:, None, None]) & (cols < left[:, None, None] + size))
-    mask = inside[:, None].to(x.dtype)
+    mask = inside[:, None].to(x.device, x.dtype)  # random numbers on the CPU (seeded generator), mask on x's device
     return x * (1 - mask), mask
 
 
@@ -154,23 +154,22 @@ def shuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torch.
     `unshuffle_tiles(shuffle_tiles(x, p), p) == x`.
     """
     tiles = _tile_view(x, grid)
-    perms = _check_perms(perms, x.shape[0], grid)
-    return _untile(tiles[torch.arange(x.shape[0])[:, None], perms], grid)
+    perms = _check_perms(perms, x.shape[0], grid).to(x.device)
+    return _untile(tiles[torch.arange(x.shape[0], device=x.device)[:, None], perms], grid)
 
 
 def unshuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torch.Tensor:
     """Undo `shuffle_tiles`: put every tile back where it came from."""
     tiles = _tile_view(x, grid)
-    perms = _check_perms(perms, x.shape[0], grid)
-    inverse = torch.argsort(perms, dim=1)
-    return _untile(tiles[torch.arange(x.shape[0])[:, None], inverse], grid)
+    inverse = torch.argsort(_check_perms(perms, x.shape[0], grid), dim=1).to(x.device)
+    return _untile(tiles[torch.arange(x.shape[0], device=x.device)[:, None], inverse], grid)
 
 
 def _check_perms(perms, batch: int, grid: int) -> torch.Tensor:
     perms = torch.as_tensor(perms, dtype=torch.long)
     if perms.shape != (batch, grid * grid):
         raise ValueError(f"perms must have shape ({batch}, {grid * grid}), got {tuple(perms.shape)}")
-    if not torch.equal(perms.sort(1).values, torch.arange(grid * grid).expand(batch, -1)):
+    if not torch.equal(perms.sort(1).values, torch.arange(grid * grid, device=perms.device).expand(batch, -1)):
         raise ValueError("every row of perms must be a permutation of 0..grid*grid-1")
     return perms
 
@@ -183,7 +182,7 @@ def jigsaw_batch(x: torch.Tensor, perm_set: torch.Tensor, grid: int = 3, generat
     _check_images(x)
     x = pad_for_grid(x, grid)
     labels = torch.randint(0, len(perm_set), (x.shape[0],), generator=generator)
-    return shuffle_tiles(x, perm_set[labels], grid), labels
+    return shuffle_tiles(x, perm_set[labels].to(x.device), grid), labels.to(x.device)
 
 
 def pad_for_grid(x: torch.Tensor, grid: int) -> torch.Tensor:
@@ -218,7 +217,7 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength:
     if not isinstance(strength, (int, float)) or not 0 <= strength <= 2:
         raise ValueError(f"strength must be a number in [0, 2], got {strength!r}")
     b = x.shape[0]
-    u = torch.rand(b, 6, generator=generator) * 2 - 1
+    u = (torch.rand(b, 6, generator=generator) * 2 - 1).to(x.device)  # CPU generator, x may be on a GPU
     angle = u[:, 0] * math.radians(20) * strength
     scale = 1 + u[:, 1] * 0.2 * strength
     shift = u[:, 2:4] * 0.2 * strength  # in units of half the image: 0.2 = 10% of the width
@@ -241,7 +240,7 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength:
     left = torch.randint(0, wd - side + 1, (b,), generator=generator)
     rows, cols = torch.arange(h)[None, :, None], torch.arange(wd)[None, None, :]
     patch = ((rows >= top[:, None, None]) & (rows < top[:, None, None] + side)
-             & (cols >= left[:, None, None]) & (cols < left[:, None, None] + side) & erase[:, None, None])
+             & (cols >= left[:, None, None]) & (cols < left[:, None, None] + side)).to(x.device) & erase[:, None, None]
     return (out * (~patch[:, None])).clamp(0, 1)
 
 
@@ -489,3 +488,16 @@ def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int
         groups.append({"params": encoder, "lr": lr})
     return fit(model, (x, y), nn.CrossEntropyLoss(), epochs=epochs, batch_size=batch_size,
                optimizer=torch.optim.Adam(groups), seed=seed, progress=progress)
+
+
+PRETEXT_NETS = {"ssl_inpainting": InpaintingNet, "ssl_jigsaw": JigsawNet, "ssl_siamese": SiameseNet,
+                "ssl_simclr": SiameseNet, "ssl_triplet": SiameseNet}
+
+
+def load_encoder(name: str, device=None) -> ConvEncoder:
+    """The ConvEncoder of a shipped image pretext checkpoint (sha256-checked), e.g. load_encoder("ssl_simclr")."""
+    from ..checkpoints import load_checkpoint
+
+    if name not in PRETEXT_NETS:
+        raise ValueError(f"name must be one of {sorted(PRETEXT_NETS)}, got {name!r}")
+    return load_checkpoint(name, PRETEXT_NETS[name], device=device).encoder
