@@ -98,6 +98,22 @@ def _class_control():
     return control, changes
 
 
+def _pretext():
+    from course_lib import checkpoints
+    from course_lib.data import make_digits28
+    from course_lib.models import ssl
+    from course_lib.widgets import PretextView
+
+    nets = {task: checkpoints.load_checkpoint(name, ssl.PRETEXT_NETS[name])
+            for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
+    view = PretextView(make_digits28(40, seed=12)[0], nets)
+    changes = []
+    for task in ("inpainting", "jigsaw", "views"):
+        changes.append(lambda t=task: setattr(view.task, "value", t))
+        changes += [lambda i=i: setattr(view.index, "value", i) for i in range(39, 0, -1) if i != view.index.value]
+    return view, changes
+
+
 WIDGETS = {
     "diffusion stepper, reverse (cached chain)": _diffusion_stepper,
     "diffusion stepper, forward t slider": _forward_stepper,
@@ -107,6 +123,7 @@ WIDGETS = {
     "denoising view (noise slider)": _denoiser,
     "kernel view (edit one number)": _kernel,
     "dropout view (p slider)": _dropout,
+    "pretext explorer (task, digit)": _pretext,
 }
 
 

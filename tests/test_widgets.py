@@ -1,4 +1,5 @@
 import base64
+import re
 
 import pytest
 import torch
@@ -169,3 +170,54 @@ def test_interpolation_view_walks_between_two_codes():
         InterpolationView(models, images, a=0, b=10)
     with pytest.raises(ValueError, match=r"t must be in \[0, 1\]"):
         interpolation_row(models, images, InterpolationState(0, 1, 2.0))
+
+
+def _pretext_nets():
+    from course_lib.checkpoints import load_checkpoint
+    from course_lib.models import ssl
+
+    return {task: load_checkpoint(name, ssl.PRETEXT_NETS[name])
+            for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
+
+
+def test_pretext_view_every_control_changes_the_picture_and_caption():
+    from course_lib.data import make_digits28
+    from course_lib.widgets import PretextState, PretextView, render_pretext
+
+    images = make_digits28(12, seed=12)[0]
+    nets = _pretext_nets()
+    view = PretextView(images, nets)
+    seen = {view.image.value}
+    for control, value in ((view.index, 3), (view.mask, 18), (view.task, "jigsaw"), (view.task, "views"),
+                           (view.strength, 0.3)):
+        caption = view.caption.value
+        control.value = value
+        assert view.image.value not in seen, f"{control.description} did not change the image"
+        assert view.caption.value != caption or control is view.strength
+        seen.add(view.image.value)
+    view.new.click()
+    assert view.image.value not in seen and view.state.seed == 1
+    assert "cosine similarity" in view.caption.value and "view 1" in view.header.value
+    # pure render: same state, same bytes
+    state = PretextState("jigsaw", 2, 5)
+    assert render_pretext(images, nets, state) == render_pretext(images, nets, state)
+
+
+def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
+    from course_lib.data import make_digits28
+    from course_lib.widgets import PretextState
+    from course_lib.widgets.pretext_view import pretext_row
+
+    images = make_digits28(10, seed=12)[0]
+    nets = _pretext_nets()
+    right = sum("right" in pretext_row(images, nets, PretextState("jigsaw", i, i))[1] for i in range(10))
+    assert right >= 9, "the shipped jigsaw net solves the puzzles"
+    row, caption = pretext_row(images, nets, PretextState("views", 0, 0))
+    same, other = (float(v) for v in re.findall(r"-?\d+\.\d+", caption))
+    assert same > other, caption
+    with pytest.raises(ValueError, match="task must be one of"):
+        pretext_row(images, nets, PretextState("rotation"))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        pretext_row(torch.rand(3, 1, 8, 8), nets, PretextState())
+    with pytest.raises(ValueError, match="index must be in"):
+        pretext_row(images, nets, PretextState(index=10))

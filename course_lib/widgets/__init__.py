@@ -7,6 +7,7 @@ from .denoise_view import DenoiseState, DenoiseView, render_denoise
 from .dropout_view import DropoutState, DropoutView, render_dropout
 from .latent_explorer import (InterpolationState, InterpolationView, LatentExplorer, LatentState,
                               interpolation_row, render_interpolation, render_latent)
+from .pretext_view import PretextState, PretextView, render_pretext
 from .noise_stepper import NoiseStepper, StepperState, render_forward, render_reverse
 from .gan_lab import GANLab
 from .kernel_view import PRESETS, KernelState, KernelView, render_kernel
@@ -18,4 +19,5 @@ __all__ = ["CourseWidget", "DatasetBrowser", "BrowserState", "render_browser",
            "InterpolationView", "InterpolationState", "render_interpolation", "interpolation_row",
            "NoiseStepper", "StepperState", "render_forward", "render_reverse",
            "GANLab", "ClassControl", "ClassState", "render_class_control",
-           "KernelView", "KernelState", "render_kernel", "PRESETS"]
+           "KernelView", "KernelState", "render_kernel", "PRESETS",
+           "PretextView", "PretextState", "render_pretext"]
