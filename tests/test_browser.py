@@ -105,3 +105,22 @@ def test_gan_lab_play_and_pause(lab):
     lab.wait_for_change(image, paused_src)
     assert not lab.error_outputs(page)
     page.close()
+
+
+def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
+    page = _run(lab, "09_self_supervised.ipynb")
+    widget = page.locator(".course-pretext-view").first
+    widget.scroll_into_view_if_needed()
+    image = widget.locator(".course-image")
+    before_png = _shot(widget, "pretext_view_before")
+    before_src = lab.image_src(image)
+    widget.locator("button", has_text="jigsaw").first.click()
+    lab.wait_for_change(image, before_src)
+    jigsaw_src = lab.image_src(image)
+    widget.locator(".course-new").click()
+    lab.wait_for_change(image, jigsaw_src)
+    time.sleep(0.3)
+    assert _shot(widget, "pretext_view") != before_png
+    assert "permutation" in widget.locator(".widget-html").last.inner_text()
+    assert not lab.error_outputs(page)
+    page.close()

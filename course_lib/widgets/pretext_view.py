@@ -110,6 +110,11 @@ class PretextView(CourseWidget):
         self.new.on_click(lambda _: self._set(seed=self.state.seed + 1))
         self.view = w.VBox([self.task, w.HBox([self.index, self.new]), w.HBox([self.mask, self.strength]),
                             self.header, self.image, self.caption])
+        # CSS classes: hooks for the browser tests
+        self.view.add_class("course-pretext-view")
+        self.image.add_class("course-image")
+        self.index.add_class("course-slider")
+        self.new.add_class("course-new")
 
     def render(self) -> tuple[bytes, str]:
         return render_pretext(self.images, self.nets, self.state)
