@@ -124,3 +124,19 @@ def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
     assert "permutation" in widget.locator(".widget-html").last.inner_text()
     assert not lab.error_outputs(page)
     page.close()
+
+
+def test_transfer_lab_trains_in_the_background_and_adds_a_point(lab):
+    page = _run(lab, "10_transfer_learning.ipynb")
+    widget = page.locator(".course-transfer-lab").first
+    widget.scroll_into_view_if_needed()
+    image = widget.locator(".course-image")
+    before_src = lab.image_src(image)
+    widget.locator("button", has_text="frozen").first.click()
+    widget.locator(".course-train").click()
+    lab.wait_for_change(image, before_src, timeout=60)
+    time.sleep(0.3)
+    _shot(widget, "transfer_lab")
+    assert "test accuracy" in widget.locator(".widget-html").first.inner_text()
+    assert not lab.error_outputs(page)
+    page.close()

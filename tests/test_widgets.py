@@ -221,3 +221,48 @@ def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
         pretext_row(torch.rand(3, 1, 8, 8), nets, PretextState())
     with pytest.raises(ValueError, match="index must be in"):
         pretext_row(images, nets, PretextState(index=10))
+
+
+def _transfer_lab(steps=20):
+    from course_lib import data
+    from course_lib.models import ssl
+    from course_lib.widgets import TransferLab
+
+    x, y = data.load_digits8("train")
+    xt, yt = data.load_digits8("test")
+    encoders = {"ssl_simclr": ssl.load_encoder("ssl_simclr"), "ssl_jigsaw": ssl.load_encoder("ssl_jigsaw")}
+    return TransferLab(encoders, (ssl.upscale_digits8(x), y), (ssl.upscale_digits8(xt[:100]), yt[:100]), steps=steps)
+
+
+def test_transfer_lab_train_adds_a_run_to_the_chart():
+    from course_lib.models import ssl
+    from course_lib.widgets import TransferState
+
+    lab = _transfer_lab()
+    empty = lab.image.value
+    lab.strategy.value = "scratch"
+    assert lab.k.disabled and lab.state.strategy == "scratch"
+    lab.fraction.value = 0.25
+    lab.train_button.click()          # trains in a background thread
+    lab.wait(120)
+    assert len(lab.runs) == 1 and lab.runs[0]["strategy"] == "scratch" and lab.runs[0]["fraction"] == 0.25
+    assert lab.image.value != empty and "test accuracy" in lab.status.value
+    assert not lab.train_button.disabled
+    first = lab.image.value
+    run = lab.run_now(TransferState("ssl_jigsaw", "frozen", 0.25, 1))
+    assert lab.image.value != first and len(lab.runs) == 2
+    # the same configuration through the library function gives the same number
+    again = ssl.transfer_accuracy(lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20)
+    assert again == run["accuracy"]
+
+
+def test_transfer_lab_reports_errors_in_the_widget():
+    lab = _transfer_lab()
+    lab.encoders["ssl_simclr"] = None  # a broken source
+    lab.start()
+    lab.wait(60)
+    assert "the run failed" in lab.status.value and not lab.runs
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        from course_lib.models import ssl
+
+        ssl.transfer_accuracy(ssl.ConvEncoder(), "partly", lab.train_data, lab.test_data)

@@ -470,7 +470,7 @@ class TransferNet(nn.Module):
 
 
 def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int = 200, lr: float = 1e-3,
-                head_lr: float = 1e-2, batch_size: int = 64, seed: int = 0, progress: bool = False):
+                head_lr: float = 1e-2, batch_size: int = 64, seed: int = 0, progress: bool = False, callbacks=()):
     """Train a TransferNet for about `steps` steps, however few the labels (small sets repeat).
 
     The new head learns at head_lr (it starts from nothing), the encoder at lr; frozen parameters
@@ -487,7 +487,7 @@ def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int
     if encoder:
         groups.append({"params": encoder, "lr": lr})
     return fit(model, (x, y), nn.CrossEntropyLoss(), epochs=epochs, batch_size=batch_size,
-               optimizer=torch.optim.Adam(groups), seed=seed, progress=progress)
+               optimizer=torch.optim.Adam(groups), seed=seed, progress=progress, callbacks=callbacks)
 
 
 PRETEXT_NETS = {"ssl_inpainting": InpaintingNet, "ssl_jigsaw": JigsawNet, "ssl_siamese": SiameseNet,
@@ -501,3 +501,25 @@ def load_encoder(name: str, device=None) -> ConvEncoder:
     if name not in PRETEXT_NETS:
         raise ValueError(f"name must be one of {sorted(PRETEXT_NETS)}, got {name!r}")
     return load_checkpoint(name, PRETEXT_NETS[name], device=device).encoder
+
+
+STRATEGIES = ("scratch", "frozen", "fine-tuned")
+
+
+def transfer_accuracy(source: ConvEncoder, strategy: str, train: tuple, test: tuple, fraction: float = 0.1,
+                      k: int = 3, steps: int = 200, seed: int = 0, callbacks=()) -> float:
+    """One transfer run: copy k blocks of `source` (none for "scratch"), freeze them ("frozen") or not
+    ("fine-tuned"), add a head, train on `fraction` of the labels of train=(x, y); test accuracy on test=(x, y)."""
+    from .. import seed_everything
+    from ..train import accuracy, predict
+
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    (x, y), (x_test, y_test) = train, test
+    labelled = label_subset(y, fraction, seed)
+    seed_everything(seed)
+    model = TransferNet(copy_blocks(source, 0 if strategy == "scratch" else k))
+    if strategy == "frozen":
+        freeze_blocks(model, k)
+    train_steps(model, x[labelled], y[labelled], steps=steps, seed=seed, callbacks=callbacks)
+    return accuracy(predict(model, x_test), y_test)

@@ -8,6 +8,7 @@ from .dropout_view import DropoutState, DropoutView, render_dropout
 from .latent_explorer import (InterpolationState, InterpolationView, LatentExplorer, LatentState,
                               interpolation_row, render_interpolation, render_latent)
 from .pretext_view import PretextState, PretextView, render_pretext
+from .transfer_lab import TransferLab, TransferState, render_runs
 from .noise_stepper import NoiseStepper, StepperState, render_forward, render_reverse
 from .gan_lab import GANLab
 from .kernel_view import PRESETS, KernelState, KernelView, render_kernel
@@ -20,4 +21,4 @@ __all__ = ["CourseWidget", "DatasetBrowser", "BrowserState", "render_browser",
            "NoiseStepper", "StepperState", "render_forward", "render_reverse",
            "GANLab", "ClassControl", "ClassState", "render_class_control",
            "KernelView", "KernelState", "render_kernel", "PRESETS",
-           "PretextView", "PretextState", "render_pretext"]
+           "PretextView", "PretextState", "render_pretext", "TransferLab", "TransferState", "render_runs"]
