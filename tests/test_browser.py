@@ -47,6 +47,14 @@ def _run(lab, notebook):
     return page
 
 
+def _open_widget(lab, notebook, css):
+    """Run a notebook in JupyterLab; return (page, its first widget with this CSS class, the widget's image)."""
+    page = _run(lab, notebook)
+    widget = page.locator(css).first
+    widget.scroll_into_view_if_needed()
+    return page, widget, widget.locator(".course-image").first
+
+
 def _press_slider(lab, page, widget, image, presses):
     """Focus the widget's first slider, press the right arrow, wait until the image shows new bytes."""
     before_src = lab.image_src(image)
@@ -58,10 +66,7 @@ def _press_slider(lab, page, widget, image, presses):
 
 
 def test_vae_explorer_slider_changes_the_image(lab):
-    page = _run(lab, "04_variational_autoencoders.ipynb")
-    widget = page.locator(".course-latent-explorer").first
-    widget.scroll_into_view_if_needed()
-    image = widget.locator(".course-image")
+    page, widget, image = _open_widget(lab, "04_variational_autoencoders.ipynb", ".course-latent-explorer")
     before_png = _shot(widget, "vae_latent_explorer_before")
     _press_slider(lab, page, widget, image, 10)
     assert _shot(widget, "vae_latent_explorer") != before_png
@@ -70,11 +75,8 @@ def test_vae_explorer_slider_changes_the_image(lab):
 
 
 def test_diffusion_stepper_t_slider_changes_the_image(lab):
-    page = _run(lab, "07_diffusion.ipynb")
-    widget = page.locator(".course-noise-stepper").first
-    widget.scroll_into_view_if_needed()
+    page, widget, image = _open_widget(lab, "07_diffusion.ipynb", ".course-noise-stepper")
     page.locator(".lm-TabBar-tab", has_text="forward").first.click()
-    image = widget.locator(".course-image").first
     before_png = _shot(widget, "diffusion_noise_stepper_before")
     _press_slider(lab, page, widget, image, 15)
     assert _shot(widget, "diffusion_noise_stepper") != before_png
@@ -83,10 +85,7 @@ def test_diffusion_stepper_t_slider_changes_the_image(lab):
 
 
 def test_gan_lab_play_and_pause(lab):
-    page = _run(lab, "05_gan.ipynb")
-    widget = page.locator(".course-gan-lab").first
-    widget.scroll_into_view_if_needed()
-    image = widget.locator(".course-image")
+    page, widget, image = _open_widget(lab, "05_gan.ipynb", ".course-gan-lab")
     before_src = lab.image_src(image)
     status_before = widget.locator(".widget-html").last.inner_text()
     widget.locator(".course-play").click()  # play: trains in a background thread
@@ -108,10 +107,7 @@ def test_gan_lab_play_and_pause(lab):
 
 
 def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
-    page = _run(lab, "09_self_supervised.ipynb")
-    widget = page.locator(".course-pretext-view").first
-    widget.scroll_into_view_if_needed()
-    image = widget.locator(".course-image")
+    page, widget, image = _open_widget(lab, "09_self_supervised.ipynb", ".course-pretext-view")
     before_png = _shot(widget, "pretext_view_before")
     before_src = lab.image_src(image)
     widget.locator("button", has_text="jigsaw").first.click()
@@ -127,10 +123,7 @@ def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
 
 
 def test_transfer_lab_trains_in_the_background_and_adds_a_point(lab):
-    page = _run(lab, "10_transfer_learning.ipynb")
-    widget = page.locator(".course-transfer-lab").first
-    widget.scroll_into_view_if_needed()
-    image = widget.locator(".course-image")
+    page, widget, image = _open_widget(lab, "10_transfer_learning.ipynb", ".course-transfer-lab")
     before_src = lab.image_src(image)
     widget.locator("button", has_text="frozen").first.click()
     widget.locator(".course-train").click()
