@@ -68,6 +68,16 @@ def _decoder(in_channels: int, out_channels: int, size: int, last: nn.Module | N
 
 
 # ----------------------------------------------------------------------------- inpainting
+def _random_squares(b: int, h: int, w: int, size: int, generator, device) -> torch.Tensor:
+    """(b, 1, h, w) bool: one size x size square per image at a random place. The random numbers come
+    from a CPU generator (seeded, same on every machine); the mask is moved to `device`."""
+    top = torch.randint(0, h - size + 1, (b,), generator=generator)[:, None, None]
+    left = torch.randint(0, w - size + 1, (b,), generator=generator)[:, None, None]
+    rows, cols = torch.arange(h)[None, :, None], torch.arange(w)[None, None, :]
+    inside = (rows >= top) & (rows < top + size) & (cols >= left) & (cols < left + size)
+    return inside[:, None].to(device)
+
+
 def mask_square(x: torch.Tensor, size: int = 12, generator: torch.Generator | None = None):
     """Hide one random size x size square per image (set to 0).
 
@@ -77,13 +87,7 @@ def mask_square(x: torch.Tensor, size: int = 12, generator: torch.Generator | No
     h, w = x.shape[-2:]
     if not isinstance(size, int) or not 1 <= size <= min(h, w):
         raise ValueError(f"size must be an int in 1..{min(h, w)}, got {size!r}")
-    top = torch.randint(0, h - size + 1, (x.shape[0],), generator=generator)
-    left = torch.randint(0, w - size + 1, (x.shape[0],), generator=generator)
-    rows = torch.arange(h)[None, :, None]
-    cols = torch.arange(w)[None, None, :]
-    inside = ((rows >= top[:, None, None]) & (rows < top[:, None, None] + size)
-              & (cols >= left[:, None, None]) & (cols < left[:, None, None] + size))
-    mask = inside[:, None].to(x.device, x.dtype)  # random numbers on the CPU (seeded generator), mask on x's device
+    mask = _random_squares(x.shape[0], h, w, size, generator, x.device).to(x.dtype)
     return x * (1 - mask), mask
 
 
@@ -159,10 +163,8 @@ def shuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torch.
 
 
 def unshuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torch.Tensor:
-    """Undo `shuffle_tiles`: put every tile back where it came from."""
-    tiles = _tile_view(x, grid)
-    inverse = torch.argsort(_check_perms(perms, x.shape[0], grid), dim=1).to(x.device)
-    return _untile(tiles[torch.arange(x.shape[0], device=x.device)[:, None], inverse], grid)
+    """Undo `shuffle_tiles`: apply the inverse permutation, which puts every tile back where it came from."""
+    return shuffle_tiles(x, torch.argsort(_check_perms(perms, x.shape[0], grid), dim=1), grid)
 
 
 def _check_perms(perms, batch: int, grid: int) -> torch.Tensor:
@@ -234,14 +236,9 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength:
     out = out * (1 - w - v) + dilated * w + eroded * v
     # erase one random square of a quarter of the side in half the images
     h, wd = x.shape[-2:]
-    side = max(1, h // 4)
     erase = (u[:, 5] > 0) & (strength > 0)
-    top = torch.randint(0, h - side + 1, (b,), generator=generator)
-    left = torch.randint(0, wd - side + 1, (b,), generator=generator)
-    rows, cols = torch.arange(h)[None, :, None], torch.arange(wd)[None, None, :]
-    patch = ((rows >= top[:, None, None]) & (rows < top[:, None, None] + side)
-             & (cols >= left[:, None, None]) & (cols < left[:, None, None] + side)).to(x.device) & erase[:, None, None]
-    return (out * (~patch[:, None])).clamp(0, 1)
+    patch = _random_squares(b, h, wd, max(1, h // 4), generator, x.device) & erase[:, None, None, None]
+    return (out * ~patch).clamp(0, 1)
 
 
 class SiameseNet(nn.Module):
