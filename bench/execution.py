@@ -21,17 +21,18 @@ def _peak_rss_mib(pid: int) -> float | None:
     return None
 
 
-def run_notebook(path: Path, timeout: int = 600) -> dict:
+def run_notebook(path: Path, timeout: int = 600, km=None, env: dict | None = None) -> dict:
+    """Execute a notebook in a fresh kernel (the course's, or the unstarted KernelManager `km`, with `env`)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", km=km,
                             resources={"metadata": {"path": str(path.parent)}})
     row = {"notebook": path.name, "ok": False, "error": ""}
     t0 = time.perf_counter()
-    with client.setup_kernel():
+    with client.setup_kernel(**({"env": env} if env is not None else {})):
         row["kernel_start_s"] = time.perf_counter() - t0
         pid = client.km.provisioner.process.pid
         start = time.perf_counter()

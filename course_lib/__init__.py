@@ -12,8 +12,15 @@ import os
 import random
 from pathlib import Path
 
-import numpy as np
-import torch
+# The thread policy goes first: OpenMP reads its wait policy once, when torch loads (see threads.py).
+from . import threads  # noqa: I001 - must run before numpy and torch are imported
+
+_POLICY = threads.apply()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+threads.set_torch_threads(_POLICY.threads)
 
 __version__ = "0.1.0"
 
@@ -84,10 +91,11 @@ def environment_report() -> dict:
         "ipywidgets": widgets_version,
         "device": str(get_device()),
         "cpu threads": torch.get_num_threads(),
+        "threads because": threads.current().describe(),
     }
 
 
-_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain")
+_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain", "threads")
 
 
 def __getattr__(name: str):
