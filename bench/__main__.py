@@ -3,7 +3,7 @@
 Measures on this machine, in one run, and prints Markdown tables; the same text goes to
 bench/results.md. Numbers are measured, never typed in.
   1. notebook execution  2. interactivity (kernel, live GAN, and Chromium when installed)
-  3. quality vs baselines  4. training throughput of fit vs a bare loop
+  3. quality vs baselines  4. training throughput of fit vs a bare loop  5. sharing the CPU
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import torch
 from .execution import execution_table
 from .interactivity import gan_table, interactivity_table
 from .quality import quality_table
+from .sharing import sharing_section
 from .throughput import throughput_table
 
 
@@ -56,6 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (the test that keeps bench working)")
     parser.add_argument("--skip-notebooks", action="store_true", help="skip the (slow) notebook execution table")
     parser.add_argument("--skip-browser", action="store_true", help="skip the Chromium latency table")
+    parser.add_argument("--skip-sharing", action="store_true", help="skip the 'Sharing the CPU' section (several minutes)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
     args = parser.parse_args(argv)
     sections = ["# Course benchmarks", "", machine_line(), ""]
@@ -76,6 +78,8 @@ def main(argv=None) -> int:
         add("2c. Interactivity in a real JupyterLab (headless Chromium)", browser_table(10 if args.quick else 40))
     add("3. Quality vs baselines (held-out data)", quality_table(quick=args.quick)[1])
     add("4. Training throughput: fit vs a bare PyTorch loop", throughput_table(quick=args.quick)[1])
+    if not args.skip_sharing:
+        add("5. Sharing the CPU", sharing_section(quick=args.quick))
     if args.out:
         Path(args.out).write_text("\n".join(sections))
         print(f"\nwritten to {args.out}")

@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import seed_everything
+from . import seed_everything, threads
 from .checkpoints import save_checkpoint
 
 PRETRAINERS: dict[str, Callable[..., dict]] = {}
@@ -105,7 +105,7 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
     from .models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss
 
     seed_everything(0)
-    torch.set_num_threads(2)  # the U-Net's convolutions do gain from a second core
+    threads.limited(2)  # the U-Net's convolutions gain from a second core (never more than the CPUs available)
     cfg = DIFFUSION
     schedule = NoiseSchedule(cfg["T"], cfg["kind"])
     model = SmallUNet(cfg["channels"])
@@ -357,7 +357,7 @@ def main(argv=None) -> int:
         parser.error(f"unknown checkpoint(s) {unknown}; choose from {sorted(PRETRAINERS)}")
     # One thread: the flush-denormal setting (course_lib/__init__.py) holds for this thread only, and
     # these small models train as fast on one core; results are also reproducible run to run.
-    torch.set_num_threads(1)
+    threads.limited(1)  # within the course thread policy (course_lib/threads.py)
     for name in names:
         start = time.time()
         metrics = PRETRAINERS[name]()

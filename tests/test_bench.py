@@ -28,3 +28,15 @@ def test_execution_helpers():
 
     assert any(p.name.startswith("00_") for p in notebooks())
     assert _peak_rss_mib(os.getpid()) > 10
+
+
+def test_sharing_workers_run_under_each_thread_setting():
+    from bench.sharing import MODES, run_workers
+
+    assert set(MODES) == {"default", "passive", "one", "course"}
+    results, wall = run_workers("one", 2, steps=2)
+    assert len(results) == 2 and all(r["threads"] == 1 and r["seconds"] > 0 for r in results) and wall > 0
+    (course,), _ = run_workers("course", 1, steps=2)
+    from course_lib import threads
+
+    assert course["threads"] == threads.current().threads
