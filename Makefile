@@ -1,6 +1,7 @@
 # The course's commands. Each one sets up the local virtual environment (.venv) first;
 # when it is already set up and pyproject.toml has not changed, that step is skipped.
-#   make lab     set up, then open the course in JupyterLab
+#   make lab     set up, then open the course in JupyterLab (as root it adds --allow-root; token auth stays on)
+#                PORT=8888 and LAB_ARGS="..." for containers, e.g. make lab LAB_ARGS="--ip 0.0.0.0 --no-browser"
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
 #   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
@@ -8,6 +9,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT     ?= 8888
+LAB_ARGS ?=
 
 .PHONY: lab test bench slides setup clean
 
@@ -21,7 +24,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@ROOT_ARG=""; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  ROOT_ARG="--allow-root"; \
+	  echo "make lab: running as root (a container?), so JupyterLab gets --allow-root; token authentication stays on."; \
+	fi; \
+	echo "make lab: $(BIN)/jupyter lab --port $(PORT) $$ROOT_ARG $(LAB_ARGS) notebooks/"; \
+	exec $(BIN)/jupyter lab --port $(PORT) $$ROOT_ARG $(LAB_ARGS) notebooks/
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,9 +1,11 @@
-"""python -m bench [--only SUBSTRING] [--quick] [--skip-notebooks] [--out bench/results.md]
+"""python -m bench [--only SUBSTRING] [--quick] [--skip-notebooks] [--sections 5] [--out bench/results.md]
 
 Measures on this machine, in one run, and prints Markdown tables; the same text goes to
 bench/results.md. Numbers are measured, never typed in.
   1. notebook execution  2. interactivity (kernel, live GAN, and Chromium when installed)
   3. quality vs baselines  4. training throughput of fit vs a bare loop  5. sharing the CPU
+`--sections 5` (or `2b,5`) measures only those sections and replaces them in the existing
+results file, each stamped with the machine line of its own run; the other sections stay as they were.
 """
 from __future__ import annotations
 
@@ -58,32 +60,65 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-notebooks", action="store_true", help="skip the (slow) notebook execution table")
     parser.add_argument("--skip-browser", action="store_true", help="skip the Chromium latency table")
     parser.add_argument("--skip-sharing", action="store_true", help="skip the 'Sharing the CPU' section (several minutes)")
+    parser.add_argument("--sections", help="comma-separated section numbers to measure (e.g. 5 or 2b,5); "
+                                           "they replace the same sections of the existing --out file")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
     args = parser.parse_args(argv)
-    sections = ["# Course benchmarks", "", machine_line(), ""]
-    print(sections[2], flush=True)
+    wanted = {w.strip() for w in args.sections.split(",")} if args.sections else None
+    machine = machine_line()
+    sections = ["# Course benchmarks", "", machine, ""]
+    measured = {}
+    print(machine, flush=True)
     ok = True
+
+    def want(number):
+        return wanted is None or number in wanted or number.rstrip("abc") in wanted
 
     def add(title, table):
         sections.extend([f"## {title}", "", table, ""])
+        measured[title.split(".")[0]] = (title, table)
         print(f"\n## {title}\n{table}", flush=True)
 
-    if not args.skip_notebooks:
+    if not args.skip_notebooks and want("1"):
         rows, table = execution_table(args.only)
         ok &= all(r["ok"] for r in rows)
         add("1. Notebook execution (headless, all cells)", table)
-    add("2a. Interactivity in the kernel: state change -> new image bytes", interactivity_table(quick=args.quick)[1])
-    add("2b. Live GAN view while training", gan_table(1.5 if args.quick else 4.0)[1])
-    if not args.skip_browser:
+    if want("2a"):
+        add("2a. Interactivity in the kernel: state change -> new image bytes", interactivity_table(quick=args.quick)[1])
+    if want("2b"):
+        add("2b. Live GAN view while training", gan_table(1.5 if args.quick else 4.0)[1])
+    if not args.skip_browser and want("2c"):
         add("2c. Interactivity in a real JupyterLab (headless Chromium)", browser_table(10 if args.quick else 40))
-    add("3. Quality vs baselines (held-out data)", quality_table(quick=args.quick)[1])
-    add("4. Training throughput: fit vs a bare PyTorch loop", throughput_table(quick=args.quick)[1])
-    if not args.skip_sharing:
+    if want("3"):
+        add("3. Quality vs baselines (held-out data)", quality_table(quick=args.quick)[1])
+    if want("4"):
+        add("4. Training throughput: fit vs a bare PyTorch loop", throughput_table(quick=args.quick)[1])
+    if not args.skip_sharing and want("5"):
         add("5. Sharing the CPU", sharing_section(quick=args.quick))
     if args.out:
-        Path(args.out).write_text("\n".join(sections))
+        out = Path(args.out)
+        if wanted is not None and out.exists():
+            text = merge_sections(out.read_text(), measured, machine)
+        else:
+            text = "\n".join(sections)
+        out.write_text(text)
         print(f"\nwritten to {args.out}")
     return 0 if ok else 1
+
+
+def merge_sections(old: str, measured: dict, machine: str) -> str:
+    """Replace (or append, in number order) the measured sections of an existing results file.
+
+    measured: {"5": (title, table)}. Each replaced section says it was measured in a later run."""
+    head, *blocks = old.split("\n## ")
+    parts = {}
+    for block in blocks:
+        title, _, body = block.partition("\n")
+        parts[title.split(".")[0]] = (title, body)
+    for number, (title, table) in measured.items():
+        parts[number] = (title, f"\n_Measured separately (`python -m bench --sections {number}`). {machine}_\n\n{table}\n")
+    ordered = sorted(parts, key=lambda n: (int(n.rstrip("abc")), n))
+    return head + "".join(f"\n## {parts[n][0]}\n{parts[n][1]}" for n in ordered)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ class JupyterLabSession:
         self.server = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-             "--ServerApp.open_browser=False", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+             "--ServerApp.open_browser=False", "--allow-root", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
             cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.time() + self.timeout
         url = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
@@ -147,6 +147,28 @@ class JupyterLabSession:
         """Run > Run All Cells, then wait until no cell is queued or running (and every code cell ran)."""
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        self._wait_done(page, timeout)
+
+    def run_through(self, page, text: str, timeout: float = 300) -> int:
+        """Run the notebook from the top through the first cell whose source contains `text` (JupyterLab's
+        "Run All Above" with the next cell selected); wait until it is done; return that cell's index.
+        The browser tests need the cells up to a widget; nbval runs every cell of every notebook anyway."""
+        index = page.evaluate("""async (text) => {
+            const app = window.jupyterapp;
+            const notebook = app.shell.currentWidget.content;
+            const i = notebook.widgets.findIndex(c => c.model.sharedModel.getSource().includes(text));
+            if (i < 0) return -1;
+            notebook.activeCellIndex = Math.min(i + 1, notebook.widgets.length - 1);
+            await app.commands.execute(i + 1 < notebook.widgets.length ? 'notebook:run-all-above' : 'notebook:run-all-cells');
+            return i;
+        }""", text)
+        if index < 0:
+            raise LookupError(f"no cell of this notebook contains {text!r}")
+        self._wait_done(page, timeout)
+        return index
+
+    @staticmethod
+    def _wait_done(page, timeout: float) -> None:
         time.sleep(1.0)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import DATA_DIR
+from . import DATA_DIR, DATA_SOURCE
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_state", "verify", "manifest", "CheckpointError",
            "checkpoint_path"]
@@ -30,6 +30,17 @@ class CheckpointError(RuntimeError):
 
 def _data_dir(data_dir) -> Path:
     return Path(data_dir) if data_dir is not None else DATA_DIR
+
+
+def _where(data_dir) -> str:
+    """Which folder was searched and why, for error messages."""
+    folder = _data_dir(data_dir)
+    if data_dir is not None:
+        return f"the folder {folder} (passed as data_dir)"
+    if DATA_SOURCE == "COURSE_DATA_DIR":
+        return (f"the folder {folder} (set by COURSE_DATA_DIR; unset it to use the checkpoints that "
+                "ship with the course)")
+    return f"the folder {folder} ({DATA_SOURCE})"
 
 
 def _manifest_path(data_dir) -> Path:
@@ -58,11 +69,23 @@ def sha256_file(path: os.PathLike) -> str:
     return h.hexdigest()
 
 
-def manifest(data_dir=None) -> dict:
-    """The manifest: {"checkpoints": {name: {file, sha256, bytes, config, created}}, "files": {...}}."""
+def manifest(data_dir=None, missing_ok: bool = True) -> dict:
+    """The manifest: {"checkpoints": {name: {file, sha256, bytes, config, created}}, "files": {...}}.
+
+    A folder without MANIFEST.json has no checkpoints; with missing_ok=False that is an error that
+    names the folder and the missing file.
+    """
     path = _manifest_path(data_dir)
     if not path.exists():
-        return {"checkpoints": {}}
+        if missing_ok:
+            return {"checkpoints": {}}
+        if not _data_dir(data_dir).is_dir():
+            raise CheckpointError(f"no checkpoints: {_where(data_dir)} does not exist. Nothing is "
+                                  "downloaded; point COURSE_DATA_DIR at a folder with MANIFEST.json "
+                                  "and checkpoints/, or unset it.")
+        raise CheckpointError(f"no checkpoints: MANIFEST.json is missing from {_where(data_dir)}. "
+                              "Copy it there with the checkpoints/ folder, or rebuild them with "
+                              "python -m course_lib.pretrain --all.")
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -99,14 +122,15 @@ def save_checkpoint(name: str, model: nn.Module | dict, config: dict | None = No
 
 def verify(name: str, data_dir=None) -> dict:
     """Check that the checkpoint exists and its sha256 matches the manifest; return its manifest entry."""
-    entries = manifest(data_dir)["checkpoints"]
+    entries = manifest(data_dir, missing_ok=False)["checkpoints"]
     if name not in entries:
-        raise CheckpointError(f"no checkpoint named {name!r} in {_manifest_path(data_dir)} "
+        raise CheckpointError(f"no checkpoint named {name!r} in the MANIFEST.json of {_where(data_dir)} "
                               f"(known: {sorted(entries) or 'none'}). {_rebuild_hint(name)}")
     entry = entries[name]
     path = _data_dir(data_dir) / entry["file"]
     if not path.exists():
-        raise CheckpointError(f"checkpoint file {path} is missing. {_rebuild_hint(name)}")
+        raise CheckpointError(f"checkpoint file {entry['file']} is missing from {_where(data_dir)}. "
+                              f"{_rebuild_hint(name)}")
     digest = sha256_file(path)
     if digest != entry["sha256"]:
         raise CheckpointError(

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import DATA_DIR
+from . import cache_dir
 
 __all__ = [
     "load_digits8",
@@ -411,7 +411,7 @@ def load_mnist(kind: str = "mnist", split: str = "train", root: str | os.PathLik
             f"({type(exc).__name__}: {exc}). The course does not need it: use make_digits28() "
             "for MNIST-like digits. To try anyway: pip install '.[mnist]'."
         ) from None
-    root = Path(root) if root is not None else DATA_DIR / "mnist"
+    root = Path(root) if root is not None else cache_dir() / "mnist"
     cls = datasets.MNIST if kind == "mnist" else datasets.FashionMNIST
     try:
         ds = cls(str(root), train=(split == "train"), download=download)

@@ -1,4 +1,4 @@
-"""A real JupyterLab in headless Chromium: run each widget notebook, then act as a student.
+"""A real JupyterLab in headless Chromium: run each widget notebook through its widget, then act as a student.
 
 Chromium is Debian's (/usr/bin/chromium) driven by playwright; .ci/run installs it, and in CI
 (CI=true) these tests must run. Locally they skip, saying how to install Chromium.
@@ -39,17 +39,13 @@ def _shot(locator, name):
     return path.read_bytes()
 
 
-def _run(lab, notebook):
+def _open_widget(lab, notebook, cell_text, css):
+    """Run a notebook in JupyterLab through the cell that contains `cell_text` (the one that shows the
+    widget); return (page, its first widget with this CSS class, the widget's image)."""
     page = lab.open(f"notebooks/{notebook}")
-    lab.run_all(page)
+    lab.run_through(page, cell_text)
     errors = lab.error_outputs(page)
     assert not errors, f"{notebook} shows errors: {errors}"
-    return page
-
-
-def _open_widget(lab, notebook, css):
-    """Run a notebook in JupyterLab; return (page, its first widget with this CSS class, the widget's image)."""
-    page = _run(lab, notebook)
     widget = page.locator(css).first
     widget.scroll_into_view_if_needed()
     return page, widget, widget.locator(".course-image").first
@@ -66,7 +62,7 @@ def _press_slider(lab, page, widget, image, presses):
 
 
 def test_vae_explorer_slider_changes_the_image(lab):
-    page, widget, image = _open_widget(lab, "04_variational_autoencoders.ipynb", ".course-latent-explorer")
+    page, widget, image = _open_widget(lab, "04_variational_autoencoders.ipynb", "explorer = LatentExplorer(", ".course-latent-explorer")
     before_png = _shot(widget, "vae_latent_explorer_before")
     _press_slider(lab, page, widget, image, 10)
     assert _shot(widget, "vae_latent_explorer") != before_png
@@ -75,7 +71,7 @@ def test_vae_explorer_slider_changes_the_image(lab):
 
 
 def test_diffusion_stepper_t_slider_changes_the_image(lab):
-    page, widget, image = _open_widget(lab, "07_diffusion.ipynb", ".course-noise-stepper")
+    page, widget, image = _open_widget(lab, "07_diffusion.ipynb", "stepper = NoiseStepper(", ".course-noise-stepper")
     page.locator(".lm-TabBar-tab", has_text="forward").first.click()
     before_png = _shot(widget, "diffusion_noise_stepper_before")
     _press_slider(lab, page, widget, image, 15)
@@ -85,7 +81,7 @@ def test_diffusion_stepper_t_slider_changes_the_image(lab):
 
 
 def test_gan_lab_play_and_pause(lab):
-    page, widget, image = _open_widget(lab, "05_gan.ipynb", ".course-gan-lab")
+    page, widget, image = _open_widget(lab, "05_gan.ipynb", "lab = GANLab(trainer", ".course-gan-lab")
     before_src = lab.image_src(image)
     status_before = widget.locator(".widget-html").last.inner_text()
     widget.locator(".course-play").click()  # play: trains in a background thread
@@ -107,7 +103,7 @@ def test_gan_lab_play_and_pause(lab):
 
 
 def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
-    page, widget, image = _open_widget(lab, "09_self_supervised.ipynb", ".course-pretext-view")
+    page, widget, image = _open_widget(lab, "09_self_supervised.ipynb", "PretextView(x_test", ".course-pretext-view")
     before_png = _shot(widget, "pretext_view_before")
     before_src = lab.image_src(image)
     widget.locator("button", has_text="jigsaw").first.click()
@@ -123,7 +119,7 @@ def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
 
 
 def test_transfer_lab_trains_in_the_background_and_adds_a_point(lab):
-    page, widget, image = _open_widget(lab, "10_transfer_learning.ipynb", ".course-transfer-lab")
+    page, widget, image = _open_widget(lab, "10_transfer_learning.ipynb", "lab = TransferLab(", ".course-transfer-lab")
     before_src = lab.image_src(image)
     widget.locator("button", has_text="frozen").first.click()
     widget.locator(".course-train").click()

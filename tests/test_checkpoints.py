@@ -41,9 +41,11 @@ def test_corruption_is_detected_and_not_loaded(tmp_path):
 
 
 def test_missing_and_unknown_checkpoints_say_how_to_rebuild(tmp_path):
-    with pytest.raises(CheckpointError, match="no checkpoint named 'nope'.*pretrain nope"):
+    with pytest.raises(CheckpointError, match=r"MANIFEST\.json is missing from the folder"):
         verify("nope", data_dir=tmp_path)
     _saved(tmp_path)
+    with pytest.raises(CheckpointError, match="no checkpoint named 'nope'.*pretrain nope"):
+        verify("nope", data_dir=tmp_path)
     (tmp_path / "checkpoints" / "tiny.pt").unlink()
     with pytest.raises(CheckpointError, match="missing.*pretrain tiny"):
         verify("tiny", data_dir=tmp_path)
