@@ -32,18 +32,23 @@ def run_notebook(path: Path, timeout: int = 600, km=None, env: dict | None = Non
                             resources={"metadata": {"path": str(path.parent)}})
     row = {"notebook": path.name, "ok": False, "error": ""}
     t0 = time.perf_counter()
-    with client.setup_kernel(**({"env": env} if env is not None else {})):
-        row["kernel_start_s"] = time.perf_counter() - t0
-        pid = client.km.provisioner.process.pid
-        start = time.perf_counter()
-        try:
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-            row["ok"] = True
-        except CellExecutionError as exc:
-            row["error"] = str(exc).strip().splitlines()[-1][:120]
-        row["seconds"] = time.perf_counter() - start
-        row["peak_rss_mib"] = _peak_rss_mib(pid)
+    try:
+        with client.setup_kernel(**({"env": env} if env is not None else {})):
+            row["kernel_start_s"] = time.perf_counter() - t0
+            pid = client.km.provisioner.process.pid
+            start = time.perf_counter()
+            try:
+                for index, cell in enumerate(nb.cells):
+                    client.execute_cell(cell, index)
+                row["ok"] = True
+            except CellExecutionError as exc:
+                row["error"] = str(exc).strip().splitlines()[-1][:120]
+            row["seconds"] = time.perf_counter() - start
+            row["peak_rss_mib"] = _peak_rss_mib(pid)
+    finally:
+        # nbclient shuts down only kernels it created itself; one we handed it (km) is ours to stop
+        if km is not None and km.has_kernel:
+            km.shutdown_kernel(now=True)
     return row
 
 

@@ -101,10 +101,10 @@ def _class_control():
 def _pretext():
     from course_lib import checkpoints
     from course_lib.data import make_digits28
-    from course_lib.models import ssl
+    from course_lib.models import transfer
     from course_lib.widgets import PretextView
 
-    nets = {task: checkpoints.load_checkpoint(name, ssl.PRETEXT_NETS[name])
+    nets = {task: checkpoints.load_checkpoint(name, transfer.PRETEXT_NETS[name])
             for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
     view = PretextView(make_digits28(40, seed=12)[0], nets)
     changes = []

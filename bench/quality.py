@@ -102,20 +102,21 @@ def quality_rows(quick: bool = False) -> list[dict]:
                  "baseline": "best n-gram (n = 2..7)", "baseline_value": best_ngram, "ratio": ppl / best_ngram,
                  "goal": "below the n-gram", "met": ppl < best_ngram})
     # 5. self-supervised encoders: linear probe with 10% of the labels vs a random-init encoder
-    from course_lib.models import ssl
+    from course_lib.models.encoder import ConvEncoder
+    from course_lib import evaluate
     from course_lib.pretrain import SSL
 
     x_l, y_l = data.make_digits28(3_000 if quick else SSL["labelled"]["n"], seed=SSL["labelled"]["seed"])
     x_t, y_t = data.make_digits28(1_000 if quick else SSL["test"]["n"], seed=SSL["test"]["seed"])
-    few = ssl.label_subset(y_l, SSL["probe_fraction"])
+    few = evaluate.label_subset(y_l, SSL["probe_fraction"])
 
     def probe(encoder):
-        return ssl.linear_probe(ssl.encode(encoder, x_l[few]), y_l[few], ssl.encode(encoder, x_t), y_t)
+        return evaluate.linear_probe(evaluate.encode(encoder, x_l[few]), y_l[few], evaluate.encode(encoder, x_t), y_t)
 
     torch.manual_seed(0)
-    random_acc = probe(ssl.ConvEncoder())
+    random_acc = probe(ConvEncoder())
     for name in ("ssl_simclr", "ssl_inpainting", "ssl_jigsaw"):
-        acc = probe(ssl.load_encoder(name))
+        acc = probe(evaluate.load_encoder(name))
         rows.append({"model": f"{name} encoder (notebook 09)", "metric": f"linear probe, {len(few)} labels", "value": acc,
                      "baseline": "random-init encoder", "baseline_value": random_acc, "ratio": acc / random_acc,
                      "goal": "+10 points" if name == "ssl_simclr" else "(reported)",

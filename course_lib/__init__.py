@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 # The thread policy goes first: OpenMP reads its wait policy once, when torch loads (see threads.py).
@@ -89,6 +90,41 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device a model's parameters (or, failing that, buffers) live on; a clear error for a model
+    with neither, where `next(model.parameters())` would raise a bare StopIteration."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    raise ValueError(f"{type(model).__name__} has no parameters or buffers, so it has no device and "
+                     "nothing to train; pass a model with at least one layer")
+
+
+@contextmanager
+def eval_mode(*models: torch.nn.Module, grad: bool = False):
+    """Run a block with `models` in eval mode (dropout off, batch norm on its running statistics) and,
+    unless grad=True, without autograd; afterwards every module is back in the mode it was in, even
+    after an error. A model whose submodules were in mixed modes gets each of them back as it was.
+
+        with eval_mode(model):
+            logits = model(x)
+    """
+    for m in models:
+        if not isinstance(m, torch.nn.Module):
+            raise TypeError(f"eval_mode expects nn.Module(s), got {type(m).__name__}")
+    before = [[(sub, sub.training) for sub in m.modules()] for m in models]
+    try:
+        for m in models:
+            m.eval()
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+            yield models[0] if len(models) == 1 else models
+    finally:
+        for modes in before:
+            for sub, training in modes:
+                sub.training = training
+
+
 def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
@@ -119,7 +155,8 @@ def environment_report() -> dict:
     }
 
 
-_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain", "threads")
+_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain", "threads",
+               "evaluate", "features")
 
 
 def __getattr__(name: str):
@@ -131,4 +168,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 
-__all__ = ["seed_everything", "get_device", "environment_report", "cache_dir", "DATA_DIR", "DATA_SOURCE", "REPO_ROOT"]
+__all__ = ["seed_everything", "get_device", "eval_mode", "model_device", "environment_report", "cache_dir", "DATA_DIR", "DATA_SOURCE", "REPO_ROOT"]

@@ -514,7 +514,7 @@ def triplet_loss(fn) -> str:
 @exercise("unshuffle_tiles")
 def unshuffle_tiles(fn) -> str:
     """fn(shuffled (B, 1, H, W), perms (B, grid*grid), grid) -> the original images."""
-    from .models.ssl import permutation_set, shuffle_tiles
+    from .models.pretext import permutation_set, shuffle_tiles
 
     g = torch.Generator().manual_seed(17)
     x = torch.rand(4, 1, 6, 6, generator=g)
@@ -556,7 +556,7 @@ def contrastive_loss(fn) -> str:
 @exercise("copy_blocks")
 def copy_blocks(fn) -> str:
     """fn(source: ConvEncoder, k: int) -> a new ConvEncoder whose first k blocks hold copies of source's."""
-    from .models.ssl import ConvEncoder
+    from .models.encoder import ConvEncoder
 
     torch.manual_seed(19)
     source = ConvEncoder()
@@ -586,7 +586,7 @@ def freeze(fn) -> str:
     """fn(model with .encoder.blocks, k) -> sets requires_grad=False on the first k blocks only (returns nothing)."""
     from torch import nn
 
-    from .models.ssl import ConvEncoder
+    from .models.encoder import ConvEncoder
 
     for k in (0, 2, 3):
         model = nn.Module()

@@ -38,6 +38,14 @@ __all__ = [
     "make_toy2d",
     "make_text_corpus",
     "load_mnist",
+    "random_squares",
+    "upscale_digits8",
+    "generative_digits",
+    "ssl_digits",
+    "motion_clips",
+    "GENERATIVE_DIGITS",
+    "SSL_DIGITS",
+    "MOTION_CLIPS",
     "SHAPE_NAMES",
     "SHAPE_FACTORS",
     "TOY2D_NAMES",
@@ -426,3 +434,59 @@ def load_mnist(kind: str = "mnist", split: str = "train", root: str | os.PathLik
         raise RuntimeError(f"could not download {kind} into {root} (offline?): {exc}") from None
     x = ds.data.float().div(255.0)[:, None]
     return x, ds.targets.long()
+
+
+# ----------------------------------------------------------------------------- the course's named datasets
+# One place says which digits each lecture and each shipped checkpoint uses (pretrain.py uses them too),
+# so a notebook's test set is never a checkpoint's training set.
+GENERATIVE_DIGITS = {"n": 20_000, "seed": 1, "difficulty": 0.5}  # milder distortions: a 2D code holds all ten
+SSL_DIGITS = {"unlabelled": {"n": 20_000, "seed": 10}, "labelled": {"n": 10_000, "seed": 11},
+              "test": {"n": 2_000, "seed": 12}}
+MOTION_CLIPS = {"n": 2_000, "frames": 8, "seed": 3}
+
+
+def generative_digits(split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The digits of the generative lectures (04-07) and their checkpoints: split "train" (what the VAE,
+    GANs and diffusion model trained on) or "test" (held out). n: how many (default 20,000 / 2,000)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    spec = GENERATIVE_DIGITS
+    n = n if n is not None else (spec["n"] if split == "train" else 2_000)
+    return make_digits28(n, seed=spec["seed"] + (split == "test"), difficulty=spec["difficulty"])
+
+
+def ssl_digits(part: str, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The digits of notebooks 09-10: part "unlabelled" (pretext training), "labelled" (probes) or "test"."""
+    if part not in SSL_DIGITS:
+        raise ValueError(f"part must be one of {sorted(SSL_DIGITS)}, got {part!r}")
+    spec = SSL_DIGITS[part]
+    return make_digits28(spec["n"] if n is None else n, seed=spec["seed"])
+
+
+def motion_clips(split: str = "train", n: int | None = None, factors: bool = False):
+    """Moving-shapes clips of the next-frame task (notebook 09): "train" (the shipped net's) or "test"."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    spec = MOTION_CLIPS
+    n = n if n is not None else (spec["n"] if split == "train" else 300)
+    return make_moving_shapes(n, spec["frames"], seed=spec["seed"] + (split == "test"), factors=factors)
+
+
+# ----------------------------------------------------------------------------- masks and resizing
+def random_squares(b: int, h: int, w: int, size: int, generator, device) -> torch.Tensor:
+    """(b, 1, h, w) bool: one size x size square per image at a random place. The random numbers come
+    from a CPU generator (seeded, same on every machine); the mask is moved to `device`."""
+    top = torch.randint(0, h - size + 1, (b,), generator=generator)[:, None, None]
+    left = torch.randint(0, w - size + 1, (b,), generator=generator)[:, None, None]
+    rows, cols = torch.arange(h)[None, :, None], torch.arange(w)[None, None, :]
+    inside = (rows >= top) & (rows < top + size) & (cols >= left) & (cols < left + size)
+    return inside[:, None].to(device)
+
+
+def upscale_digits8(x: torch.Tensor) -> torch.Tensor:
+    """Real 8x8 digits (N, 1, 8, 8) -> (N, 1, 28, 28) like the procedural ones: a 20x20 digit in a 4-pixel border."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8):
+        raise ValueError(f"x must be 8x8 digits (N, 1, 8, 8), got {tuple(x.shape)}")
+    big = F.interpolate(x, size=(20, 20), mode="bilinear", align_corners=False)
+    big = big / big.amax((2, 3), keepdim=True).clamp(min=1e-6)  # full-strength strokes, as in the source data
+    return F.pad(big, (4, 4, 4, 4))

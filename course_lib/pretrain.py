@@ -16,6 +16,7 @@ from torch import nn
 
 from . import seed_everything, threads
 from .checkpoints import save_checkpoint
+from .data import GENERATIVE_DIGITS, generative_digits, motion_clips, ssl_digits
 
 PRETRAINERS: dict[str, Callable[..., dict]] = {}
 
@@ -48,15 +49,9 @@ def pretrain_digits_mlp(data_dir=None, quick: bool = False) -> dict:
     return metrics
 
 
-VAE_DATA = {"n": 20_000, "seed": 1, "difficulty": 0.5}  # milder distortions: a 2D code can hold all ten digits
-
-
 def _vae_data(quick: bool = False, test: bool = False):
-    """The digits the generative models train on (or 2,000 held-out ones): (x, y)."""
-    from .data import make_digits28
-
-    n = 2_000 if quick or test else VAE_DATA["n"]
-    return make_digits28(n, seed=VAE_DATA["seed"] + int(test), difficulty=VAE_DATA["difficulty"])
+    """The digits the generative models train on (or 2,000 held-out ones): data.generative_digits."""
+    return generative_digits("test" if test else "train", 2_000 if quick else None)
 
 
 @register("vae_digits")
@@ -73,7 +68,7 @@ def pretrain_vae_digits(data_dir=None, quick: bool = False) -> dict:
     with torch.no_grad():
         x_hat, mu, logvar = model(x_test)
         _, recon, kl = elbo_loss(x_hat, x_test, mu, logvar)
-    metrics = {"test_recon_bce": round(recon.item(), 2), "test_kl": round(kl.item(), 3), "data": VAE_DATA}
+    metrics = {"test_recon_bce": round(recon.item(), 2), "test_kl": round(kl.item(), 3), "data": GENERATIVE_DIGITS}
     save_checkpoint("vae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
@@ -89,7 +84,7 @@ def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
     (x, _), (x_test, _) = _vae_data(quick), _vae_data(quick, test=True)
     model = Autoencoder(**config)
     fit(model, x, nn.BCELoss(), epochs=1 if quick else 30, lr=1e-3, batch_size=128, progress=not quick)
-    metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": VAE_DATA}
+    metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": GENERATIVE_DIGITS}
     save_checkpoint("ae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
@@ -105,33 +100,33 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
     from .models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss
 
     seed_everything(0)
-    threads.limited(2)  # the U-Net's convolutions gain from a second core (never more than the CPUs available)
-    cfg = DIFFUSION
-    schedule = NoiseSchedule(cfg["T"], cfg["kind"])
-    model = SmallUNet(cfg["channels"])
-    ema = copy.deepcopy(model).requires_grad_(False)  # a running average of the weights samples better
-    x, _ = _vae_data()
-    x = x * 2 - 1
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05)
-    g = torch.Generator().manual_seed(0)
-    losses = []
-    for step in range(20 if quick else cfg["steps"]):
-        idx = torch.randint(0, len(x), (cfg["batch_size"],), generator=g)
-        loss = diffusion_loss(model, schedule, x[idx], generator=g)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(cfg["ema"]).add_(pm, alpha=1 - cfg["ema"])
-        losses.append(loss.item())
-        if not quick and step % 500 == 0:
-            print(f"step {step}: loss {sum(losses[-100:]) / len(losses[-100:]):.4f}", flush=True)
+    with threads.limit(2):  # the U-Net's convolutions gain from a second core (never more than the CPUs available)
+        cfg = DIFFUSION
+        schedule = NoiseSchedule(cfg["T"], cfg["kind"])
+        model = SmallUNet(cfg["channels"])
+        ema = copy.deepcopy(model).requires_grad_(False)  # a running average of the weights samples better
+        x, _ = _vae_data(quick)
+        x = x * 2 - 1
+        opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05)
+        g = torch.Generator().manual_seed(0)
+        losses = []
+        for step in range(20 if quick else cfg["steps"]):
+            idx = torch.randint(0, len(x), (cfg["batch_size"],), generator=g)
+            loss = diffusion_loss(model, schedule, x[idx], generator=g)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.mul_(cfg["ema"]).add_(pm, alpha=1 - cfg["ema"])
+            losses.append(loss.item())
+            if not quick and step % 500 == 0:
+                print(f"step {step}: loss {sum(losses[-100:]) / len(losses[-100:]):.4f}", flush=True)
     config = {"channels": cfg["channels"]}
     metrics = {"final_loss": round(sum(losses[-200:]) / len(losses[-200:]), 4), "schedule": {"T": cfg["T"], "kind": cfg["kind"]},
-               "data": VAE_DATA, "steps": cfg["steps"], "batch_size": cfg["batch_size"]}
+               "data": GENERATIVE_DIGITS, "steps": cfg["steps"], "batch_size": cfg["batch_size"]}
     save_checkpoint("diffusion", ema, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
@@ -164,7 +159,7 @@ def pretrain_dcgan(data_dir=None, quick: bool = False) -> dict:
             trainer.train_step()
     config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"]}
     metrics = {"steps": total, "final_d_loss": round(sum(trainer.history["d_loss"][-100:]) / 100, 4) if not quick else None,
-               "data": VAE_DATA}
+               "data": GENERATIVE_DIGITS}
     save_checkpoint("dcgan", G, config=config, data_dir=data_dir, metrics=metrics)
     save_checkpoint("dcgan_progress", progress, config={}, data_dir=data_dir, metrics={"steps": list(progress)})
     return metrics
@@ -186,27 +181,24 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
         if not quick and step % 500 == 0:
             print(f"step {step}: d_loss {trainer.history['d_loss'][-1]:.3f} g_loss {trainer.history['g_loss'][-1]:.3f}", flush=True)
     config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"], "classes": 10}
-    save_checkpoint("cgan", G, config=config, data_dir=data_dir, metrics={"steps": total, "data": VAE_DATA})
+    save_checkpoint("cgan", G, config=config, data_dir=data_dir, metrics={"steps": total, "data": GENERATIVE_DIGITS})
     return {"steps": total}
 
 
 # ----------------------------------------------------------------------------- self-supervised pretext tasks
-SSL = {"unlabelled": {"n": 20_000, "seed": 10}, "labelled": {"n": 10_000, "seed": 11}, "test": {"n": 2_000, "seed": 12},
-       "steps": 2_000, "batch_size": 128, "lr": 2e-3, "probe_fraction": 0.1, "mask": 12, "jigsaw_k": 24,
+# How the shipped pretext nets were trained (their data: data.ssl_digits).
+SSL = {"steps": 2_000, "batch_size": 128, "lr": 2e-3, "probe_fraction": 0.1, "mask": 12, "jigsaw_k": 24,
        "margin": 1.0, "temperature": 0.2, "alpha": 1.0}
 
 
 def ssl_data(part: str, quick: bool = False):
-    """The digits of notebooks 09-10: part "unlabelled" (pretext training), "labelled" or "test" -> (x, y)."""
-    from .data import make_digits28
-
-    spec = SSL[part]
-    return make_digits28(500 if quick else spec["n"], seed=spec["seed"])
+    """data.ssl_digits(part), 500 of them when quick."""
+    return ssl_digits(part, 500 if quick else None)
 
 
 def _ssl_pretrain(name: str, net: nn.Module, batch_loss, quick: bool, data_dir, config: dict) -> dict:
     """Train a pretext net on unlabelled digits; score its encoder with a linear probe on 10% of the labels."""
-    from .models.ssl import encode, label_subset, linear_probe
+    from .evaluate import encode, label_subset, linear_probe
 
     x, _ = ssl_data("unlabelled", quick)
     (x_l, y_l), (x_t, y_t) = ssl_data("labelled", quick), ssl_data("test", quick)
@@ -231,7 +223,7 @@ def _ssl_pretrain(name: str, net: nn.Module, batch_loss, quick: bool, data_dir, 
 @register("ssl_inpainting")
 def pretrain_ssl_inpainting(data_dir=None, quick: bool = False) -> dict:
     """Inpainting pretext: fill in a hidden 12x12 square of a digit (notebook 09)."""
-    from .models.ssl import InpaintingNet, inpainting_loss, mask_square
+    from .models.pretext import InpaintingNet, inpainting_loss, mask_square
 
     seed_everything(0)
 
@@ -247,7 +239,7 @@ def pretrain_ssl_jigsaw(data_dir=None, quick: bool = False) -> dict:
     """Jigsaw pretext: which of 24 fixed permutations shuffled the 3x3 tiles (notebook 09)."""
     import torch.nn.functional as F
 
-    from .models.ssl import JigsawNet, jigsaw_batch, permutation_set
+    from .models.pretext import JigsawNet, jigsaw_batch, permutation_set
 
     seed_everything(0)
     perms = permutation_set(9, SSL["jigsaw_k"])
@@ -262,7 +254,7 @@ def pretrain_ssl_jigsaw(data_dir=None, quick: bool = False) -> dict:
 @register("ssl_siamese")
 def pretrain_ssl_siamese(data_dir=None, quick: bool = False) -> dict:
     """Siamese pretext with the pairwise contrastive loss: two views of one digit close, of two digits far."""
-    from .models.ssl import SiameseNet, augment, contrastive_loss
+    from .models.contrastive import SiameseNet, augment, contrastive_loss
 
     seed_everything(0)
 
@@ -278,7 +270,7 @@ def pretrain_ssl_siamese(data_dir=None, quick: bool = False) -> dict:
 @register("ssl_simclr")
 def pretrain_ssl_simclr(data_dir=None, quick: bool = False) -> dict:
     """Siamese pretext with the in-batch contrastive loss of SimCLR (InfoNCE) (notebook 09)."""
-    from .models.ssl import SiameseNet, augment, info_nce_loss
+    from .models.contrastive import SiameseNet, augment, info_nce_loss
 
     seed_everything(0)
 
@@ -291,7 +283,7 @@ def pretrain_ssl_simclr(data_dir=None, quick: bool = False) -> dict:
 @register("ssl_triplet")
 def pretrain_ssl_triplet(data_dir=None, quick: bool = False) -> dict:
     """Triplet pretext: a view of the same digit nearer the anchor than another digit by a margin (notebook 09)."""
-    from .models.ssl import SiameseNet, augment, triplet_loss
+    from .models.contrastive import SiameseNet, augment, triplet_loss
 
     seed_everything(0)
 
@@ -302,7 +294,8 @@ def pretrain_ssl_triplet(data_dir=None, quick: bool = False) -> dict:
     return _ssl_pretrain("ssl_triplet", SiameseNet(), batch_loss, quick, data_dir, {})
 
 
-NEXT_FRAME = {"clips": 2_000, "frames": 8, "seed": 3, "past": 3, "steps": 2_000, "batch_size": 64, "lr": 2e-3}
+# How the shipped next-frame net was trained (its clips: data.motion_clips).
+NEXT_FRAME = {"past": 3, "steps": 2_000, "batch_size": 64, "lr": 2e-3}
 
 
 @register("ssl_next_frame")
@@ -310,14 +303,12 @@ def pretrain_ssl_next_frame(data_dir=None, quick: bool = False) -> dict:
     """Video pretext: predict the next frame of a moving-shapes clip from the last 3 (notebook 09)."""
     import torch.nn.functional as F
 
-    from .data import make_moving_shapes
-    from .models.ssl import NextFrameNet, frame_windows
+    from .models.pretext import NextFrameNet, frame_windows
 
     seed_everything(0)
     cfg = NEXT_FRAME
-    clips = make_moving_shapes(100 if quick else cfg["clips"], cfg["frames"], seed=cfg["seed"])
-    x, y = frame_windows(clips, cfg["past"])
-    test_x, test_y = frame_windows(make_moving_shapes(300, cfg["frames"], seed=cfg["seed"] + 1), cfg["past"])
+    x, y = frame_windows(motion_clips("train", 100 if quick else None), cfg["past"])
+    test_x, test_y = frame_windows(motion_clips("test"), cfg["past"])
     net = NextFrameNet(cfg["past"])
     opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
     g = torch.Generator().manual_seed(0)

@@ -10,16 +10,20 @@ see `bench/results.md`, "Sharing the CPU"). The policy, applied by `import cours
    This has to be in the environment before torch is imported (OpenMP reads it once, when torch
    loads), which is why `course_lib` sets it before its own ``import torch`` and why the course's
    Jupyter kernel carries it in its kernelspec.
-2. As many threads as CPUs this process may really use: the smaller of its CPU affinity (taskset,
-   cpuset, Kubernetes' static CPU manager) and its cgroup CPU quota (docker ``--cpus``, Kubernetes
-   CPU limits), rounded down, at least 1. ``os.cpu_count()`` would say 64 in a container limited
-   to 2 CPUs on a 64-core host.
+2. One thread fewer than the CPUs this process may really use, at least 1 (`usable_threads`). The
+   usable CPUs are the smaller of its CPU affinity (taskset, cpuset, Kubernetes' static CPU manager)
+   and its cgroup CPU quota (docker ``--cpus``, Kubernetes CPU limits), rounded down.
+   ``os.cpu_count()`` would say 64 in a container limited to 2 CPUs on a 64-core host. The spare CPU
+   is for the Jupyter server, the browser and the other kernels; on 2 CPUs it makes one thread,
+   which measured best both alone and beside other work (see `usable_threads`).
 3. ``COURSE_THREADS=N`` overrides the count (an explicit ``OMP_NUM_THREADS`` is honoured too).
    ``COURSE_THREAD_POLICY=off`` leaves PyTorch's defaults alone (the benchmark uses it to compare).
 
 Nothing in this module imports torch at import time: it runs before torch loads.
 """
 from __future__ import annotations
+
+import contextlib
 
 import math
 import os
@@ -158,8 +162,20 @@ def _positive_int(name: str, value: str) -> int:
     return n
 
 
+def usable_threads(cpus: int) -> int:
+    """Threads for `cpus` usable CPUs: all but one, at least 1.
+
+    Measured on 2 CPUs (bench/results.md, "Sharing the CPU"): with 2 passive threads, a notebook of
+    many small operations ran 2x slower alone than with PyTorch's defaults (every parallel region has
+    to wake a sleeping thread), while 1 thread was as fast as the defaults alone and the fastest
+    beside other work; spinning threads (the defaults, or a short GOMP_SPINCOUNT) were up to 19x
+    slower beside other work. Leaving one CPU free costs little on bigger machines (7 of 8 threads)."""
+    return max(1, int(cpus) - 1)
+
+
 def decide(environ: dict | None = None, affinity: int | None = None, quota: float | None | str = "read") -> ThreadPolicy:
-    """Choose the thread count: COURSE_THREADS, else a person's OMP_NUM_THREADS, else min(affinity, quota).
+    """Choose the thread count: COURSE_THREADS, else a person's OMP_NUM_THREADS, else
+    usable_threads(min(affinity, quota)).
 
     `affinity` and `quota` default to this process's; tests pass their own.
     """
@@ -178,13 +194,16 @@ def decide(environ: dict | None = None, affinity: int | None = None, quota: floa
         except ValueError:
             pass  # OpenMP itself ignores a malformed value; so does the course
     if quota is not None and quota < affinity:
-        n = max(1, math.floor(quota))
+        usable = max(1, math.floor(quota))
         why = f"the cgroup CPU quota allows {quota:g} CPU(s) (of {affinity} in this process's affinity)"
     else:
-        n = max(1, affinity)
+        usable = max(1, affinity)
         why = f"{affinity} CPU(s) in this process's affinity" + ("" if quota is None else f", cgroup quota {quota:g}")
         if quota is None:
             why += ", no cgroup CPU quota"
+    n = usable_threads(usable)
+    if n < usable:
+        why += "; one is left for the Jupyter server, the browser and other kernels"
     return ThreadPolicy(n, why, affinity, quota, wait)
 
 
@@ -281,3 +300,16 @@ def limited(threads: int) -> int:
     n = max(1, min(int(threads), cap))
     set_torch_threads(n)
     return n
+
+
+@contextlib.contextmanager
+def limit(threads: int):
+    """`with limit(2): ...` runs the block with at most that many torch threads (as `limited`), then
+    restores the count that was set before, so one step of a script does not change the next ones."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        yield limited(threads)
+    finally:
+        set_torch_threads(before)

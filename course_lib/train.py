@@ -208,3 +208,27 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
             bar.close()
     model.eval()
     return history
+
+
+# ----------------------------------------------------------------------------- recipes built on fit
+def pretrain_stack(x: torch.Tensor, sizes: list[int], epochs: int = 5, lr: float = 2e-3,
+                   batch_size: int = 128, seed: int = 0, progress: bool = True) -> list[nn.Sequential]:
+    """Greedy layer-wise pre-training: each autoencoder learns to reconstruct the previous code.
+
+    x: (N, D) or images; sizes: [D, h1, h2, ...]. Returns the encoders [Linear(D, h1) + ReLU, ...],
+    each trained (without labels) as the encoder of a one-hidden-layer autoencoder.
+    """
+    if len(sizes) < 2 or sizes[0] != math.prod(x.shape[1:]):
+        raise ValueError(f"sizes must start with the input size {math.prod(x.shape[1:])} and have a code size, got {sizes}")
+    encoders = []
+    codes = x.flatten(1)
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        torch.manual_seed(seed + i)
+        encoder = nn.Sequential(nn.Linear(a, b), nn.ReLU())
+        decoder = nn.Linear(b, a)
+        fit(nn.Sequential(encoder, decoder), (codes, codes), nn.MSELoss(), epochs=epochs, lr=lr,
+            batch_size=batch_size, seed=seed + i, progress=progress, desc=f"layer {i + 1}: {a} -> {b}")
+        with torch.no_grad():
+            codes = encoder(codes)
+        encoders.append(encoder)
+    return encoders

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from course_lib.models.autoencoders import (Autoencoder, SparseAutoencoder, StackedClassifier, add_noise,
-                                            fresh_stack, kl_sparsity, l1_penalty, pretrain_stack,
-                                            reconstruction_error)
+                                            fresh_stack, kl_sparsity, l1_penalty, reconstruction_error)
+from course_lib.train import pretrain_stack
 
 
 def test_autoencoder_shapes_and_ranges():

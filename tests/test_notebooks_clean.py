@@ -41,3 +41,23 @@ def test_notebook_seeds_and_has_a_checked_exercise(path):
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     assert "seed_everything(" in source, f"{path.name}: seed at the top, so numbers repeat"
     assert "check." in source and "assert check." in source, f"{path.name}: exercises checked by course_lib.check"
+
+
+SCRIPTS = NOTEBOOKS[0].parent / "scripts" if NOTEBOOKS else None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_and_its_paired_script_say_the_same(path):
+    """jupytext.toml pairs each notebook with notebooks/scripts/NN_name.py; after editing either, run
+    `.venv/bin/jupytext --sync notebooks/*.ipynb`."""
+    import jupytext
+
+    script = SCRIPTS / f"{path.stem}.py"
+    assert script.exists(), f"{script} is missing: run .venv/bin/jupytext --sync {path}"
+    nb, text = nbformat.read(path, as_version=4), jupytext.read(script)
+
+    def cells(notebook):
+        return [(c.cell_type, c.source.strip(), c.metadata.get("slideshow", {}).get("slide_type"),
+                 tuple(c.metadata.get("tags", ()))) for c in notebook.cells]
+
+    assert cells(nb) == cells(text), f"{path.name} and {script.name} differ: run .venv/bin/jupytext --sync {path}"

@@ -115,14 +115,14 @@ INSTALLED_CHECK = textwrap.dedent("""
     from pathlib import Path
     import course_lib as cl
     from course_lib import checkpoints
-    from course_lib.models import MLPClassifier, Autoencoder, ssl
+    from course_lib.models import MLPClassifier, Autoencoder, transfer
     from course_lib.models.vae import VAE
     from course_lib.models.gan import DCGenerator
     from course_lib.models.diffusion import SmallUNet
     assert Path(cl.__file__).is_relative_to(sys.argv[1]), cl.__file__
     builders = {"digits_mlp": MLPClassifier, "ae_digits": Autoencoder, "vae_digits": VAE,
                 "dcgan": DCGenerator, "cgan": DCGenerator, "diffusion": SmallUNet,
-                **ssl.PRETEXT_NETS}
+                **transfer.PRETEXT_NETS}
     loaded = []
     for name in checkpoints.manifest()["checkpoints"]:
         if name in builders:

@@ -111,9 +111,10 @@ def test_this_machine_reads_without_error():
 
 # ---------------------------------------------------------------- the decision
 @pytest.mark.parametrize("affinity, quota, expected", [
-    (2, None, 2), (64, 2.0, 2), (64, 2.5, 2), (64, 0.5, 1), (4, 8.0, 4), (1, None, 1), (8, 1.0, 1),
+    (2, None, 1), (64, 2.0, 1), (64, 2.5, 1), (64, 3.5, 2), (64, 0.5, 1), (4, 8.0, 3), (1, None, 1), (8, 1.0, 1),
+    (8, None, 7),
 ])
-def test_decide_takes_the_smaller_of_affinity_and_quota(affinity, quota, expected):
+def test_decide_takes_the_smaller_of_affinity_and_quota_less_one(affinity, quota, expected):
     policy = threads.decide({}, affinity=affinity, quota=quota)
     assert policy.threads == expected
     assert policy.wait_policy == "PASSIVE"
@@ -132,8 +133,8 @@ def test_course_threads_overrides_and_bad_values_are_named():
 def test_a_persons_omp_num_threads_is_honoured_but_an_inherited_one_is_not():
     assert threads.decide({"OMP_NUM_THREADS": "1"}, affinity=8, quota=None).threads == 1
     inherited = {"OMP_NUM_THREADS": "8", "COURSE_THREADS_APPLIED": "8"}  # written by a parent's course_lib
-    assert threads.decide(inherited, affinity=2, quota=None).threads == 2
-    assert threads.decide({"OMP_NUM_THREADS": "junk"}, affinity=2, quota=None).threads == 2
+    assert threads.decide(inherited, affinity=3, quota=None).threads == 2
+    assert threads.decide({"OMP_NUM_THREADS": "junk"}, affinity=3, quota=None).threads == 2
 
 
 def test_apply_writes_the_environment_children_inherit():
@@ -172,8 +173,8 @@ def test_a_process_pinned_to_one_cpu_runs_torch_with_one_thread():
 
 
 def test_course_threads_in_a_real_process_and_a_typo_warns_without_breaking_the_import():
-    got = json.loads(_python("import course_lib; " + REPORT, {"COURSE_THREADS": "1"}).stdout.strip())
-    assert got["torch"] == 1
+    got = json.loads(_python("import course_lib; " + REPORT, {"COURSE_THREADS": "3"}).stdout.strip())
+    assert got["torch"] == 3
     out = _python("import course_lib; " + REPORT, {"COURSE_THREADS": "many"})
     assert out.returncode == 0 and "COURSE_THREADS must be a whole number" in out.stderr
 

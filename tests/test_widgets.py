@@ -174,9 +174,11 @@ def test_interpolation_view_walks_between_two_codes():
 
 def _pretext_nets():
     from course_lib.checkpoints import load_checkpoint
-    from course_lib.models import ssl
+    from course_lib.models import transfer
+    from course_lib.models.encoder import ConvEncoder
+    from course_lib import data, evaluate
 
-    return {task: load_checkpoint(name, ssl.PRETEXT_NETS[name])
+    return {task: load_checkpoint(name, transfer.PRETEXT_NETS[name])
             for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
 
 
@@ -225,17 +227,21 @@ def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
 
 def _transfer_lab(steps=20):
     from course_lib import data
-    from course_lib.models import ssl
+    from course_lib.models import transfer
+    from course_lib.models.encoder import ConvEncoder
+    from course_lib import data, evaluate
     from course_lib.widgets import TransferLab
 
     x, y = data.load_digits8("train")
     xt, yt = data.load_digits8("test")
-    encoders = {"ssl_simclr": ssl.load_encoder("ssl_simclr"), "ssl_jigsaw": ssl.load_encoder("ssl_jigsaw")}
-    return TransferLab(encoders, (ssl.upscale_digits8(x), y), (ssl.upscale_digits8(xt[:100]), yt[:100]), steps=steps)
+    encoders = {"ssl_simclr": evaluate.load_encoder("ssl_simclr"), "ssl_jigsaw": evaluate.load_encoder("ssl_jigsaw")}
+    return TransferLab(encoders, (data.upscale_digits8(x), y), (data.upscale_digits8(xt[:100]), yt[:100]), steps=steps)
 
 
 def test_transfer_lab_train_adds_a_run_to_the_chart():
-    from course_lib.models import ssl
+    from course_lib.models import transfer
+    from course_lib.models.encoder import ConvEncoder
+    from course_lib import data, evaluate
     from course_lib.widgets import TransferState
 
     lab = _transfer_lab()
@@ -252,7 +258,7 @@ def test_transfer_lab_train_adds_a_run_to_the_chart():
     run = lab.run_now(TransferState("ssl_jigsaw", "frozen", 0.25, 1))
     assert lab.image.value != first and len(lab.runs) == 2
     # the same configuration through the library function gives the same number
-    again = ssl.transfer_accuracy(lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20)
+    again = evaluate.transfer_accuracy(lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20)
     assert again == run["accuracy"]
 
 
@@ -263,6 +269,8 @@ def test_transfer_lab_reports_errors_in_the_widget():
     lab.wait(60)
     assert "the run failed" in lab.status.value and not lab.runs
     with pytest.raises(ValueError, match="strategy must be one of"):
-        from course_lib.models import ssl
+        from course_lib.models import transfer
+        from course_lib.models.encoder import ConvEncoder
+        from course_lib import data, evaluate
 
-        ssl.transfer_accuracy(ssl.ConvEncoder(), "partly", lab.train_data, lab.test_data)
+        evaluate.transfer_accuracy(ConvEncoder(), "partly", lab.train_data, lab.test_data)

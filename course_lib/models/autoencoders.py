@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import eval_mode
+
 
 def _mlp(sizes: list[int], activation: bool, last_activation: bool) -> list[nn.Module]:
     layers: list[nn.Module] = []
@@ -132,31 +134,6 @@ def add_noise(x: torch.Tensor, level: float, kind: str = "gaussian", generator: 
     return torch.where(hit, salt.to(x.dtype), x)
 
 
-def pretrain_stack(x: torch.Tensor, sizes: list[int], epochs: int = 5, lr: float = 2e-3,
-                   batch_size: int = 128, seed: int = 0, progress: bool = True) -> list[nn.Sequential]:
-    """Greedy layer-wise pre-training: each autoencoder learns to reconstruct the previous code.
-
-    x: (N, D) or images; sizes: [D, h1, h2, ...]. Returns the encoders [Linear(D, h1) + ReLU, ...],
-    each trained (without labels) as the encoder of a one-hidden-layer autoencoder.
-    """
-    from ..train import fit  # a model module never imports widgets; train is allowed
-
-    if len(sizes) < 2 or sizes[0] != math.prod(x.shape[1:]):
-        raise ValueError(f"sizes must start with the input size {math.prod(x.shape[1:])} and have a code size, got {sizes}")
-    encoders = []
-    codes = x.flatten(1)
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        torch.manual_seed(seed + i)
-        encoder = nn.Sequential(nn.Linear(a, b), nn.ReLU())
-        decoder = nn.Linear(b, a)
-        fit(nn.Sequential(encoder, decoder), (codes, codes), nn.MSELoss(), epochs=epochs, lr=lr,
-            batch_size=batch_size, seed=seed + i, progress=progress, desc=f"layer {i + 1}: {a} -> {b}")
-        with torch.no_grad():
-            codes = encoder(codes)
-        encoders.append(encoder)
-    return encoders
-
-
 class StackedClassifier(nn.Module):
     """Stacked encoders followed by a dense softmax layer, fine-tuned as a whole with labels."""
 
@@ -180,14 +157,11 @@ def fresh_stack(sizes: list[int], seed: int = 0) -> list[nn.Sequential]:
 
 def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> float:
     """Mean squared error per pixel of model(x) against x (eval mode, no gradients)."""
-    was = model.training
-    model.eval()
     total = 0.0
-    with torch.no_grad():
+    with eval_mode(model):
         for i in range(0, len(x), batch_size):
             xb = x[i:i + batch_size]
             out = model(xb)
             out = out[0] if isinstance(out, tuple) else out
             total += F.mse_loss(out.reshape(xb.shape), xb, reduction="sum").item()
-    model.train(was)
     return total / x.numel()

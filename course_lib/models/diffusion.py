@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import eval_mode
+
 
 class NoiseSchedule:
     """DDPM noise schedule with T steps: betas, alphas = 1 - betas, alpha_bars = cumprod(alphas).
@@ -225,22 +227,20 @@ def sample(model: nn.Module, schedule: NoiseSchedule, n: int = 16, steps: int | 
     in [-1, 1] (the widget caches it once and then scrubs through it).
     """
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
+    if steps is not None and not 1 <= steps <= schedule.T:
+        raise ValueError(f"steps must be in [1, {schedule.T}], got {steps}")
     x = torch.randn(n, *shape, generator=generator).to(device)
     ts, xs, x0s = [], [x.cpu()], []
-    if steps is None:
-        for t in range(schedule.T - 1, -1, -1):
-            x, x0 = schedule.step(model(x, torch.full((n,), t, device=device)), t, x, generator=generator)
-            ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
-    else:
-        if not 1 <= steps <= schedule.T:
-            raise ValueError(f"steps must be in [1, {schedule.T}], got {steps}")
-        grid = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
-        for i, t in enumerate(grid):
-            t_prev = grid[i + 1] if i + 1 < len(grid) else -1
-            x, x0 = schedule.ddim_step(model(x, torch.full((n,), t, device=device)), t, t_prev, x)
-            ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
-    model.train(was)
+    with eval_mode(model):
+        if steps is None:
+            for t in range(schedule.T - 1, -1, -1):
+                x, x0 = schedule.step(model(x, torch.full((n,), t, device=device)), t, x, generator=generator)
+                ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
+        else:
+            grid = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
+            for i, t in enumerate(grid):
+                t_prev = grid[i + 1] if i + 1 < len(grid) else -1
+                x, x0 = schedule.ddim_step(model(x, torch.full((n,), t, device=device)), t, t_prev, x)
+                ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
     images = ((x.cpu() + 1) / 2).clamp(0, 1)
     return (images, (ts, xs, x0s)) if return_chain else images

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import eval_mode
+
 
 def _check_seq(x: torch.Tensor, features: int | None = None) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 3:
@@ -186,16 +188,16 @@ class CharLSTM(nn.Module):
         h, state = self.lstm(self.embed(tokens), state)
         return self.head(h), state
 
-    @torch.no_grad()
     def generate(self, prompt: list[int], n: int, temperature: float = 0.8, generator=None) -> list[int]:
-        self.eval()
+        """The prompt followed by n sampled tokens (the model's train/eval mode is left as it was)."""
         out = list(prompt)
-        logits, state = self(torch.tensor([prompt]))
-        for _ in range(n):
-            probs = torch.softmax(logits[0, -1] / temperature, 0)
-            nxt = int(torch.multinomial(probs, 1, generator=generator))
-            out.append(nxt)
-            logits, state = self(torch.tensor([[nxt]]), state)
+        with eval_mode(self):
+            logits, state = self(torch.tensor([prompt]))
+            for _ in range(n):
+                probs = torch.softmax(logits[0, -1] / temperature, 0)
+                nxt = int(torch.multinomial(probs, 1, generator=generator))
+                out.append(nxt)
+                logits, state = self(torch.tensor([[nxt]]), state)
         return out
 
 
@@ -216,3 +218,38 @@ def ngram_perplexity(train: list[int], test: list[int], n: int, vocab: int, k: f
         p = (counts[ctx + (test[i],)] + k) / (ctx_counts[ctx] + k * vocab)
         nll -= math.log(p)
     return math.exp(nll / (len(test) - n + 1))
+
+
+# ----------------------------------------------------------------------------- next word (notebook 09)
+def tokenize_words(text: str) -> list[str]:
+    """Lower-case words, with '.' as a word of its own (the end of a sentence)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    return text.lower().replace(".", " .").split()
+
+
+def word_windows(tokens: list[int], k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """All (k previous words -> next word) pairs: contexts (N, k) int64, targets (N,) int64."""
+    if not isinstance(k, int) or not 1 <= k < len(tokens):
+        raise ValueError(f"k must be an int in 1..{len(tokens) - 1}, got {k!r}")
+    t = torch.as_tensor(tokens, dtype=torch.long)
+    return t.unfold(0, k, 1)[:-1], t[k:]
+
+
+class NextWordMLP(nn.Module):
+    """Bengio et al. (2003): embed the last k words, concatenate, one hidden layer, logits over the vocabulary.
+
+    contexts: (B, k) word ids -> logits (B, vocab). `embed.weight` holds the learned word vectors.
+    """
+
+    def __init__(self, vocab: int, k: int = 3, dim: int = 16, hidden: int = 128):
+        super().__init__()
+        self.vocab, self.k = vocab, k
+        self.embed = nn.Embedding(vocab, dim)
+        self.net = nn.Sequential(nn.Linear(k * dim, hidden), nn.Tanh(), nn.Linear(hidden, vocab))
+
+    def forward(self, contexts: torch.Tensor) -> torch.Tensor:
+        if contexts.ndim != 2 or contexts.shape[1] != self.k:
+            raise ValueError(f"contexts must have shape (B, {self.k}), got {tuple(contexts.shape)}")
+        return self.net(self.embed(contexts).flatten(1))
+

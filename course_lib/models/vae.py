@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import eval_mode
+
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I) and sigma = exp(logvar / 2). Gradients reach mu and logvar.
@@ -125,21 +127,17 @@ def vae_step(beta: float = 1.0):
     return step
 
 
-@torch.no_grad()
 def encode_mean(model: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
-    """Codes of x on the CPU: mu for a VAE, z for a plain autoencoder."""
+    """Codes of x on the CPU: mu for a VAE, z for a plain autoencoder (the model's mode is left as it was)."""
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
     out = []
-    for i in range(0, len(x), batch_size):
-        code = model.encode(x[i:i + batch_size].to(device))
-        out.append((code[0] if isinstance(code, tuple) else code).cpu())
-    model.train(was)
+    with eval_mode(model):
+        for i in range(0, len(x), batch_size):
+            code = model.encode(x[i:i + batch_size].to(device))
+            out.append((code[0] if isinstance(code, tuple) else code).cpu())
     return torch.cat(out)
 
 
-@torch.no_grad()
 def decode_grid(model: nn.Module, n: int = 15, lim: float | tuple = 2.5, dims: tuple[int, int] = (0, 1),
                 base: torch.Tensor | None = None) -> torch.Tensor:
     """Decode an n x n grid over two latent dimensions (the manifold picture): (n*n, 1, H, W).
@@ -156,8 +154,5 @@ def decode_grid(model: nn.Module, n: int = 15, lim: float | tuple = 2.5, dims: t
     z[:, dims[0]] = xs.repeat(n)
     z[:, dims[1]] = ys.repeat_interleave(n)
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    images = model.decode(z.to(device)).cpu()
-    model.train(was)
-    return images
+    with eval_mode(model):
+        return model.decode(z.to(device)).cpu()

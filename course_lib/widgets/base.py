@@ -1,20 +1,81 @@
-"""What every course widget shares: an ipywidgets layout plus a static picture for exports."""
+"""The one shape every course widget has, so that a new widget is one small file.
+
+    state                    a frozen dataclass: everything the picture depends on that a control changes
+    draw(state) -> bytes     pure: the same state gives the same PNG bytes (tests call it without a browser)
+    describe(state) -> str   optional caption under the picture (pure as well)
+    bind(control, field)     a control's value goes into that field of the state
+    set(**changes)           replace the state and redraw once (what every control ends up calling)
+
+A subclass builds its controls in __init__, sets `self.state`, `self.image` (an ipywidgets.Image)
+and, if it has one, `self.caption` (an ipywidgets.HTML), and calls `self.finish(view)` last.
+
+Displaying the widget shows the live view in JupyterLab. The same output also carries a PNG of
+the current view, so an exported deck or HTML page (no kernel) still shows a picture.
+"""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
+from typing import Any, Callable
 
 
 class CourseWidget:
-    """Subclasses set `self.view` (an ipywidgets container) and implement `snapshot_png()`.
+    state: Any = None
+    view = None      # the ipywidgets container shown in the notebook
+    image = None     # its ipywidgets.Image: gets draw(state) on every change
+    caption = None   # optional ipywidgets.HTML: gets describe(state)
+    css_class: str | None = None  # a hook for the browser tests, e.g. "course-latent-explorer"
 
-    Displaying the widget shows the live view in JupyterLab. The same output also carries a
-    PNG of the current view, so an exported deck or HTML page (no kernel) still shows a picture.
-    """
-
-    view = None
-
-    def snapshot_png(self) -> bytes:  # pragma: no cover - every subclass implements it
+    # ------------------------------------------------------------------ what a subclass writes
+    def draw(self, state) -> bytes:  # pragma: no cover - every subclass implements it
         raise NotImplementedError
+
+    def describe(self, state) -> str | None:
+        return None
+
+    def after_redraw(self) -> None:
+        """Anything else that follows the state (a second picture, a header); called after each redraw."""
+
+    # ------------------------------------------------------------------ what the base does for it
+    def render(self) -> bytes:
+        """PNG bytes of the current state (the picture the widget shows)."""
+        return self.draw(self.state)
+
+    def snapshot_png(self) -> bytes:
+        """The static picture that exports carry."""
+        return self.render()
+
+    def set(self, **changes) -> None:
+        """Change some fields of the state and redraw once."""
+        self.state = replace(self.state, **changes)
+        self.redraw()
+
+    def redraw(self) -> None:
+        if self.image is not None:
+            self.image.value = self.render()
+        if self.caption is not None:
+            self.caption.value = self.describe(self.state) or ""
+        self.after_redraw()
+
+    def bind(self, control, field: str, cast: Callable = float) -> None:
+        """When `control` changes, set that field of the state to cast(its value)."""
+        def on_change(change):
+            if change["new"] is not None:  # selection widgets pass through None while their options change
+                self.set(**{field: cast(change["new"])})
+
+        control.observe(on_change, names="value")
+
+    def finish(self, view) -> None:
+        """Set the view, draw the first picture and add the CSS hooks the browser tests use."""
+        self.view = view
+        if self.image is not None:
+            self.image.value = self.render()
+            self.image.add_class("course-image")
+        if self.caption is not None:
+            self.caption.value = self.describe(self.state) or ""
+        self.after_redraw()
+        if self.css_class:
+            view.add_class(self.css_class)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)

@@ -6,10 +6,11 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
+from .. import eval_mode
 from ..plot import png_grid
 from .base import CourseWidget
 
@@ -21,7 +22,6 @@ class ClassState:
     t: float = 0.0
 
 
-@torch.no_grad()
 def class_samples(G, state: ClassState, n: int = 8) -> torch.Tensor:
     classes = getattr(G, "classes", 0)
     if not classes:
@@ -34,11 +34,8 @@ def class_samples(G, state: ClassState, n: int = 8) -> torch.Tensor:
     z_a, z_b = torch.randn(2, n, G.noise_dim, generator=g)
     z = ((1 - state.t) * z_a + state.t * z_b)
     device = next(G.parameters()).device
-    was = G.training
-    G.eval()
-    images = G(z.to(device), torch.full((n,), state.digit, device=device)).cpu()
-    G.train(was)
-    return images
+    with eval_mode(G):
+        return G(z.to(device), torch.full((n,), state.digit, device=device)).cpu()
 
 
 def render_class_control(G, state: ClassState, n: int = 8, scale: int = 4) -> bytes:
@@ -58,18 +55,11 @@ class ClassControl(CourseWidget):
                                      style={"button_width": "32px"})
         self.resample = w.Button(description="resample noise", icon="random")
         self.t = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.02, description="noise a -> b", continuous_update=True)
-        self.image = w.Image(format="png", value=self.render())
-        self.digit.observe(lambda ch: self._set(digit=int(ch["new"])), names="value")
-        self.t.observe(lambda ch: self._set(t=float(ch["new"])), names="value")
-        self.resample.on_click(lambda _: self._set(seed=self.state.seed + 1))
-        self.view = w.VBox([self.digit, w.HBox([self.resample, self.t]), self.image])
+        self.image = w.Image(format="png")
+        self.bind(self.digit, "digit", int)
+        self.bind(self.t, "t")
+        self.resample.on_click(lambda _: self.set(seed=self.state.seed + 1))
+        self.finish(w.VBox([self.digit, w.HBox([self.resample, self.t]), self.image]))
 
-    def render(self) -> bytes:
-        return render_class_control(self.G, self.state, self.n)
-
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _set(self, **changes) -> None:
-        self.state = replace(self.state, **changes)
-        self.image.value = self.render()
+    def draw(self, state: ClassState) -> bytes:
+        return render_class_control(self.G, state, self.n)

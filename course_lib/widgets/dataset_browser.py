@@ -45,29 +45,21 @@ class DatasetBrowser(CourseWidget):
         self.state = BrowserState(0)
         self.slider = w.IntSlider(value=0, min=0, max=len(images) - 1, description="index",
                                   continuous_update=True, layout=w.Layout(width="360px"))
-        self.image = w.Image(format="png", value=self.render(), layout=w.Layout(width=f"{size_px}px"))
-        self.caption = w.HTML(self._caption())
-        self.slider.observe(self._on_slider, names="value")
-        self.view = w.VBox([w.HTML(f"<b>{title}</b>"), self.slider, self.image, self.caption])
+        self.image = w.Image(format="png", layout=w.Layout(width=f"{size_px}px"))
+        self.caption = w.HTML()
+        self.bind(self.slider, "index", int)
+        self.finish(w.VBox([w.HTML(f"<b>{title}</b>"), self.slider, self.image, self.caption]))
 
-    def render(self) -> bytes:
-        return render_browser(self.images, self.state, self.scale)
+    def draw(self, state: BrowserState) -> bytes:
+        return render_browser(self.images, state, self.scale)
 
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _caption(self) -> str:
-        text = f"image {self.state.index} of {len(self.images)}"
+    def describe(self, state: BrowserState) -> str:
+        text = f"image {state.index} of {len(self.images)}"
         if self.labels is not None:
-            label = int(self.labels[self.state.index])
+            label = int(self.labels[state.index])
             name = self.class_names[label] if self.class_names is not None else str(label)
             text += f" &mdash; label: <b>{name}</b>"
         return text
 
     def set_index(self, index: int) -> None:
-        self.slider.value = index  # goes through _on_slider, as a drag in the browser does
-
-    def _on_slider(self, change) -> None:
-        self.state = BrowserState(int(change["new"]))
-        self.image.value = self.render()
-        self.caption.value = self._caption()
+        self.slider.value = index  # goes through the binding, as a drag in the browser does

@@ -6,10 +6,11 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
+from .. import eval_mode, model_device
 from ..models.autoencoders import add_noise
 from ..plot import png_grid
 from .base import CourseWidget
@@ -32,12 +33,11 @@ def denoise_row(images: torch.Tensor, models: dict, state: DenoiseState, kind: s
     g = torch.Generator().manual_seed(state.noise_seed)
     noisy = add_noise(clean, state.level, kind, generator=g)
     outs = []
-    with torch.no_grad():
-        for model in models.values():
-            device = next(model.parameters()).device
-            out = model(noisy.to(device))
-            out = out[0] if isinstance(out, tuple) else out
-            outs.append(out.reshape(clean.shape).cpu())
+    for model in models.values():
+        with eval_mode(model):
+            out = model(noisy.to(model_device(model)))
+        out = out[0] if isinstance(out, tuple) else out
+        outs.append(out.reshape(clean.shape).cpu())
     return torch.cat([noisy, *outs, clean])
 
 
@@ -54,27 +54,18 @@ class DenoiseView(CourseWidget):
         if not models:
             raise ValueError("models must name at least one autoencoder, e.g. {'denoising AE': dae}")
         self.images, self.models, self.kind = images, dict(models), kind
-        for m in self.models.values():
-            m.eval()
-        self.state = DenoiseState(level, 0, 0)
-        denoise_row(images, self.models, self.state, kind)  # fail early on bad inputs
         self.level = w.FloatSlider(value=level, min=0.0, max=1.0, step=0.05, description="noise",
                                    continuous_update=True, readout_format=".2f")
         self.index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=True)
+        self.state = DenoiseState(float(self.level.value), 0, 0)  # the value the slider shows (it clamps)
+        denoise_row(images, self.models, self.state, kind)  # fail early on bad inputs
         self.resample = w.Button(description="new noise", icon="refresh")
-        self.image = w.Image(format="png", value=self.render())
-        self.level.observe(lambda ch: self._set(level=float(ch["new"])), names="value")
-        self.index.observe(lambda ch: self._set(index=int(ch["new"])), names="value")
-        self.resample.on_click(lambda _: self._set(noise_seed=self.state.noise_seed + 1))
+        self.image = w.Image(format="png")
+        self.bind(self.level, "level")
+        self.bind(self.index, "index", int)
+        self.resample.on_click(lambda _: self.set(noise_seed=self.state.noise_seed + 1))
         header = " &nbsp;|&nbsp; ".join(["noisy input", *self.models, "clean target"])
-        self.view = w.VBox([w.HBox([self.level, self.index, self.resample]), w.HTML(header), self.image])
+        self.finish(w.VBox([w.HBox([self.level, self.index, self.resample]), w.HTML(header), self.image]))
 
-    def render(self) -> bytes:
-        return render_denoise(self.images, self.models, self.state, self.kind)
-
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _set(self, **changes) -> None:
-        self.state = replace(self.state, **changes)
-        self.image.value = self.render()
+    def draw(self, state: DenoiseState) -> bytes:
+        return render_denoise(self.images, self.models, state, self.kind)

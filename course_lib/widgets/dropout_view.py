@@ -51,33 +51,25 @@ class DropoutView(CourseWidget):
         if not isinstance(activations, torch.Tensor) or activations.ndim != 2:
             raise ValueError("activations must be a 2D tensor (H, W)")
         self.activations = activations.detach().float().cpu()
-        self.state = DropoutState(p, 0)
         self.slider = w.FloatSlider(value=p, min=0.0, max=0.9, step=0.05, description="p (drop)",
                                     continuous_update=True, readout_format=".2f")
+        self.state = DropoutState(float(self.slider.value), 0)  # the value the slider shows (it clamps)
         self.button = w.Button(description="new forward pass", icon="refresh")
-        self.image = w.Image(format="png", value=self.render())
-        self.caption = w.HTML(self._caption())
-        self.slider.observe(lambda ch: self._set(p=float(ch["new"])), names="value")
-        self.button.on_click(lambda _: self._set(pass_index=self.state.pass_index + 1))
-        self.view = w.VBox([w.HBox([self.slider, self.button]),
+        self.image = w.Image(format="png")
+        self.caption = w.HTML()
+        self.bind(self.slider, "p")
+        self.button.on_click(lambda _: self.set(pass_index=self.state.pass_index + 1))
+        self.finish(w.VBox([w.HBox([self.slider, self.button]),
                             w.HTML("activations &nbsp;|&nbsp; keep mask (white = kept) &nbsp;|&nbsp; "
                                    "after dropout, kept units x 1/(1-p)"),
-                            self.image, self.caption])
+                            self.image, self.caption]))
 
-    def render(self) -> bytes:
-        return render_dropout(self.activations, self.state)
+    def draw(self, state: DropoutState) -> bytes:
+        return render_dropout(self.activations, state)
 
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _caption(self) -> str:
-        out, mask = dropout_pass(self.activations, self.state)
-        p = self.state.p
-        return (f"pass {self.state.pass_index}: dropped {1 - mask.mean().item():.0%} of units (p = {p:.2f}); "
+    def describe(self, state: DropoutState) -> str:
+        out, mask = dropout_pass(self.activations, state)
+        p = state.p
+        return (f"pass {state.pass_index}: dropped {1 - mask.mean().item():.0%} of units (p = {p:.2f}); "
                 f"kept ones scaled by 1/(1-p) = {1 / (1 - p):.2f}; mean activation "
                 f"{self.activations.mean().item():.3f} -> {out.mean().item():.3f}")
-
-    def _set(self, **changes) -> None:
-        self.state = DropoutState(**{**self.state.__dict__, **changes})
-        self.image.value = self.render()
-        self.caption.value = self._caption()

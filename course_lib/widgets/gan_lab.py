@@ -15,13 +15,14 @@ from __future__ import annotations
 import io
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
+from .. import eval_mode, model_device
 from ..models.gan import GANTrainer, generator_loss
 from ..plot import make_grid
 from .base import CourseWidget
@@ -69,23 +70,19 @@ def loss_chart(history: dict, width: int = 320, height: int = 110, last: int = 6
     return img
 
 
-@torch.no_grad()
 def _surface(D, extent, res, device):
     lo, hi = extent
     xs = torch.linspace(lo, hi, res)
     gy, gx = torch.meshgrid(torch.linspace(hi, lo, res), xs, indexing="ij")
     grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(device)
-    was = D.training
-    D.eval()
-    p = torch.sigmoid(D(grid)).reshape(res, res).cpu().numpy()
-    D.train(was)
-    return p
+    with eval_mode(D):
+        return torch.sigmoid(D(grid)).reshape(res, res).cpu().numpy()
 
 
 def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0), size: int = 320,
                 arrows: int = 40, res: int = 48) -> Image.Image:
     """The 2D game: decision surface, real and generated points, and the generator's gradient arrows."""
-    device = next(G.parameters()).device
+    device = model_device(G)
     p = _surface(D, extent, res, device)
     colours = (1 - p)[..., None] * _FAKE + p[..., None] * _REAL
     colours = 255 - 0.45 * (255 - colours)  # light background, so the points stand out
@@ -99,20 +96,14 @@ def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0
 
     for x, y in to_px(real):
         draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=tuple(_REAL.astype(int) - 20))
-    was = G.training
-    G.eval()
-    with torch.no_grad():
+    with eval_mode(G):
         fake = G(noise.to(device))
-    G.train(was)
     for x, y in to_px(fake):
         draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=tuple(_FAKE.astype(int) - 40))
     # where would the generator like to move its points? minus the gradient of its loss
     pts = fake[:arrows].clone().requires_grad_(True)
-    was_d = D.training
-    D.eval()
-    with torch.enable_grad():
+    with eval_mode(D, grad=True), torch.enable_grad():
         grad, = torch.autograd.grad(generator_loss(D(pts)), pts)
-    D.train(was_d)
     direction = -F.normalize(grad, dim=1) * 0.25
     starts, ends = to_px(pts.detach()), to_px(pts.detach() + direction)
     for (x0, y0), (x1, y1) in zip(starts, ends):
@@ -123,21 +114,39 @@ def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0
 
 def render_samples(G, noise: torch.Tensor, labels=None, size: int = 320, nrow: int = 8) -> Image.Image:
     """A grid of generated images from a fixed noise batch (and labels, for a conditional G)."""
-    was = G.training
-    G.eval()
-    with torch.no_grad():
+    with eval_mode(G):
         images = G(noise) if labels is None else G(noise, labels)
-    G.train(was)
     grid = make_grid(images.cpu(), nrow=nrow, pad=1, pad_value=0.3)
     return Image.fromarray((grid * 255).clip(0, 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+
+
+def render_gan_view(kind: str, G, D, history: dict, real, noise, extent=(-3.0, 3.0), labels=None) -> bytes:
+    """The live picture as PNG bytes, a pure function of the models and the loss history:
+    the 2D game (kind="2d") or fixed-noise samples (kind="images"), with the loss chart under it."""
+    top = render_game(G, D, real, noise, extent) if kind == "2d" else render_samples(G, noise, labels)
+    chart = loss_chart(history, width=top.width)
+    img = Image.new("RGB", (top.width, top.height + chart.height), "white")
+    img.paste(top, (0, 0))
+    img.paste(chart, (0, top.height))
+    return _png(img)
+
+
+@dataclass(frozen=True)
+class GANLabState:
+    lr: float
+    k: int
+    timeline: int = 0   # which snapshot is shown; the last one follows the live training
 
 
 class GANLab(CourseWidget):
     """Watch a GANTrainer learn. kind="2d" (needs real points) or "images" (fixed-noise samples).
 
     snapshot_every: a timeline snapshot every so many steps; refresh_s: seconds between view refreshes
-    while playing.
+    while playing. The state (GANLabState) holds the settings and the timeline position; the picture
+    is render_gan_view of the models (live) or a stored snapshot (scrubbed back).
     """
+
+    css_class = "course-gan-lab"
 
     def __init__(self, trainer: GANTrainer, kind: str = "2d", real_points: torch.Tensor | None = None,
                  extent=(-3.0, 3.0), snapshot_every: int = 50, refresh_s: float = 0.15, n_fixed: int = 64,
@@ -154,52 +163,61 @@ class GANLab(CourseWidget):
         self.labels = labels
         self.snapshot_every, self.refresh_s = snapshot_every, refresh_s
         self.snapshots: list[Snapshot] = []
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()        # guards the trainer: thread, buttons and sliders take turns
+        self._control = threading.Lock()     # start / pause / stop: one at a time, never two threads
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._quiet = False                  # True while the code (not a person) moves a control
         self.renders = 0
         self.error: str | None = None
+        self.state = GANLabState(trainer.lr, trainer.k, 0)
 
         self.play = w.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously")
         self.step_button = w.Button(description="step", icon="step-forward", tooltip="one training round")
+        wide = {"description_width": "initial"}
         self.lr = w.FloatLogSlider(value=trainer.lr, base=10, min=-4.5, max=-1.5, step=0.25, description="learning rate",
-                                   readout_format=".1e")
-        self.k = w.IntSlider(value=trainer.k, min=1, max=5, description="k (D steps)")
+                                   readout_format=".1e", style=wide)
+        self.k = w.IntSlider(value=trainer.k, min=1, max=5, description="k (D steps)", style=wide)
         self.timeline = w.IntSlider(value=0, min=0, max=0, description="timeline", continuous_update=True,
                                     layout=w.Layout(width="420px"))
         self.status = w.HTML()
         self.image = w.Image(format="png", layout=w.Layout(width="360px"))
         self.play.observe(self._on_play, names="value")
         self.step_button.on_click(lambda _: self.step())
-        self.lr.observe(lambda ch: self._with_lock(self.trainer.set_lr, float(ch["new"])), names="value")
-        self.k.observe(lambda ch: self._with_lock(self.trainer.set_k, int(ch["new"])), names="value")
-        self.timeline.observe(self._on_timeline, names="value")
-        self._snapshot()
-        self.refresh()
-        self.view = w.VBox([w.HBox([self.play, self.step_button, self.lr, self.k]), self.timeline, self.image, self.status])
-        self.view.add_class("course-gan-lab")
-        self.image.add_class("course-image")
+        self.lr.observe(lambda ch: self.set(lr=float(ch["new"])), names="value")
+        self.k.observe(lambda ch: self.set(k=int(ch["new"])), names="value")
+        self.timeline.observe(lambda ch: None if self._quiet else self.set(timeline=int(ch["new"])), names="value")
         self.play.add_class("course-play")
         self.step_button.add_class("course-step")
+        self._snapshot()
+        self.finish(w.VBox([w.HBox([self.play, self.step_button, self.lr, self.k]), self.timeline, self.image,
+                            self.status]))
 
     # ------------------------------------------------------------------ drawing
-    def render(self) -> bytes:
-        """The current (live) view as PNG bytes; a pure function of the models and the history."""
+    @property
+    def live(self) -> bool:
+        """Whether the view follows training (the timeline at its right end)."""
+        return self.state.timeline >= len(self.snapshots) - 1
+
+    def render_live(self) -> bytes:
+        """The picture of the models as they are now."""
         with self.lock:
-            if self.kind == "2d":
-                top = render_game(self.trainer.G, self.trainer.D, self.real, self.fixed_noise, self.extent)
-            else:
-                top = render_samples(self.trainer.G, self.fixed_noise, self.labels)
-            chart = loss_chart(self.trainer.history, width=top.width)
-        img = Image.new("RGB", (top.width, top.height + chart.height), "white")
-        img.paste(top, (0, 0))
-        img.paste(chart, (0, top.height))
-        return _png(img)
+            return render_gan_view(self.kind, self.trainer.G, self.trainer.D, self.trainer.history, self.real,
+                                   self.fixed_noise, self.extent, self.labels)
+
+    def draw(self, state: GANLabState) -> bytes:
+        if state.timeline < len(self.snapshots) - 1:
+            return self.snapshots[state.timeline].png
+        return self.render_live()
 
     def snapshot_png(self) -> bytes:
         return self.render()
 
     def _status_text(self) -> str:
+        if not self.live:
+            snap = self.snapshots[self.state.timeline]
+            return (f"timeline: step {snap.step} (D loss {snap.d_loss:.3f}, G loss {snap.g_loss:.3f}); "
+                    "move the slider to the right end to follow live training")
         h = self.trainer.history
         text = f"step {self.trainer.steps}"
         if h["d_loss"]:
@@ -209,37 +227,54 @@ class GANLab(CourseWidget):
             text += f" &mdash; <b style='color:#b00'>stopped: {self.error}</b>"
         return text
 
-    def refresh(self) -> None:
-        png = self.render()
+    def describe(self, state: GANLabState) -> str:
+        return self._status_text()
+
+    def after_redraw(self) -> None:
         self.renders += 1
-        at_end = self.timeline.value >= self.timeline.max
-        if at_end:
-            self.image.value = png
         self.status.value = self._status_text()
+
+    def refresh(self) -> None:
+        """Redraw if the view follows training (a scrubbed-back view keeps its snapshot)."""
+        if self.live:
+            self.redraw()
+        else:
+            self.status.value = self._status_text()
+
+    def set(self, **changes) -> None:
+        with self.lock:
+            if "lr" in changes:
+                self.trainer.set_lr(float(changes["lr"]))
+            if "k" in changes:
+                self.trainer.set_k(int(changes["k"]))
+            self.state = replace(self.state, lr=self.trainer.lr, k=self.trainer.k,
+                                 **{k: v for k, v in changes.items() if k == "timeline"})
+        self.redraw()
+
+    def _follow(self) -> None:
+        """Put the timeline at its right end (live), without the slider's own event redrawing."""
+        self._quiet = True
+        try:
+            self.timeline.max = len(self.snapshots) - 1
+            self.timeline.value = self.timeline.max
+        finally:
+            self._quiet = False
+        self.state = replace(self.state, timeline=len(self.snapshots) - 1)
 
     def _snapshot(self) -> None:
         h = self.trainer.history
+        following = self.live
         self.snapshots.append(Snapshot(self.trainer.steps, h["d_loss"][-1] if h["d_loss"] else float("nan"),
-                                       h["g_loss"][-1] if h["g_loss"] else float("nan"), self.render()))
-        following = self.timeline.value >= self.timeline.max
-        self.timeline.max = len(self.snapshots) - 1
+                                       h["g_loss"][-1] if h["g_loss"] else float("nan"), self.render_live()))
+        self._quiet = True
+        try:
+            self.timeline.max = len(self.snapshots) - 1
+        finally:
+            self._quiet = False
         if following:
-            self.timeline.value = self.timeline.max
-
-    def _on_timeline(self, change) -> None:
-        snap = self.snapshots[int(change["new"])]
-        self.image.value = snap.png
-        live = int(change["new"]) >= self.timeline.max
-        self.status.value = self._status_text() if live else (
-            f"timeline: step {snap.step} (D loss {snap.d_loss:.3f}, G loss {snap.g_loss:.3f}); "
-            "move the slider to the right end to follow live training")
+            self._follow()
 
     # ------------------------------------------------------------------ training
-    def _with_lock(self, fn, *args) -> None:
-        with self.lock:
-            fn(*args)
-        self.status.value = self._status_text()
-
     def _train_one(self) -> None:
         with self.lock:
             self.trainer.train_step()
@@ -247,9 +282,10 @@ class GANLab(CourseWidget):
                 self._snapshot()
 
     def step(self) -> None:
-        """One training round now (the step button)."""
+        """One training round now (the step button); the view jumps to live, so you see that step."""
         self._train_one()
-        self.refresh()
+        self._follow()
+        self.redraw()
 
     def run(self, steps: int) -> dict:
         """Headless training (tests, nbval): `steps` rounds, snapshots included, then one refresh."""
@@ -271,33 +307,60 @@ class GANLab(CourseWidget):
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.refresh()
-            self.play.value = False
+            if threading.current_thread() is self._thread:
+                self._show_playing(False)
+
+    def _show_playing(self, playing: bool) -> None:
+        """Make the play button show the real state, without its own event starting or pausing anything."""
+        self._quiet = True
+        try:
+            self.play.value = playing
+            self.play.description, self.play.icon = ("pause", "pause") if playing else ("play", "play")
+        finally:
+            self._quiet = False
 
     def _on_play(self, change) -> None:
+        if self._quiet:
+            return
         if change["new"]:
             self.start()
         else:
             self.pause()
 
     def start(self) -> None:
-        """Start training in a background thread (what pressing play does)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self.error = None
-        self._stop.clear()
-        self.play.description, self.play.icon = "pause", "pause"
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="gan-lab")
-        self._thread.start()
+        """Start training in a background thread (what pressing play does); never a second thread."""
+        with self._control:
+            if self._thread is not None and self._thread.is_alive():
+                self._show_playing(True)
+                return
+            self.error = None
+            self._stop.clear()
+            self._follow()
+            self._thread = threading.Thread(target=self._loop, daemon=True, name="gan-lab")
+            self._show_playing(True)
+            self._thread.start()
 
-    def pause(self, timeout: float = 5.0) -> None:
-        """Stop the thread after the round in progress; the models stay consistent."""
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        self._thread = None
-        self.play.description, self.play.icon = "play", "play"
-        if self.play.value:
-            self.play.value = False
+    def pause(self, timeout: float = 10.0) -> bool:
+        """Stop the thread after the round in progress (the models stay consistent) and wait for it.
+
+        Returns True once training has stopped; False (with a warning) if the round in progress did not
+        finish within `timeout` seconds - the thread still stops after it, and start() will not run a second.
+        """
+        with self._control:
+            self._stop.set()
+            thread = self._thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+            stopped = thread is None or not thread.is_alive() or thread is threading.current_thread()
+            if stopped:
+                self._thread = None
+            self._show_playing(False)
+        if not stopped:
+            import warnings
+
+            warnings.warn(f"GANLab.pause: the training round in progress did not finish within {timeout} s; "
+                          "training stops after it", RuntimeWarning, stacklevel=2)
+        return stopped
 
     @property
     def playing(self) -> bool:

@@ -67,24 +67,22 @@ class KernelView(CourseWidget):
         self.menu = w.Dropdown(options=list(PRESETS), value=preset, description="kernel")
         self.cells = [w.FloatText(value=round(v, 4), step=0.5, layout=w.Layout(width="70px"))
                       for v in self.state.kernel]
-        self.image = w.Image(format="png", value=self.render())
-        self.caption = w.HTML(self._caption())
-        self.menu.observe(self._on_preset, names="value")
+        self.state = KernelState(tuple(float(c.value) for c in self.cells))  # exactly what the cells show
+        self.image = w.Image(format="png")
+        self.caption = w.HTML()
+        self.menu.observe(lambda change: self.set_kernel(PRESETS[change["new"]]), names="value")
         for cell in self.cells:
             cell.observe(self._on_cell, names="value")
         grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns="repeat(3, 76px)"))
-        self.view = w.VBox([self.menu, w.HBox([grid, self.image]), self.caption])
+        self.finish(w.VBox([self.menu, w.HBox([grid, self.image]), self.caption]))
 
-    def render(self) -> bytes:
-        return render_kernel(self.input, self.state)
+    def draw(self, state: KernelState) -> bytes:
+        return render_kernel(self.input, state)
 
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _caption(self) -> str:
+    def describe(self, state: KernelState) -> str:
         h, w = self.input.shape
         return (f"input {h}x{w} &rarr; output {h - 2}x{w - 2} = (d-k+1) x (d'-k'+1); "
-                f"kernel sum {sum(self.state.kernel):.2f} (1 keeps brightness, 0 keeps only changes)")
+                f"kernel sum {sum(state.kernel):.2f} (1 keeps brightness, 0 keeps only changes)")
 
     def set_kernel(self, kernel) -> None:
         """Set all nine numbers at once (what choosing a preset does); renders once."""
@@ -97,16 +95,8 @@ class KernelView(CourseWidget):
                 cell.value = round(v, 4)
         finally:
             self._quiet = False
-        self._update(kernel)
-
-    def _on_preset(self, change) -> None:
-        self.set_kernel(PRESETS[change["new"]])
+        self.set(kernel=tuple(float(c.value) for c in self.cells))  # exactly what the cells show
 
     def _on_cell(self, _change) -> None:
         if not self._quiet:
-            self._update(tuple(float(c.value) for c in self.cells))
-
-    def _update(self, kernel) -> None:
-        self.state = KernelState(kernel)
-        self.image.value = self.render()
-        self.caption.value = self._caption()
+            self.set(kernel=tuple(float(c.value) for c in self.cells))

@@ -14,11 +14,12 @@ it can live on cpu or cuda.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .. import eval_mode, model_device
 from ..plot import png_bytes, png_grid
 from .base import CourseWidget
 
@@ -34,15 +35,11 @@ def latent_size(model) -> int:
     return size
 
 
-def _device(model):
-    return next(model.parameters()).device
-
-
-@torch.no_grad()
 def decode_one(model, z) -> torch.Tensor:
-    """Decode a single code (latent,) -> (H, W) image on the CPU."""
+    """Decode a single code (latent,) -> (H, W) image on the CPU (the model's mode is left as it was)."""
     z = torch.as_tensor(z, dtype=torch.float32).reshape(1, -1)
-    image = model.decode(z.to(_device(model)))
+    with eval_mode(model):
+        image = model.decode(z.to(model_device(model)))
     if image.ndim != 4 or image.shape[1] != 1:
         raise ValueError(f"the decoder must return images (B, 1, H, W), got {tuple(image.shape)}")
     return image[0, 0].cpu()
@@ -98,11 +95,13 @@ def render_latent_map(background: np.ndarray, z, lim: float = 3.0) -> bytes:
 class LatentExplorer(CourseWidget):
     """Sliders through the latent space of `model`; `codes`/`labels` (optional) draw the map."""
 
+    css_class = "course-latent-explorer"
+
     def __init__(self, model, codes: torch.Tensor | None = None, labels=None, lim: float = 3.0,
                  size_px: int = 196, title: str = "latent explorer"):
         import ipywidgets as w
 
-        self.model = model.eval()
+        self.model = model
         self.n = latent_size(model)
         if not (isinstance(lim, (int, float)) and lim > 0):
             raise ValueError(f"lim must be a positive number (slider range -lim..lim), got {lim!r}")
@@ -111,32 +110,30 @@ class LatentExplorer(CourseWidget):
         self._quiet = False
         self.sliders = [w.FloatSlider(value=0.0, min=-lim, max=lim, step=0.05, description=f"z[{i}]",
                                       continuous_update=True, readout_format=".2f") for i in range(self.n)]
-        self.image = w.Image(format="png", value=self.render(), layout=w.Layout(width=f"{size_px}px"))
+        self.image = w.Image(format="png", layout=w.Layout(width=f"{size_px}px"))
         self.background = latent_map_background(codes, labels, lim=lim) if codes is not None else None
-        self.map = w.Image(format="png", value=self.render_map() if self.background is not None else b"",
-                           layout=w.Layout(width=f"{size_px}px", display="" if self.background is not None else "none"))
+        self.map = w.Image(format="png", layout=w.Layout(width=f"{size_px}px",
+                                                          display="" if self.background is not None else "none"))
         self.sample_button = w.Button(description="random z ~ N(0, I)", icon="random")
         self.reset_button = w.Button(description="reset to 0", icon="undo")
         for i, s in enumerate(self.sliders):
             s.observe(lambda ch, i=i: self._on_slider(i, ch["new"]), names="value")
+            s.add_class("course-slider")
         self._gen = torch.Generator().manual_seed(0)
         self.sample_button.on_click(lambda _: self.set_z(torch.randn(self.n, generator=self._gen).clamp(-lim, lim).tolist()))
         self.reset_button.on_click(lambda _: self.set_z([0.0] * self.n))
         controls = w.VBox([w.HTML(f"<b>{title}</b>"), *self.sliders, w.HBox([self.sample_button, self.reset_button])])
-        self.view = w.HBox([controls, self.image, self.map])
-        self.view.add_class("course-latent-explorer")
-        self.image.add_class("course-image")
-        for s in self.sliders:
-            s.add_class("course-slider")
+        self.finish(w.HBox([controls, self.image, self.map]))
 
-    def render(self) -> bytes:
-        return render_latent(self.model, self.state)
+    def draw(self, state: LatentState) -> bytes:
+        return render_latent(self.model, state)
 
     def render_map(self) -> bytes:
         return render_latent_map(self.background, self.state.z[:2] if self.n >= 2 else (self.state.z[0], 0.0), self.lim)
 
-    def snapshot_png(self) -> bytes:
-        return self.render()
+    def after_redraw(self) -> None:
+        if self.background is not None:
+            self.map.value = self.render_map()
 
     def set_z(self, z) -> None:
         """Move every slider at once (as the buttons do); renders once."""
@@ -151,19 +148,13 @@ class LatentExplorer(CourseWidget):
                 s.value = v
         finally:
             self._quiet = False
-        self._update(tuple(s.value for s in self.sliders))
+        self.set(z=tuple(float(s.value) for s in self.sliders))  # exactly what the sliders show
 
     def _on_slider(self, i, value) -> None:
         if not self._quiet:
             z = list(self.state.z)
             z[i] = float(value)
-            self._update(tuple(z))
-
-    def _update(self, z) -> None:
-        self.state = LatentState(z)
-        self.image.value = self.render()
-        if self.background is not None:
-            self.map.value = self.render_map()
+            self.set(z=tuple(z))
 
 
 @dataclass(frozen=True)
@@ -173,7 +164,6 @@ class InterpolationState:
     t: float = 0.5
 
 
-@torch.no_grad()
 def interpolation_row(models: dict, images: torch.Tensor, state: InterpolationState) -> torch.Tensor:
     """(2 + len(models), 1, H, W): image a, each model's decode((1-t) z_a + t z_b), image b."""
     if not 0.0 <= state.t <= 1.0:
@@ -184,10 +174,11 @@ def interpolation_row(models: dict, images: torch.Tensor, state: InterpolationSt
     pair = images[[state.a, state.b]]
     out = [pair[:1]]
     for model in models.values():
-        code = model.encode(pair.to(_device(model)))
-        z = code[0] if isinstance(code, tuple) else code  # a VAE walks between the means
-        zt = (1 - state.t) * z[0] + state.t * z[1]
-        out.append(model.decode(zt[None]).cpu().reshape(1, *pair.shape[1:]))
+        with eval_mode(model):
+            code = model.encode(pair.to(model_device(model)))
+            z = code[0] if isinstance(code, tuple) else code  # a VAE walks between the means
+            zt = (1 - state.t) * z[0] + state.t * z[1]
+            out.append(model.decode(zt[None]).cpu().reshape(1, *pair.shape[1:]))
     out.append(pair[1:])
     return torch.cat(out)
 
@@ -206,7 +197,6 @@ class InterpolationView(CourseWidget):
             raise ValueError("models must name at least one model, e.g. {'VAE': vae}")
         for m in models.values():
             latent_size(m)
-            m.eval()
         self.models, self.images = dict(models), images
         self.state = InterpolationState(a, b, 0.5)
         interpolation_row(self.models, images, self.state)  # fail early on bad indices
@@ -214,19 +204,12 @@ class InterpolationView(CourseWidget):
         self.a = w.BoundedIntText(value=a, min=0, max=n, description="image A", layout=w.Layout(width="160px"))
         self.b = w.BoundedIntText(value=b, min=0, max=n, description="image B", layout=w.Layout(width="160px"))
         self.t = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.02, description="A -> B", continuous_update=True)
-        self.image = w.Image(format="png", value=self.render())
-        self.a.observe(lambda ch: self._set(a=int(ch["new"])), names="value")
-        self.b.observe(lambda ch: self._set(b=int(ch["new"])), names="value")
-        self.t.observe(lambda ch: self._set(t=float(ch["new"])), names="value")
+        self.image = w.Image(format="png")
+        self.bind(self.a, "a", int)
+        self.bind(self.b, "b", int)
+        self.bind(self.t, "t")
         header = " &nbsp;|&nbsp; ".join(["image A", *[f"{k} at t" for k in self.models], "image B"])
-        self.view = w.VBox([w.HBox([self.a, self.b, self.t]), w.HTML(header), self.image])
+        self.finish(w.VBox([w.HBox([self.a, self.b, self.t]), w.HTML(header), self.image]))
 
-    def render(self) -> bytes:
-        return render_interpolation(self.models, self.images, self.state)
-
-    def snapshot_png(self) -> bytes:
-        return self.render()
-
-    def _set(self, **changes) -> None:
-        self.state = replace(self.state, **changes)
-        self.image.value = self.render()
+    def draw(self, state: InterpolationState) -> bytes:
+        return render_interpolation(self.models, self.images, state)

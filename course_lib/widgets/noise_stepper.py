@@ -10,6 +10,7 @@ Works with any denoiser eps_theta(x_t, t) and any `NoiseSchedule` from course_li
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import torch
@@ -72,8 +73,34 @@ def render_reverse(chain, position: int, scale: int = 5) -> bytes:
     return png_grid(frames, nrow=len(frames) // 2, scale=scale)
 
 
+def _stack_png(*pngs: bytes) -> bytes:
+    """PNG pictures one under the other (white gaps): the stepper's static picture shows both tabs."""
+    import io
+
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
+    gap = 8
+    out = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images) + gap * (len(images) - 1)),
+                    "white")
+    y = 0
+    for image in images:
+        out.paste(image, (0, y))
+        y += image.height + gap
+    buf = io.BytesIO()
+    out.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 class NoiseStepper(CourseWidget):
-    """model: a denoiser eps(x_t, t); schedule: its NoiseSchedule; images: (N, 1, H, W) in [0, 1] to noise."""
+    """model: a denoiser eps(x_t, t); schedule: its NoiseSchedule; images: (N, 1, H, W) in [0, 1] to noise.
+
+    Two pictures follow one state: the forward tab (image, t, noise_seed) and the reverse tab
+    (position, sample_seed); `draw` is the reverse picture, `draw_forward` the forward one.
+    """
+
+    css_class = "course-noise-stepper"
+    MAX_CHAINS = 8  # cached sampling chains (each T steps of n_samples images); older ones are dropped
 
     def __init__(self, model, schedule: NoiseSchedule, images: torch.Tensor, n_samples: int = 4):
         import ipywidgets as w
@@ -82,19 +109,19 @@ class NoiseStepper(CourseWidget):
             raise TypeError(f"schedule must be a course_lib NoiseSchedule, got {type(schedule).__name__}")
         if images.ndim != 4 or images.shape[1] != 1:
             raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
-        self.model, self.schedule, self.images, self.n_samples = model.eval(), schedule, images, n_samples
+        self.model, self.schedule, self.images, self.n_samples = model, schedule, images, n_samples
         self.state = StepperState()
-        self._chains: dict[int, tuple] = {}
+        self._chains: OrderedDict[int, tuple] = OrderedDict()
         T = schedule.T
         # forward
         self.f_image = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=True)
         self.f_t = w.IntSlider(value=0, min=0, max=T, description="t", continuous_update=True)
         self.f_noise = w.Button(description="new noise", icon="refresh")
-        self.f_view = w.Image(format="png", value=self.render_forward())
+        self.f_view = w.Image(format="png", value=self.draw_forward(self.state))
         self.f_caption = w.HTML(forward_caption(schedule, 0))
-        self.f_image.observe(lambda ch: self._set(image=int(ch["new"])), names="value")
-        self.f_t.observe(lambda ch: self._set(t=int(ch["new"])), names="value")
-        self.f_noise.on_click(lambda _: self._set(noise_seed=self.state.noise_seed + 1))
+        self.bind(self.f_image, "image", int)
+        self.bind(self.f_t, "t", int)
+        self.f_noise.on_click(lambda _: self.set(noise_seed=self.state.noise_seed + 1))
         forward = w.VBox([w.HBox([self.f_image, self.f_noise]), self.f_t,
                           w.HTML("clean x_0 &nbsp;|&nbsp; noised x_t"), self.f_view, self.f_caption])
         # reverse
@@ -104,50 +131,60 @@ class NoiseStepper(CourseWidget):
         w.jslink((self.r_play, "value"), (self.r_pos, "value"))
         self.r_step = w.Button(description="step", icon="step-forward")
         self.r_new = w.Button(description="new sample", icon="random")
-        self.r_view = w.Image(format="png", value=self.render_reverse())
-        self.r_caption = w.HTML(self._reverse_caption())
-        self.r_pos.observe(lambda ch: self._set(position=int(ch["new"])), names="value")
+        self.image = self.r_view = w.Image(format="png")  # the image benchmarks watch by default
+        self.caption = self.r_caption = w.HTML()
+        self.bind(self.r_pos, "position", int)
         self.r_step.on_click(lambda _: self.step())
         self.r_new.on_click(lambda _: self.new_sample())
         reverse = w.VBox([w.HBox([self.r_play, self.r_step, self.r_new]), self.r_pos,
                           w.HTML(f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"),
                           self.r_view, self.r_caption])
-        self.view = w.Tab(children=[forward, reverse])
-        self.image = self.r_view  # the image benchmarks watch by default (the reverse chain)
-        self.view.add_class("course-noise-stepper")
         self.f_view.add_class("course-image")
         self.f_t.add_class("course-slider")
-        self.r_view.add_class("course-reverse-image")
         self.r_pos.add_class("course-reverse-slider")
-        self.view.set_title(0, "forward: add noise")
-        self.view.set_title(1, "reverse: sample")
+        view = w.Tab(children=[forward, reverse])
+        view.set_title(0, "forward: add noise")
+        view.set_title(1, "reverse: sample")
+        self.finish(view)
+        self.r_view.remove_class("course-image")  # the forward picture is the one the slider tests watch
+        self.r_view.add_class("course-reverse-image")
 
     # ------------------------------------------------------------------ chain cache
     def chain(self, seed: int | None = None):
-        """The sampling chain for a seed, computed once (T denoiser calls) and then cached."""
+        """The sampling chain for a seed, computed once (T denoiser calls) and then cached (at most MAX_CHAINS)."""
         seed = self.state.sample_seed if seed is None else seed
-        if seed not in self._chains:
+        if seed in self._chains:
+            self._chains.move_to_end(seed)
+        else:
             _, chain = sample(self.model, self.schedule, self.n_samples, generator=torch.Generator().manual_seed(seed),
                               shape=tuple(self.images.shape[1:]), return_chain=True)
             self._chains[seed] = chain
+            while len(self._chains) > self.MAX_CHAINS:
+                self._chains.popitem(last=False)
         return self._chains[seed]
 
-    # ------------------------------------------------------------------ rendering
-    def render_forward(self) -> bytes:
-        return render_forward(self.schedule, self.images, self.state)
+    # ------------------------------------------------------------------ drawing (pure in the state, given the cache)
+    def draw(self, state: StepperState) -> bytes:
+        return render_reverse(self.chain(state.sample_seed), state.position)
 
-    def render_reverse(self) -> bytes:
-        return render_reverse(self.chain(), self.state.position)
+    def draw_forward(self, state: StepperState) -> bytes:
+        return render_forward(self.schedule, self.images, state)
 
-    def snapshot_png(self) -> bytes:
-        # for exports: the finished samples with their predictions at the last step
-        return render_reverse(self.chain(), self.schedule.T)
-
-    def _reverse_caption(self) -> str:
-        k, T = self.state.position, self.schedule.T
+    def describe(self, state: StepperState) -> str:
+        k, T = state.position, self.schedule.T
         if k == T:
             return f"step {T} of {T}: the finished samples (t = 0)"
         return f"step {k} of {T}: x_t at t = {T - k}; the model predicts the clean x_0 below"
+
+    def render_forward(self) -> bytes:
+        return self.draw_forward(self.state)
+
+    def render_reverse(self) -> bytes:
+        return self.render()
+
+    def snapshot_png(self) -> bytes:
+        # for exports: both tabs as they are now - the forward picture above the reverse chain
+        return _stack_png(self.render_forward(), self.render_reverse())
 
     # ------------------------------------------------------------------ actions
     def step(self) -> None:
@@ -155,14 +192,14 @@ class NoiseStepper(CourseWidget):
         self.r_pos.value = min(self.r_pos.value + 1, self.schedule.T)
 
     def new_sample(self) -> None:
-        self.state = replace(self.state, sample_seed=self.state.sample_seed + 1)
-        self.r_view.value = self.render_reverse()
+        self.set(sample_seed=self.state.sample_seed + 1)
 
-    def _set(self, **changes) -> None:
+    def set(self, **changes) -> None:
+        """Redraw only the tab whose fields changed (each picture is about a millisecond)."""
         self.state = replace(self.state, **changes)
         if {"image", "t", "noise_seed"} & set(changes):
             self.f_view.value = self.render_forward()
             self.f_caption.value = forward_caption(self.schedule, self.state.t)
-        if "position" in changes:
+        if {"position", "sample_seed"} & set(changes):
             self.r_view.value = self.render_reverse()
-            self.r_caption.value = self._reverse_caption()
+            self.r_caption.value = self.describe(self.state)

@@ -3,7 +3,7 @@ many blocks to copy; press train; each finished run becomes a point on the accur
 
     state  -> TransferState(source, strategy, fraction, k) and the list of finished runs
     render -> render_runs(runs, n_train) -> PNG bytes of the chart (drawn once per finished run)
-    work   -> ssl.transfer_accuracy (through train.fit), in a background thread so the kernel stays free;
+    work   -> evaluate.transfer_accuracy (through train.fit), in a background thread so the kernel stays free;
               run_now() does the same synchronously (tests, scripts)
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 import threading
 from dataclasses import asdict, dataclass
 
-from ..models import ssl
+from .. import evaluate
 from .base import CourseWidget
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -32,8 +32,8 @@ def render_runs(runs: list[dict], n_train: int) -> bytes:
 
     fig = Figure(figsize=(6, 3.4), dpi=90)
     ax = fig.add_subplot()
-    colours = dict(zip(ssl.STRATEGIES, ("#1f77b4", "#ff7f0e", "#2ca02c")))
-    for strategy in ssl.STRATEGIES:
+    colours = dict(zip(evaluate.STRATEGIES, ("#1f77b4", "#ff7f0e", "#2ca02c")))
+    for strategy in evaluate.STRATEGIES:
         mine = [r for r in runs if r["strategy"] == strategy]
         if mine:
             ax.scatter([r["labels"] for r in mine], [r["accuracy"] for r in mine],
@@ -55,6 +55,8 @@ def render_runs(runs: list[dict], n_train: int) -> bytes:
 class TransferLab(CourseWidget):
     """encoders: {"ssl_simclr": ConvEncoder, ...}; train, test: (x, y) of the new task."""
 
+    css_class = "course-transfer-lab"
+
     def __init__(self, encoders: dict, train: tuple, test: tuple, steps: int = 200):
         import ipywidgets as w
 
@@ -64,28 +66,35 @@ class TransferLab(CourseWidget):
         self.n_train = len(train[1])
         self.state = TransferState(source=next(iter(self.encoders)))
         self.runs: list[dict] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self.source = w.Dropdown(options=list(self.encoders), value=self.state.source, description="source")
-        self.strategy = w.ToggleButtons(options=list(ssl.STRATEGIES), value=self.state.strategy, description="strategy")
+        self.strategy = w.ToggleButtons(options=list(evaluate.STRATEGIES), value=self.state.strategy, description="strategy")
         self.fraction = w.SelectionSlider(options=[(f"{f:.0%}", f) for f in FRACTIONS], value=self.state.fraction,
                                           description="labels")
         self.k = w.IntSlider(value=self.state.k, min=1, max=3, description="blocks")
         self.train_button = w.Button(description="train", icon="play", button_style="success")
         self.status = w.HTML("choose, then press train (a run takes a few seconds)")
-        self.image = w.Image(format="png", value=render_runs(self.runs, self.n_train),
-                             layout=w.Layout(max_width="560px"))  # the chart's own size: no blurry stretching
-        for control in (self.source, self.strategy, self.fraction, self.k):
-            control.observe(lambda ch: self._read_controls(), names="value")
+        self.image = w.Image(format="png", layout=w.Layout(max_width="560px"))  # the chart's size: no blurry stretching
+        self._chart = (None, b"")  # (the runs it shows, PNG): drawn once per finished run, not per control change
+        self.bind(self.source, "source", str)
+        self.bind(self.strategy, "strategy", str)
+        self.bind(self.fraction, "fraction")
+        self.bind(self.k, "k", int)
         self.train_button.on_click(lambda _: self.start())
-        self.view = w.VBox([w.HBox([self.source, self.k]), self.strategy, w.HBox([self.fraction, self.train_button]),
-                            self.status, self.image])
-        self.view.add_class("course-transfer-lab")
-        self.image.add_class("course-image")
         self.train_button.add_class("course-train")
+        self.finish(w.VBox([w.HBox([self.source, self.k]), self.strategy, w.HBox([self.fraction, self.train_button]),
+                            self.status, self.image]))
 
-    def _read_controls(self) -> None:
-        self.state = TransferState(self.source.value, self.strategy.value, float(self.fraction.value), int(self.k.value))
+    def draw(self, state: TransferState) -> bytes:
+        """The chart of the finished runs (it does not depend on the controls until a run finishes)."""
+        with self._lock:
+            runs = tuple(tuple(sorted(r.items())) for r in self.runs)
+            if self._chart[0] != runs:
+                self._chart = (runs, render_runs(self.runs, self.n_train))
+            return self._chart[1]
+
+    def after_redraw(self) -> None:
         self.k.disabled = self.state.strategy == "scratch"  # nothing is copied from scratch
 
     def run_now(self, state: TransferState | None = None) -> dict:
@@ -97,7 +106,7 @@ class TransferLab(CourseWidget):
             if info["step"] % 20 == 0:
                 self.status.value = f"training {state.strategy} ... step {info['step']} of about {total}"
 
-        acc = ssl.transfer_accuracy(self.encoders[state.source], state.strategy, self.train_data, self.test_data,
+        acc = evaluate.transfer_accuracy(self.encoders[state.source], state.strategy, self.train_data, self.test_data,
                                     state.fraction, state.k, self.steps, callbacks=[progress])
         run = self.record(state, acc)
         copied = "nothing copied" if state.strategy == "scratch" else f"{state.k} block(s) of {state.source}"
@@ -106,11 +115,11 @@ class TransferLab(CourseWidget):
 
     def record(self, state: TransferState, accuracy: float) -> dict:
         """Add a finished run (e.g. one measured earlier in the notebook) to the chart."""
-        labels = len(ssl.label_subset(self.train_data[1], state.fraction))
+        labels = len(evaluate.label_subset(self.train_data[1], state.fraction))
         run = {**asdict(state), "labels": labels, "accuracy": float(accuracy)}
         with self._lock:
             self.runs.append(run)
-            self.image.value = render_runs(self.runs, self.n_train)
+        self.redraw()
         return run
 
     def start(self) -> None:
@@ -139,5 +148,4 @@ class TransferLab(CourseWidget):
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def snapshot_png(self) -> bytes:
-        return self.image.value
+

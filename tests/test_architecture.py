@@ -1,0 +1,119 @@
+"""The library's layers: imports point one way (notebooks -> widgets -> models / train / plot -> data).
+
+Every `import` in course_lib, at the top of a module or inside a function, is read from the source
+and checked against the table below; an import against the direction fails with the file and line.
+"""
+import ast
+from pathlib import Path
+
+import pytest
+
+import course_lib
+
+PACKAGE = Path(course_lib.__file__).resolve().parent
+
+# What each part of the library may import from the rest of it ("core" is course_lib/__init__.py
+# and threads.py: seeding, devices, eval_mode, the thread policy). A part may always import itself.
+ALLOWED = {
+    "core": set(),
+    "data": {"core"},
+    "checkpoints": {"core"},
+    "features": {"core"},
+    "models": {"core", "data"},
+    "plot": {"core"},
+    "train": {"core", "data", "models", "plot"},
+    "evaluate": {"core", "data", "checkpoints", "models", "train"},
+    "check": {"core", "data", "models", "train", "evaluate"},
+    "pretrain": {"core", "data", "checkpoints", "models", "train", "evaluate"},
+    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "evaluate"},
+    "cli": {"core"},
+}
+
+
+def part_of(module: str) -> str:
+    """course_lib.models.gan -> "models"; course_lib / course_lib.threads -> "core"."""
+    parts = module.split(".")
+    if parts[0] != "course_lib":
+        raise ValueError(module)
+    if len(parts) == 1 or parts[1] in ("threads", "_data", "_notebooks"):
+        return "core"
+    if parts[1] == "__main__":
+        return "cli"
+    return parts[1]
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path):
+    """(line, imported course_lib module) for every import of the library in a file."""
+    me = module_name(path)
+    package = me if path.name == "__init__.py" else me.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "course_lib":
+                    yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "course_lib":
+                continue
+            for alias in node.names:  # `from . import data` imports the submodule data
+                sub = f"{target}.{alias.name}"
+                yield node.lineno, sub if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists() \
+                    or (PACKAGE.parent / sub.replace(".", "/")).is_dir() else target
+
+
+def violations():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        me = part_of(module_name(path)) if path.name != "__main__.py" else "cli"
+        for line, target in imports_of(path):
+            other = part_of(target)
+            if other != me and other not in ALLOWED[me]:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {me} imports {target} ({other})")
+    return found
+
+
+def test_every_part_of_the_library_is_in_the_table():
+    parts = {part_of(module_name(p)) for p in PACKAGE.rglob("*.py") if p.name != "__main__.py"}
+    assert parts <= set(ALLOWED), f"add {sorted(parts - set(ALLOWED))} to ALLOWED with the parts it may import"
+
+
+def test_imports_point_one_way():
+    assert violations() == []
+
+
+def test_the_checker_catches_an_import_against_the_direction(tmp_path, monkeypatch):
+    """The test above can fail: a model that imports a widget is reported."""
+    fake = tmp_path / "course_lib"
+    (fake / "models").mkdir(parents=True)
+    (fake / "widgets").mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "models" / "__init__.py").write_text("")
+    (fake / "widgets" / "__init__.py").write_text("")
+    (fake / "widgets" / "view.py").write_text("")
+    (fake / "models" / "bad.py").write_text("def f():\n    from ..widgets import view\n")
+    monkeypatch.setitem(globals(), "PACKAGE", fake)
+    assert violations() == ["course_lib/models/bad.py:2: models imports course_lib.widgets.view (widgets)"]
+
+
+@pytest.mark.parametrize("name", course_lib._SUBMODULES)
+def test_lazy_submodules_import(name):
+    assert getattr(course_lib, name).__name__ == f"course_lib.{name}"
+
+
+def test_every_module_is_reachable_lazily_or_by_import():
+    top = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    top -= {"__init__", "__main__", "_data", "_notebooks"}
+    assert top <= set(course_lib._SUBMODULES), f"cl.<name> fails for {sorted(top - set(course_lib._SUBMODULES))}"
