@@ -26,11 +26,11 @@ def test_closed_form_equals_iterated_forward_process_in_distribution():
     g = torch.Generator().manual_seed(0)
     x = x0.repeat(40_000, 1, 1, 1)
     for t in range(30):
-        x = s.q_step(x, t, torch.randn(x.shape, generator=g))
+        x = s.q_step(x, torch.randn(x.shape, generator=g), t)
     ab = s.alpha_bars[29]
     assert torch.allclose(x.mean(0), ab.sqrt() * x0[0], atol=0.02)
     assert torch.allclose(x.var(0), (1 - ab).expand(1, 4, 4), atol=0.02)
-    closed = s.add_noise(x0.repeat(40_000, 1, 1, 1), 29, torch.randn(40_000, 1, 4, 4, generator=g))
+    closed = s.add_noise(x0.repeat(40_000, 1, 1, 1), torch.randn(40_000, 1, 4, 4, generator=g), 29)
     assert torch.allclose(closed.mean(0), x.mean(0), atol=0.03) and torch.allclose(closed.var(0), x.var(0), atol=0.03)
 
 
@@ -59,27 +59,29 @@ def test_predict_x0_inverts_add_noise_and_ddim_is_deterministic():
     s = NoiseSchedule(30, "cosine")
     x0 = torch.rand(2, 1, 4, 4) * 2 - 1
     eps = torch.randn(2, 1, 4, 4)
-    x_t = s.add_noise(x0, 10, eps)
+    x_t = s.add_noise(x0, eps, 10)
     assert torch.allclose(s.predict_x0(eps, 10, x_t), x0, atol=1e-5)
     a, x0a = s.ddim_step(eps, 10, 5, x_t)
     b, _ = s.ddim_step(eps, 10, 5, x_t)
     assert torch.equal(a, b) and torch.allclose(x0a, x0, atol=1e-5)
-    assert torch.allclose(a, s.add_noise(x0, 5, eps), atol=1e-5), "DDIM with the true noise lands on the same curve"
+    assert torch.allclose(a, s.add_noise(x0, eps, 5), atol=1e-5), "DDIM with the true noise lands on the same curve"
 
 
 def test_schedule_errors():
     s = NoiseSchedule(10)
     x = torch.zeros(2, 1, 4, 4)
     with pytest.raises(ValueError, match=r"t must be in \[0, 9\]"):
-        s.add_noise(x, 10, x)
+        s.add_noise(x, x, 10)
     with pytest.raises(ValueError, match=r"t must be in \[0, 9\]"):
-        s.add_noise(x, torch.tensor([0, -1]), x)
+        s.add_noise(x, x, torch.tensor([0, -1]))
     with pytest.raises(TypeError, match="integers"):
-        s.add_noise(x, 0.5, x)
+        s.add_noise(x, x, 0.5)
     with pytest.raises(ValueError, match="x0's shape"):
-        s.add_noise(x, 1, torch.zeros(2, 1, 3, 3))
+        s.add_noise(x, torch.zeros(2, 1, 3, 3), 1)
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
-        s.add_noise(x, torch.tensor([1, 2, 3]), x)
+        s.add_noise(x, x, torch.tensor([1, 2, 3]))
+    with pytest.raises(TypeError, match="noise must be a tensor"):
+        s.add_noise(x, 3, x)  # the old (x0, t, noise) order
     with pytest.raises(ValueError, match="x_t's shape"):
         s.step(torch.zeros(1, 1, 4, 4), 1, x)
     with pytest.raises(ValueError, match="kind"):

@@ -95,7 +95,7 @@ def test_decode_grid_and_encode_mean():
 def test_shipped_vae_and_ae_load_and_fit_their_configs():
     vae = checkpoints.load_checkpoint("vae_digits", VAE)
     ae = checkpoints.load_checkpoint("ae_digits", Autoencoder)
-    assert vae.latent_dim == 2 and ae.code == 2
+    assert vae.latent_dim == 2 and ae.code == ae.latent_dim == 2
     with torch.no_grad():
         assert vae.decode(torch.zeros(1, 2)).shape == (1, 1, 28, 28)
     entry = checkpoints.manifest()["checkpoints"]["vae_digits"]

@@ -55,6 +55,11 @@ class Autoencoder(nn.Module):
             raise ValueError(f"{type(self).__name__} expects (B, ...) inputs with {self.in_features} values each "
                              f"(e.g. (B, {', '.join(map(str, self.image_shape))})), got {tuple(x.shape)}")
 
+    @property
+    def latent_dim(self) -> int:
+        """The size of the code, under the name the VAE uses (widgets and decode_grid read it)."""
+        return self.code
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
         return self.encoder(x)

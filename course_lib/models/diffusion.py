@@ -71,15 +71,21 @@ class NoiseSchedule:
         return values.to(like.device).view(-1, *([1] * (like.ndim - 1)))
 
     # ------------------------------------------------------------------ forward process
-    def add_noise(self, x0: torch.Tensor, t, noise: torch.Tensor) -> torch.Tensor:
-        """Closed form of the forward process: x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise."""
+    def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t) -> torch.Tensor:
+        """Closed form of the forward process: x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise.
+
+        Arguments in the common order (diffusers' ``add_noise(original_samples, noise, timesteps)``).
+        """
+        if not isinstance(noise, torch.Tensor):
+            raise TypeError("add_noise(x0, noise, t): noise must be a tensor shaped like x0 and t the "
+                            f"timestep(s), got noise of type {type(noise).__name__}")
         if noise.shape != x0.shape:
             raise ValueError(f"noise must have x0's shape {tuple(x0.shape)}, got {tuple(noise.shape)}")
         t = self._t(t, x0.shape[0])
         ab = self._bc(self.alpha_bars[t], x0)
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
-    def q_step(self, x_prev: torch.Tensor, t, noise: torch.Tensor) -> torch.Tensor:
+    def q_step(self, x_prev: torch.Tensor, noise: torch.Tensor, t) -> torch.Tensor:
         """One forward step q(x_t | x_{t-1}): x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) noise."""
         t = self._t(t, x_prev.shape[0])
         beta = self._bc(self.betas[t], x_prev)
@@ -206,7 +212,7 @@ def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor,
     b = x0.shape[0]
     t = torch.randint(0, schedule.T, (b,), generator=generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(x0.device)
-    return F.mse_loss(model(schedule.add_noise(x0, t, noise), t), noise)
+    return F.mse_loss(model(schedule.add_noise(x0, noise, t), t), noise)
 
 
 def diffusion_step(schedule: NoiseSchedule):

@@ -145,9 +145,9 @@ def decode_grid(model: nn.Module, n: int = 15, lim: float | tuple = 2.5, dims: t
     lim: half-width of a square around 0, or ((x_min, x_max), (y_min, y_max)). Rows go from high
     z[dims[1]] (top) to low, as in a scatter plot. Other dimensions are taken from `base` (default 0).
     """
-    latent = getattr(model, "latent_dim", None) or getattr(model, "code", None)
+    latent = getattr(model, "latent_dim", None)
     if latent is None:
-        raise TypeError("model must have a latent_dim (VAE) or code (Autoencoder) attribute")
+        raise TypeError("model must have a latent_dim attribute (the VAE and the Autoencoder both do)")
     (x0, x1), (y0, y1) = ((-lim, lim), (-lim, lim)) if isinstance(lim, (int, float)) else lim
     xs, ys = torch.linspace(x0, x1, n), torch.linspace(y1, y0, n)
     z = torch.zeros(n * n, latent) if base is None else base.reshape(1, latent).repeat(n * n, 1)

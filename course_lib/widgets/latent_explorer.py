@@ -8,7 +8,7 @@
 Both follow the course's pattern: a frozen state object and pure render functions
 (`render_latent`, `render_interpolation`) that return PNG bytes; moving a slider sets the
 state and replaces the image bytes (about a millisecond), never redraws a matplotlib figure.
-The model only needs `decode(z)` and a `latent_dim` (VAE) or `code` (Autoencoder) attribute;
+The model only needs `decode(z)` and a `latent_dim` attribute (the VAE and the Autoencoder have both);
 it can live on cpu or cuda.
 """
 from __future__ import annotations
@@ -28,10 +28,10 @@ _TAB10 = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
 
 
 def latent_size(model) -> int:
-    size = getattr(model, "latent_dim", None) or getattr(model, "code", None)
+    size = getattr(model, "latent_dim", None)
     if not isinstance(size, int) or not hasattr(model, "decode"):
         raise TypeError(f"{type(model).__name__} is not a course_lib VAE/autoencoder: it needs decode(z) and "
-                        "a latent_dim (or code) attribute")
+                        "a latent_dim attribute")
     return size
 
 

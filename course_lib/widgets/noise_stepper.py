@@ -40,7 +40,7 @@ def forward_image(schedule: NoiseSchedule, images: torch.Tensor, state: StepperS
         xt = x0
     else:
         noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(state.noise_seed))
-        xt = schedule.add_noise(x0, state.t - 1, noise)
+        xt = schedule.add_noise(x0, noise, state.t - 1)
     return ((xt + 1) / 2).clamp(0, 1)
 
 

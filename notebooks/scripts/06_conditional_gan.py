@@ -1,0 +1,273 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 06 · Conditional GANs
+#
+# A GAN draws *some* digit. A **conditional GAN** (cGAN, Mirza & Osindero 2014) draws the digit
+# you ask for: the label $y$ goes into **both** networks.
+#
+# - G: $(z, y) \to$ an image of digit $y$;
+# - D: $(x, y) \to$ "is this a genuine image **of digit y**?"
+
+# %% slideshow={"slide_type": "-"}
+import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import check, checkpoints, data, plot
+from course_lib.models import LeNet
+from course_lib.models.gan import (DCDiscriminator, DCGenerator, GANTrainer, conditional_discriminator_loss,
+                                   generator_loss, toy_sampler)
+from course_lib.train import fit, predict
+
+cl.seed_everything(0)
+device = cl.get_device()
+x_real, y_real = data.generative_digits("train", 6_000)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The discriminator, as the lecture defines it
+# D should output **1 only for a genuine image with its correct label**, and 0 for
+#
+# 1. a genuine image with a **wrong** label - so D checks that image and label match;
+# 2. a **fake** with any label - so D still catches fakes.
+#
+# Three cases, three terms in D's loss (`conditional_discriminator_loss`):
+
+# %% slideshow={"slide_type": "-"}
+D = DCDiscriminator(32, classes=10)
+G = DCGenerator(32, 32, classes=10)
+real, labels = x_real[:8], y_real[:8]
+fake_labels = torch.randint(0, 10, (8,))
+with torch.no_grad():
+    fake = G(torch.randn(8, 32), fake_labels)
+loss, parts = conditional_discriminator_loss(D, real, labels, fake, fake_labels)
+for case, value in parts.items():
+    print(f"{case:>16}: BCE {value.item():.3f}")
+print(f"D's loss = genuine_correct + (genuine_wrong + fake_any) / 2 = {loss.item():.3f}")
+
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The targets, made explicit: we replace D by one that returns a fixed logit and check each case.
+
+# %% slideshow={"slide_type": "-"}
+class Constant(nn.Module):
+    def __init__(self, logit):
+        super().__init__()
+        self.logit = logit
+
+    def forward(self, x, y):
+        return torch.full((x.shape[0],), self.logit)
+
+
+_, says_real = conditional_discriminator_loss(Constant(10.0), real, labels, fake, fake_labels)
+_, says_fake = conditional_discriminator_loss(Constant(-10.0), real, labels, fake, fake_labels)
+assert says_real["genuine_correct"] < 1e-3 and says_fake["genuine_correct"] > 5, "target 1"
+assert says_fake["genuine_wrong"] < 1e-3 and says_real["genuine_wrong"] > 5, "target 0"
+assert says_fake["fake_any"] < 1e-3 and says_real["fake_any"] > 5, "target 0"
+print("genuine + correct label -> 1; genuine + wrong label -> 0; fake + any label -> 0")
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · Wrong labels
+# Case 1 needs, for each genuine image, a label that is surely **not** its own. Write
+# `student_wrong_labels(labels)`.
+
+# %% slideshow={"slide_type": "-"}
+def student_wrong_labels(labels):
+    """labels: (B,) ints in 0..9 -> (B,) random ints in 0..9, each different from the input's."""
+    # Your answer here.
+    return torch.randint(0, 10, labels.shape)
+
+
+check.wrong_labels(student_wrong_labels)
+
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+def solution_wrong_labels(labels):
+    return (labels + torch.randint(1, 10, labels.shape)) % 10
+
+
+assert check.wrong_labels(solution_wrong_labels)
+check.wrong_labels(solution_wrong_labels)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How the label gets in
+# - G: the label is **embedded** (a learnt 16-number vector per digit) and concatenated to $z$.
+# - D: the label is embedded as a 28x28 map and stacked with the image as a second channel, so the
+#   first convolution already sees image and label together.
+#
+# Training is the GAN loop of notebook 05 with labels everywhere; G is trained to make D say 1
+# on (its fake, the requested label). The shipped model ran 4,000 rounds
+# (`python -m course_lib.pretrain cgan`); the live view below continues from it.
+
+# %% slideshow={"slide_type": "-"}
+plot.show_source(DCGenerator.forward, DCDiscriminator.forward)
+
+# %% slideshow={"slide_type": "-"}
+cgan = checkpoints.load_checkpoint("cgan", DCGenerator, device=device)
+torch.manual_seed(0)
+rows = [cgan(torch.randn(10, 32, device=device), torch.full((10,), d, device=device)).detach().cpu() for d in range(10)]
+plot.image_grid(torch.cat(rows), nrow=10, title="row d: ten samples asked to be digit d");
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Choose the digit
+# Pick a digit, walk the noise from one random vector to another with the slider, or resample.
+# The label fixes *what*; the noise decides *how* (slant, thickness, style).
+
+# %% slideshow={"slide_type": "-"}
+from course_lib.widgets import ClassControl
+
+control = ClassControl(cgan)
+control
+
+# %% slideshow={"slide_type": "-"}
+before = control.image.value
+control.digit.value = 7
+after_digit = control.image.value
+control.t.value = 0.6
+assert before != after_digit != control.image.value
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Does it draw what it is asked?
+# A LeNet trained on **real** digits (never on generated ones) labels 100 samples per requested
+# digit. The cGAN passes if at least 90% are classified as requested.
+
+# %% slideshow={"slide_type": "-"}
+cl.seed_everything(0)
+judge = LeNet().to(device)
+fit(judge, (x_real, y_real), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, progress=False)
+requested = torch.arange(10).repeat_interleave(100)
+g = torch.Generator().manual_seed(1)
+with torch.no_grad():
+    generated = cgan.eval()(torch.randn(1000, 32, generator=g).to(device), requested.to(device)).cpu()
+logits = predict(judge, generated)
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · The agreement score
+# Write `student_agreement(logits, requested)`: the fraction of samples classified as requested.
+
+# %% slideshow={"slide_type": "-"}
+def student_agreement(logits, requested):
+    """logits: (N, 10) of the judge on generated images; requested: (N,) -> a fraction."""
+    # Your answer here.
+    return logits.softmax(1)[torch.arange(len(requested)), requested].mean().item()
+
+
+check.class_agreement(student_agreement)
+
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+def solution_agreement(logits, requested):
+    return (logits.argmax(1) == requested).float().mean().item()
+
+
+assert check.class_agreement(solution_agreement)
+check.class_agreement(solution_agreement)
+
+# %% slideshow={"slide_type": "-"}
+agreement = solution_agreement(logits, requested)
+confusion = torch.zeros(10, 10)
+for r, p in zip(requested, logits.argmax(1)):
+    confusion[r, p] += 1
+fig, ax = plt.subplots(figsize=(4.6, 4))
+ax.imshow(confusion, cmap="Blues")
+for (i, j), v in np.ndenumerate(confusion.numpy()):
+    if v:
+        ax.text(j, i, int(v), ha="center", va="center", fontsize=7, color="white" if v > 50 else "black")
+ax.set(xlabel="judge's label", ylabel="requested digit", title=f"agreement {agreement:.1%}", xticks=range(10), yticks=range(10))
+per_digit = confusion.diag() / confusion.sum(1)
+print("agreement per digit:", [round(v, 2) for v in per_digit.tolist()])
+print(f"requested-class agreement: {agreement:.3f}")
+assert agreement >= 0.9
+
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Image-to-image translation
+# The condition need not be a label: it can be a whole image. **pix2pix** (Isola et al., 2017)
+# trains G: input image -> output image with an L1 loss to the target *plus* a conditional D that
+# judges (input, output) pairs. A small worked example: complete digits whose **lower half was erased**.
+
+# %% slideshow={"slide_type": "-"}
+class Completer(nn.Module):
+    """(B, 1, 28, 28) half-erased digit -> completed digit. A small encoder-decoder that draws the
+    lower half; the upper half is passed through unchanged."""
+
+    def __init__(self, c=32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(c, c, 4, 2, 1), nn.LeakyReLU(0.2),  # 14x14
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2),                                              # 7x7
+            nn.Flatten(), nn.Linear(2 * c * 49, 256), nn.LeakyReLU(0.2), nn.Linear(256, 2 * c * 49), nn.LeakyReLU(0.2),
+            nn.Unflatten(1, (2 * c, 7, 7)),
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.ConvTranspose2d(c, c, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 1, 3, padding=1), nn.Sigmoid())
+        self.register_buffer("lower", (torch.arange(28) >= 14).float().view(1, 1, 28, 1))
+
+    def forward(self, x):
+        return x * (1 - self.lower) + self.net(x) * self.lower
+
+
+class PairCritic(nn.Module):
+    """Conditional D: judges (input, output) pairs stacked as two channels."""
+
+    def __init__(self, c=32):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(2, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c, 2 * c, 4, 2, 1),
+                                 nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * c * 49, 1))
+
+    def forward(self, condition, image):
+        return self.net(torch.cat([condition, image], 1)).squeeze(1)
+
+
+def erase_lower_half(x):
+    out = x.clone()
+    out[..., 14:, :] = 0
+    return out
+
+
+cl.seed_everything(0)
+completer, critic = Completer().to(device), PairCritic().to(device)
+opt_g = torch.optim.Adam(completer.parameters(), 1e-3, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.5, 0.999))
+gen = torch.Generator().manual_seed(0)
+l1_history = []
+for step in range(300):
+    target = x_real[torch.randint(0, 5_000, (64,), generator=gen)].to(device)
+    condition = erase_lower_half(target)
+    output = completer(condition)
+    # D: real pairs (condition, target) -> 1, fake pairs (condition, output) -> 0
+    d_loss = F.binary_cross_entropy_with_logits(critic(condition, target), torch.ones(64, device=device)) + \
+        F.binary_cross_entropy_with_logits(critic(condition, output.detach()), torch.zeros(64, device=device))
+    opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+    # G: fool the frozen D, and stay close to the target (L1 on the drawn half, weight 100 as in pix2pix)
+    critic.requires_grad_(False)
+    l1 = F.l1_loss(output[..., 14:, :], target[..., 14:, :])
+    g_loss = generator_loss(critic(condition, output)) + 100 * l1
+    opt_g.zero_grad(); g_loss.backward(); opt_g.step()
+    critic.requires_grad_(True)
+    l1_history.append(l1.item())
+
+test = x_real[5_000:5_010].to(device)
+with torch.no_grad():
+    completed = completer(erase_lower_half(test)).cpu()
+plot.image_grid(torch.cat([erase_lower_half(test).cpu(), completed, test.cpu()]), nrow=10,
+                title="rows: input (lower half erased) | completed by the conditional generator | the real digit");
+print(f"L1 to the real lower half: {np.mean(l1_history[:20]):.3f} at the start -> {np.mean(l1_history[-20:]):.3f} after 300 steps")
+assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Where conditioning leads
+# - **Text-to-image**: the condition is a sentence, embedded by a text encoder (e.g. CLIP); early
+#   systems were conditional GANs (StackGAN, AttnGAN); today's are mostly diffusion models
+#   (notebook 07) conditioned the same way.
+# - **Style transfer** and domain translation: pix2pix needs paired examples; CycleGAN learns
+#   horse <-> zebra or photo <-> painting from unpaired collections, with a cycle-consistency loss.
+# - The same three-case idea - D must check that *condition and output match* - is in all of them.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+# - A cGAN feeds the label to G and to D; D says 1 only for genuine images with the right label.
+# - The shipped cGAN's samples are classified as the requested digit by a LeNet trained on real data.
+# - Conditions can be images: a conditional generator with an L1 + adversarial loss completes digits.
