@@ -8,6 +8,7 @@
 Debian's /usr/bin/chromium is driven by PyPI's playwright (no browser download). The server and
 the browser are always stopped when the `with` block ends, also when a test fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 INSTALL_HINT = "install it with: sudo apt-get update && sudo apt-get install -y chromium"
 
 
@@ -69,31 +78,57 @@ class JupyterLabSession:
     def _start_server(self) -> None:
         env = dict(os.environ, JUPYTER_NO_CONFIG="1")
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-             "--ServerApp.open_browser=False", "--allow-root", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--ServerApp.open_browser=False",
+                "--allow-root",
+                "--LabApp.news_url=",
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         deadline = time.time() + self.timeout
         url = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
         while time.time() < deadline:
             if self.server.poll() is not None:
-                raise RuntimeError("jupyter lab exited: " + self.server.stderr.read().decode()[-2000:])
+                raise RuntimeError(
+                    "jupyter lab exited: " + self.server.stderr.read().decode()[-2000:]
+                )
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
                     if r.status == 200:
                         return
             except OSError:
                 time.sleep(0.3)
-        raise TimeoutError(f"jupyter lab did not answer on port {self.port} within {self.timeout} s")
+        raise TimeoutError(
+            f"jupyter lab did not answer on port {self.port} within {self.timeout} s"
+        )
 
     def _start_browser(self) -> None:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        self.browser = self._pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
 
     def close(self) -> None:
-        for action in (lambda: self.browser and self.browser.close(), lambda: self._pw and self._pw.stop()):
+        for action in (
+            lambda: self.browser and self.browser.close(),
+            lambda: self._pw and self._pw.stop(),
+        ):
             try:
                 action()
             except Exception:
@@ -127,7 +162,9 @@ class JupyterLabSession:
                 break
             time.sleep(0.3)
         self._wait_kernel_idle(page, 90)
-        toast = page.locator(".jp-toast-button", has_text="No")  # "get notified about Jupyter news?"
+        toast = page.locator(
+            ".jp-toast-button", has_text="No"
+        )  # "get notified about Jupyter news?"
         if toast.count():
             toast.first.click()
         return page
@@ -153,15 +190,19 @@ class JupyterLabSession:
         """Run the notebook from the top through the first cell whose source contains `text` (JupyterLab's
         "Run All Above" with the next cell selected); wait until it is done; return that cell's index.
         The browser tests need the cells up to a widget; nbval runs every cell of every notebook anyway."""
-        index = page.evaluate("""async (text) => {
+        index = page.evaluate(
+            """async (text) => {
             const app = window.jupyterapp;
             const notebook = app.shell.currentWidget.content;
             const i = notebook.widgets.findIndex(c => c.model.sharedModel.getSource().includes(text));
             if (i < 0) return -1;
             notebook.activeCellIndex = Math.min(i + 1, notebook.widgets.length - 1);
-            await app.commands.execute(i + 1 < notebook.widgets.length ? 'notebook:run-all-above' : 'notebook:run-all-cells');
+            const last = i + 1 >= notebook.widgets.length;
+            await app.commands.execute(last ? 'notebook:run-all-cells' : 'notebook:run-all-above');
             return i;
-        }""", text)
+        }""",
+            text,
+        )
         if index < 0:
             raise LookupError(f"no cell of this notebook contains {text!r}")
         self._wait_done(page, timeout)
@@ -234,6 +275,8 @@ KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {
 }"""
 
 
-def key_to_image_latency(page, slider_selector: str, image_selector: str, presses: int = 40, key: str = "ArrowRight"):
+def key_to_image_latency(
+    page, slider_selector: str, image_selector: str, presses: int = 40, key: str = "ArrowRight"
+):
     """Milliseconds from a key press on a slider to the new image shown, measured in the page."""
     return page.evaluate(KEY_LATENCY_JS, [slider_selector, image_selector, presses, key])

@@ -3,6 +3,7 @@
 Per notebook: seconds to run all cells (kernel start excluded, reported apart), the kernel's
 peak resident memory (VmHWM from /proc, Linux only), and whether every cell ran without error.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,13 @@ def run_notebook(path: Path, timeout: int = 600, km=None, env: dict | None = Non
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", km=km,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        km=km,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     row = {"notebook": path.name, "ok": False, "error": ""}
     t0 = time.perf_counter()
     try:
@@ -61,14 +67,20 @@ def notebooks(only: str | None = None) -> list[Path]:
 
 def execution_table(only: str | None = None) -> tuple[list[dict], str]:
     rows = [run_notebook(p) for p in notebooks(only)]
-    lines = ["| notebook | seconds (cells) | kernel start s | peak RSS MiB | goal <= 60 s | result |",
-             "|---|---:|---:|---:|---|---|"]
+    lines = [
+        "| notebook | seconds (cells) | kernel start s | peak RSS MiB | goal <= 60 s | result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     for r in rows:
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] else "n/a"
         goal = "met" if r["seconds"] <= 60 else "MISSED"
         result = "pass" if r["ok"] else f"FAIL: {r['error']}"
-        lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | {r['kernel_start_s']:.1f} | {rss} | {goal} | {result} |")
+        lines.append(
+            f"| {r['notebook']} | {r['seconds']:.1f} | {r['kernel_start_s']:.1f} | {rss} | {goal} | {result} |"
+        )
     total = sum(r["seconds"] for r in rows)
-    lines.append(f"| **all {len(rows)}** | **{total:.1f}** | | | {'met' if total <= 480 else 'MISSED'} (<= 8 min) | "
-                 f"{sum(r['ok'] for r in rows)}/{len(rows)} pass |")
+    lines.append(
+        f"| **all {len(rows)}** | **{total:.1f}** | | | {'met' if total <= 480 else 'MISSED'} (<= 8 min) | "
+        f"{sum(r['ok'] for r in rows)}/{len(rows)} pass |"
+    )
     return rows, "\n".join(lines)

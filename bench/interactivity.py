@@ -1,5 +1,6 @@
 """Widget latency in the kernel: a state change, made the way the front end makes it (setting a
 slider's value), until the new image bytes are set. p50 / p95 over many changes."""
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,10 @@ def _vae_explorer():
     vae = checkpoints.load_checkpoint("vae_digits", VAE)
     explorer = LatentExplorer(vae, codes=torch.randn(2000, 2), labels=torch.randint(0, 10, (2000,)))
     values = np.linspace(-2.5, 2.5, 200)
-    return explorer, [lambda v=v, i=i: setattr(explorer.sliders[i % 2], "value", float(v)) for i, v in enumerate(values)]
+    return explorer, [
+        lambda v=v, i=i: setattr(explorer.sliders[i % 2], "value", float(v))
+        for i, v in enumerate(values)
+    ]
 
 
 def _interpolation():
@@ -35,9 +39,15 @@ def _interpolation():
     from course_lib.models.vae import VAE
     from course_lib.widgets import InterpolationView
 
-    models = {"VAE": checkpoints.load_checkpoint("vae_digits", VAE), "AE": checkpoints.load_checkpoint("ae_digits", Autoencoder)}
+    models = {
+        "VAE": checkpoints.load_checkpoint("vae_digits", VAE),
+        "AE": checkpoints.load_checkpoint("ae_digits", Autoencoder),
+    }
     view = InterpolationView(models, make_digits28(20, seed=0)[0])
-    return view, [lambda v=v: setattr(view.t, "value", float(v)) for v in np.linspace(0, 1, 51)[1:].tolist() * 4]
+    return view, [
+        lambda v=v: setattr(view.t, "value", float(v))
+        for v in np.linspace(0, 1, 51)[1:].tolist() * 4
+    ]
 
 
 def _denoiser():
@@ -46,8 +56,14 @@ def _denoiser():
     from course_lib.widgets import DenoiseView
 
     torch.manual_seed(0)
-    view = DenoiseView(make_digits28(20, seed=0)[0], {"a": Autoencoder(784, [256], 64), "b": Autoencoder(784, [256], 64)})
-    return view, [lambda v=v: setattr(view.level, "value", round(float(v), 2)) for v in np.linspace(0.05, 1, 20).tolist() * 10]
+    view = DenoiseView(
+        make_digits28(20, seed=0)[0],
+        {"a": Autoencoder(784, [256], 64), "b": Autoencoder(784, [256], 64)},
+    )
+    return view, [
+        lambda v=v: setattr(view.level, "value", round(float(v), 2))
+        for v in np.linspace(0.05, 1, 20).tolist() * 10
+    ]
 
 
 def _kernel():
@@ -62,7 +78,10 @@ def _dropout():
     from course_lib.widgets import DropoutView
 
     view = DropoutView(torch.rand(8, 16))
-    return view, [lambda v=v: setattr(view.slider, "value", round(float(v), 2)) for v in np.linspace(0.05, 0.9, 18).tolist() * 12]
+    return view, [
+        lambda v=v: setattr(view.slider, "value", round(float(v), 2))
+        for v in np.linspace(0.05, 0.9, 18).tolist() * 12
+    ]
 
 
 def _diffusion_stepper():
@@ -73,10 +92,18 @@ def _diffusion_stepper():
     from course_lib.widgets import NoiseStepper
 
     unet = checkpoints.load_checkpoint("diffusion", SmallUNet)
-    stepper = NoiseStepper(unet, NoiseSchedule(DIFFUSION["T"], DIFFUSION["kind"]), make_digits28(10, seed=0)[0], n_samples=4)
+    stepper = NoiseStepper(
+        unet,
+        NoiseSchedule(DIFFUSION["T"], DIFFUSION["kind"]),
+        make_digits28(10, seed=0)[0],
+        n_samples=4,
+    )
     stepper.chain()  # computed once when the reverse tab opens; sliding then uses the cache
     T = stepper.schedule.T
-    changes = [lambda k=k: setattr(stepper.r_pos, "value", k) for k in list(range(1, T + 1, 2)) + list(range(T, 0, -3))]
+    changes = [
+        lambda k=k: setattr(stepper.r_pos, "value", k)
+        for k in list(range(1, T + 1, 2)) + list(range(T, 0, -3))
+    ]
     return stepper, changes
 
 
@@ -84,7 +111,9 @@ def _forward_stepper():
     stepper, _ = _diffusion_stepper()
     T = stepper.schedule.T
     stepper.image = stepper.f_view  # measure the forward image
-    return stepper, [lambda k=k: setattr(stepper.f_t, "value", k) for k in list(range(1, T + 1)) + [0]]
+    return stepper, [
+        lambda k=k: setattr(stepper.f_t, "value", k) for k in list(range(1, T + 1)) + [0]
+    ]
 
 
 def _class_control():
@@ -94,7 +123,10 @@ def _class_control():
 
     control = ClassControl(checkpoints.load_checkpoint("cgan", DCGenerator))
     changes = [lambda d=d: setattr(control.digit, "value", d % 10) for d in range(1, 101)]
-    changes += [lambda v=v: setattr(control.t, "value", round(float(v), 2)) for v in np.linspace(0.02, 1, 50)]
+    changes += [
+        lambda v=v: setattr(control.t, "value", round(float(v), 2))
+        for v in np.linspace(0.02, 1, 50)
+    ]
     return control, changes
 
 
@@ -104,13 +136,23 @@ def _pretext():
     from course_lib.models import transfer
     from course_lib.widgets import PretextView
 
-    nets = {task: checkpoints.load_checkpoint(name, transfer.PRETEXT_NETS[name])
-            for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
+    nets = {
+        task: checkpoints.load_checkpoint(name, transfer.PRETEXT_NETS[name])
+        for task, name in (
+            ("inpainting", "ssl_inpainting"),
+            ("jigsaw", "ssl_jigsaw"),
+            ("views", "ssl_simclr"),
+        )
+    }
     view = PretextView(make_digits28(40, seed=12)[0], nets)
     changes = []
     for task in ("inpainting", "jigsaw", "views"):
         changes.append(lambda t=task: setattr(view.task, "value", t))
-        changes += [lambda i=i: setattr(view.index, "value", i) for i in range(39, 0, -1) if i != view.index.value]
+        changes += [
+            lambda i=i: setattr(view.index, "value", i)
+            for i in range(39, 0, -1)
+            if i != view.index.value
+        ]
     return view, changes
 
 
@@ -134,11 +176,22 @@ def interactivity_table(quick: bool = False) -> tuple[list[dict], str]:
         changes = changes[:20] if quick else changes
         widget.image.value  # noqa: B018 - first render already happened
         times = _time_changes(changes)
-        rows.append({"widget": name, "n": len(times), "p50": float(np.percentile(times, 50)),
-                     "p95": float(np.percentile(times, 95))})
-    lines = ["| widget | changes | p50 ms | p95 ms | goal p95 <= 16 ms |", "|---|---:|---:|---:|---|"]
+        rows.append(
+            {
+                "widget": name,
+                "n": len(times),
+                "p50": float(np.percentile(times, 50)),
+                "p95": float(np.percentile(times, 95)),
+            }
+        )
+    lines = [
+        "| widget | changes | p50 ms | p95 ms | goal p95 <= 16 ms |",
+        "|---|---:|---:|---:|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['widget']} | {r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {'met' if r['p95'] <= 16 else 'MISSED'} |")
+        lines.append(
+            f"| {r['widget']} | {r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {'met' if r['p95'] <= 16 else 'MISSED'} |"
+        )
     return rows, "\n".join(lines)
 
 
@@ -152,7 +205,9 @@ def gan_lab_rate(seconds: float = 3.0) -> dict:
 
     seed_everything(0)
     ring = data.make_toy2d("ring", 5_000, seed=0)
-    trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3)
+    trainer = GANTrainer(
+        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3
+    )
     lab = GANLab(trainer, "2d", ring)
     steps0, renders0 = trainer.steps, lab.renders
     start = _time.perf_counter()
@@ -160,13 +215,19 @@ def gan_lab_rate(seconds: float = 3.0) -> dict:
     _time.sleep(seconds)
     lab.pause()
     elapsed = _time.perf_counter() - start
-    return {"steps_per_s": (trainer.steps - steps0) / elapsed, "refresh_per_s": (lab.renders - renders0) / elapsed}
+    return {
+        "steps_per_s": (trainer.steps - steps0) / elapsed,
+        "refresh_per_s": (lab.renders - renders0) / elapsed,
+    }
 
 
 def gan_table(seconds: float = 3.0) -> tuple[dict, str]:
     r = gan_lab_rate(seconds)
     ok = r["steps_per_s"] >= 30 and r["refresh_per_s"] >= 5
-    table = ("| live GAN view (2D ring, playing) | training steps/s | view refreshes/s | goal >= 30 and >= 5 |\n"
-             "|---|---:|---:|---|\n"
-             f"| GANLab, background thread | {r['steps_per_s']:.0f} | {r['refresh_per_s']:.1f} | {'met' if ok else 'MISSED'} |")
+    table = (
+        "| live GAN view (2D ring, playing) | training steps/s | view refreshes/s | goal >= 30 and >= 5 |\n"
+        "|---|---:|---:|---|\n"
+        f"| GANLab, background thread | {r['steps_per_s']:.0f} | {r['refresh_per_s']:.1f} "
+        f"| {'met' if ok else 'MISSED'} |"
+    )
     return r, table

@@ -1,4 +1,5 @@
 """Quality vs baselines: each model next to what a student would compare it with, on held-out data."""
+
 from __future__ import annotations
 
 import math
@@ -38,15 +39,28 @@ def quality_rows(quick: bool = False) -> list[dict]:
     x8t, _ = data.load_digits8("test")
     for code in (2, 4):
         pca = PCA(code).fit(x8.flatten(1).numpy())
-        rebuilt = torch.from_numpy(pca.inverse_transform(pca.transform(x8t.flatten(1).numpy()))).float()
+        rebuilt = torch.from_numpy(
+            pca.inverse_transform(pca.transform(x8t.flatten(1).numpy()))
+        ).float()
         pca_err = F.mse_loss(rebuilt, x8t.flatten(1)).item()
         seed_everything(0)
         ae = Autoencoder(64, hidden=[128, 64], code=code)
-        fit(ae, x8, nn.MSELoss(), epochs=20 if quick else 60, lr=2e-3, batch_size=64, progress=False)
+        fit(
+            ae, x8, nn.MSELoss(), epochs=20 if quick else 60, lr=2e-3, batch_size=64, progress=False
+        )
         err = reconstruction_error(ae, x8t)
-        rows.append({"model": f"deep autoencoder, code {code} (8x8 digits)", "metric": "held-out MSE",
-                     "value": err, "baseline": f"PCA, {code} components", "baseline_value": pca_err,
-                     "ratio": err / pca_err, "goal": "ratio <= 0.8", "met": err / pca_err <= 0.8})
+        rows.append(
+            {
+                "model": f"deep autoencoder, code {code} (8x8 digits)",
+                "metric": "held-out MSE",
+                "value": err,
+                "baseline": f"PCA, {code} components",
+                "baseline_value": pca_err,
+                "ratio": err / pca_err,
+                "goal": "ratio <= 0.8",
+                "met": err / pca_err <= 0.8,
+            }
+        )
     # 2. LeNet vs logistic regression on the same procedural digits
     n = 3_000 if quick else 10_000
     x, y = data.make_digits28(n, seed=1)
@@ -55,29 +69,68 @@ def quality_rows(quick: bool = False) -> list[dict]:
     lenet = LeNet()
     fit(lenet, (x, y), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, progress=False)
     lenet_acc = accuracy(predict(lenet, xt), yt)
-    logreg = LogisticRegression(max_iter=300).fit(x.flatten(1).numpy(), y.numpy()).score(xt.flatten(1).numpy(), yt.numpy())
-    rows.append({"model": "LeNet (28x28 digits)", "metric": "held-out accuracy", "value": lenet_acc,
-                 "baseline": "logistic regression on pixels", "baseline_value": logreg, "ratio": lenet_acc / logreg,
-                 "goal": "LeNet >= 0.97", "met": lenet_acc >= 0.97})
+    logreg = (
+        LogisticRegression(max_iter=300)
+        .fit(x.flatten(1).numpy(), y.numpy())
+        .score(xt.flatten(1).numpy(), yt.numpy())
+    )
+    rows.append(
+        {
+            "model": "LeNet (28x28 digits)",
+            "metric": "held-out accuracy",
+            "value": lenet_acc,
+            "baseline": "logistic regression on pixels",
+            "baseline_value": logreg,
+            "ratio": lenet_acc / logreg,
+            "goal": "LeNet >= 0.97",
+            "met": lenet_acc >= 0.97,
+        }
+    )
     # 3. generative models, judged by a LeNet trained on real digits of the same kind
-    xr, yr = data.make_digits28(3_000 if quick else 6_000, seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"])
+    xr, yr = data.make_digits28(
+        3_000 if quick else 6_000, seed=VAE_DATA["seed"], difficulty=VAE_DATA["difficulty"]
+    )
     judge = _judge(xr, yr)
     cgan = checkpoints.load_checkpoint("cgan", DCGenerator)
     requested = torch.arange(10).repeat_interleave(20 if quick else 100)
     with torch.no_grad():
-        fakes = cgan(torch.randn(len(requested), cgan.noise_dim, generator=torch.Generator().manual_seed(1)), requested)
+        fakes = cgan(
+            torch.randn(len(requested), cgan.noise_dim, generator=torch.Generator().manual_seed(1)),
+            requested,
+        )
     agree = (predict(judge, fakes).argmax(1) == requested).float().mean().item()
-    rows.append({"model": "conditional GAN", "metric": "requested-class agreement", "value": agree,
-                 "baseline": "chance", "baseline_value": 0.1, "ratio": agree / 0.1, "goal": ">= 0.90", "met": agree >= 0.9})
+    rows.append(
+        {
+            "model": "conditional GAN",
+            "metric": "requested-class agreement",
+            "value": agree,
+            "baseline": "chance",
+            "baseline_value": 0.1,
+            "ratio": agree / 0.1,
+            "goal": ">= 0.90",
+            "met": agree >= 0.9,
+        }
+    )
     unet = checkpoints.load_checkpoint("diffusion", SmallUNet)
     schedule = NoiseSchedule(DIFFUSION["T"], DIFFUSION["kind"])
-    samples = sample(unet, schedule, 40 if quick else 100, steps=None, generator=torch.Generator().manual_seed(0))
+    samples = sample(
+        unet, schedule, 40 if quick else 100, steps=None, generator=torch.Generator().manual_seed(0)
+    )
     probs = predict(judge, samples).softmax(1)
     conf, classes = probs.max(1).values.mean().item(), len(set(probs.argmax(1).tolist()))
     real_conf = predict(judge, xr[:200]).softmax(1).max(1).values.mean().item()
-    rows.append({"model": f"diffusion, DDPM {DIFFUSION['T']} steps", "metric": "judge's mean max-probability",
-                 "value": conf, "baseline": "real digits", "baseline_value": real_conf, "ratio": conf / real_conf,
-                 "goal": f">= 0.9 and 10 classes (got {classes})", "met": conf >= 0.9 and classes == 10})
+    rows.append(
+        {
+            "model": f"diffusion, DDPM {DIFFUSION['T']} steps",
+            "metric": "judge's mean max-probability",
+            "value": conf,
+            "baseline": "real digits",
+            "baseline_value": real_conf,
+            "ratio": conf / real_conf,
+            "goal": f">= 0.9 and 10 classes (got {classes})",
+            "met": conf >= 0.9 and classes == 10,
+        }
+    )
     # 4. character LSTM vs n-gram perplexity
     text = data.make_text_corpus(3_000, seed=0)
     chars = sorted(set(text))
@@ -91,47 +144,76 @@ def quality_rows(quick: bool = False) -> list[dict]:
     g = torch.Generator().manual_seed(0)
     for _ in range(100 if quick else 400):
         start = torch.randint(0, len(train_t) - 65, (32,), generator=g)
-        batch = torch.stack([train_t[s:s + 65] for s in start])
-        loss = F.cross_entropy(model(batch[:, :-1])[0].reshape(-1, len(chars)), batch[:, 1:].reshape(-1))
+        batch = torch.stack([train_t[s : s + 65] for s in start])
+        loss = F.cross_entropy(
+            model(batch[:, :-1])[0].reshape(-1, len(chars)), batch[:, 1:].reshape(-1)
+        )
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
         ppl = math.exp(F.cross_entropy(model(test_t[None, :-1])[0][0], test_t[1:]).item())
-    rows.append({"model": "character LSTM", "metric": "held-out perplexity", "value": ppl,
-                 "baseline": "best n-gram (n = 2..7)", "baseline_value": best_ngram, "ratio": ppl / best_ngram,
-                 "goal": "below the n-gram", "met": ppl < best_ngram})
+    rows.append(
+        {
+            "model": "character LSTM",
+            "metric": "held-out perplexity",
+            "value": ppl,
+            "baseline": "best n-gram (n = 2..7)",
+            "baseline_value": best_ngram,
+            "ratio": ppl / best_ngram,
+            "goal": "below the n-gram",
+            "met": ppl < best_ngram,
+        }
+    )
     # 5. self-supervised encoders: linear probe with 10% of the labels vs a random-init encoder
-    from course_lib.models.encoder import ConvEncoder
     from course_lib import evaluate
+    from course_lib.models.encoder import ConvEncoder
     from course_lib.pretrain import SSL
 
-    x_l, y_l = data.make_digits28(3_000 if quick else SSL["labelled"]["n"], seed=SSL["labelled"]["seed"])
+    x_l, y_l = data.make_digits28(
+        3_000 if quick else SSL["labelled"]["n"], seed=SSL["labelled"]["seed"]
+    )
     x_t, y_t = data.make_digits28(1_000 if quick else SSL["test"]["n"], seed=SSL["test"]["seed"])
     few = evaluate.label_subset(y_l, SSL["probe_fraction"])
 
     def probe(encoder):
-        return evaluate.linear_probe(evaluate.encode(encoder, x_l[few]), y_l[few], evaluate.encode(encoder, x_t), y_t)
+        return evaluate.linear_probe(
+            evaluate.encode(encoder, x_l[few]), y_l[few], evaluate.encode(encoder, x_t), y_t
+        )
 
     torch.manual_seed(0)
     random_acc = probe(ConvEncoder())
     for name in ("ssl_simclr", "ssl_inpainting", "ssl_jigsaw"):
         acc = probe(evaluate.load_encoder(name))
-        rows.append({"model": f"{name} encoder (notebook 09)", "metric": f"linear probe, {len(few)} labels", "value": acc,
-                     "baseline": "random-init encoder", "baseline_value": random_acc, "ratio": acc / random_acc,
-                     "goal": "+10 points" if name == "ssl_simclr" else "(reported)",
-                     "met": acc >= random_acc + 0.10 if name == "ssl_simclr" else None})
+        rows.append(
+            {
+                "model": f"{name} encoder (notebook 09)",
+                "metric": f"linear probe, {len(few)} labels",
+                "value": acc,
+                "baseline": "random-init encoder",
+                "baseline_value": random_acc,
+                "ratio": acc / random_acc,
+                "goal": "+10 points" if name == "ssl_simclr" else "(reported)",
+                "met": acc >= random_acc + 0.10 if name == "ssl_simclr" else None,
+            }
+        )
     return rows
 
 
 def quality_table(quick: bool = False) -> tuple[list[dict], str]:
     rows = quality_rows(quick)
-    lines = ["| model | metric | value | baseline | baseline value | ratio | goal | met |",
-             "|---|---|---:|---|---:|---:|---|---|"]
+    lines = [
+        "| model | metric | value | baseline | baseline value | ratio | goal | met |",
+        "|---|---|---:|---|---:|---:|---|---|",
+    ]
     for r in rows:
+
         def fmt(v):
             return "not built yet" if v is None else f"{v:.3f}"
+
         met = "n/a" if r["met"] is None else ("yes" if r["met"] else "NO")
-        lines.append(f"| {r['model']} | {r['metric']} | {fmt(r['value'])} | {r['baseline']} | {fmt(r['baseline_value'])} "
-                     f"| {fmt(r['ratio'])} | {r['goal']} | {met} |")
+        lines.append(
+            f"| {r['model']} | {r['metric']} | {fmt(r['value'])} | {r['baseline']} | {fmt(r['baseline_value'])} "
+            f"| {fmt(r['ratio'])} | {r['goal']} | {met} |"
+        )
     return rows, "\n".join(lines)

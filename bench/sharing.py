@@ -9,6 +9,7 @@
 
 Every row runs both ways in the same call, so the ratios hold when the machine's speed drifts.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables the thread policy writes; removed to get PyTorch's own defaults.
-POLICY_VARS = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "COURSE_THREADS", "COURSE_THREADS_APPLIED", "COURSE_THREAD_POLICY")
+POLICY_VARS = (
+    "OMP_WAIT_POLICY",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "COURSE_THREADS",
+    "COURSE_THREADS_APPLIED",
+    "COURSE_THREAD_POLICY",
+)
 
 
 def default_env() -> dict:
@@ -71,19 +79,34 @@ print(json.dumps({"seconds": time.perf_counter() - start, "threads": torch.get_n
 
 MODES = {
     "default": ("PyTorch defaults (spinning OpenMP threads)", lambda: default_env()),
-    "passive": ("OMP_WAIT_POLICY=PASSIVE only", lambda: {**default_env(), "OMP_WAIT_POLICY": "PASSIVE"}),
+    "passive": (
+        "OMP_WAIT_POLICY=PASSIVE only",
+        lambda: {**default_env(), "OMP_WAIT_POLICY": "PASSIVE"},
+    ),
     "one": ("1 thread", lambda: default_env()),
-    "course": ("course policy (`import course_lib`)", lambda: {k: v for k, v in os.environ.items()
-                                                                if k not in POLICY_VARS}),
+    "course": (
+        "course policy (`import course_lib`)",
+        lambda: {k: v for k, v in os.environ.items() if k not in POLICY_VARS},
+    ),
 }
 
 
-def run_workers(mode: str, count: int, steps: int = 60, timeout: float = 300) -> tuple[list[dict], float]:
+def run_workers(
+    mode: str, count: int, steps: int = 60, timeout: float = 300
+) -> tuple[list[dict], float]:
     """Start `count` workers of one mode, let them train at the same moment; (per-worker results, wall s)."""
     env = MODES[mode][1]()
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, mode, str(steps)], env=env, cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for _ in range(count)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, mode, str(steps)],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
     try:
         for p in procs:
             line = p.stdout.readline()
@@ -118,19 +141,31 @@ def policy_rows(repeats: int = 3, steps: int = 60) -> list[dict]:
             alone += [a1[0]["seconds"], a2[0]["seconds"]]
             pair_each += [r["seconds"] for r in pair]
             ratios.append(wall_pair / (wall1 + wall2))
-        rows.append({"mode": mode, "label": label, "threads": threads, "alone": float(np.median(alone)),
-                     "pair": float(np.median(pair_each)), "concurrent_vs_sequential": float(np.median(ratios))})
+        rows.append(
+            {
+                "mode": mode,
+                "label": label,
+                "threads": threads,
+                "alone": float(np.median(alone)),
+                "pair": float(np.median(pair_each)),
+                "concurrent_vs_sequential": float(np.median(ratios)),
+            }
+        )
     return rows
 
 
 def policy_table(quick: bool = False) -> tuple[list[dict], str]:
     rows = policy_rows(repeats=1 if quick else 2, steps=20 if quick else 60)
-    lines = ["| setting | threads | alone s | each of a pair s | pair / alone (fair share 2.0) | "
-             "concurrent / sequential wall (goal <= 1.15) |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| setting | threads | alone s | each of a pair s | pair / alone (fair share 2.0) | "
+        "concurrent / sequential wall (goal <= 1.15) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['label']} | {r['threads']} | {r['alone']:.2f} | {r['pair']:.2f} | "
-                     f"{r['pair'] / r['alone']:.2f} | {r['concurrent_vs_sequential']:.2f} |")
+        lines.append(
+            f"| {r['label']} | {r['threads']} | {r['alone']:.2f} | {r['pair']:.2f} | "
+            f"{r['pair'] / r['alone']:.2f} | {r['concurrent_vs_sequential']:.2f} |"
+        )
     return rows, "\n".join(lines)
 
 
@@ -144,9 +179,15 @@ class Kernels:
         self._tmp = tempfile.TemporaryDirectory(prefix="course-bench-kernels-")
         spec_dir = Path(self._tmp.name) / "kernels" / "plain-defaults"
         spec_dir.mkdir(parents=True)
-        (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "plain Python (PyTorch defaults)", "language": "python"}))
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "plain Python (PyTorch defaults)",
+                    "language": "python",
+                }
+            )
+        )
         self._managers = []
 
     def manager(self, kind: str):
@@ -155,11 +196,15 @@ class Kernels:
         from jupyter_client.kernelspec import KernelSpecManager
 
         if kind == "course":
-            km = KernelManager(kernel_name="python3")  # the kernelspec `make` installs (with the policy's env)
+            km = KernelManager(
+                kernel_name="python3"
+            )  # the kernelspec `make` installs (with the policy's env)
             return km, {k: v for k, v in os.environ.items() if k not in POLICY_VARS}
         ksm = KernelSpecManager(kernel_dirs=[str(Path(self._tmp.name) / "kernels")])
         env = default_env()
-        if kind == "passive-all":  # the policy without the spare CPU: passive waiting, a thread per CPU
+        if (
+            kind == "passive-all"
+        ):  # the policy without the spare CPU: passive waiting, a thread per CPU
             from course_lib import threads
 
             env.update(OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(threads.affinity_cpus()))
@@ -199,7 +244,9 @@ def execute(kc, code: str, timeout: float = 300) -> dict:
 def evaluate(kc, expression: str, timeout: float = 60):
     """The value of a JSON-able expression in a kernel (read from the shell reply: a widget playing in that
     kernel floods its output channel, which is never read here)."""
-    msg_id = kc.execute("", silent=True, user_expressions={"v": f"__import__('json').dumps({expression})"})
+    msg_id = kc.execute(
+        "", silent=True, user_expressions={"v": f"__import__('json').dumps({expression})"}
+    )
     content = _wait(kc, msg_id, timeout)
     return json.loads(content["user_expressions"]["v"]["data"]["text/plain"].strip("'"))
 
@@ -212,7 +259,10 @@ from course_lib.models import LeNet
 from course_lib.train import fit
 x, y = data.make_digits28({n}, seed=0)
 """
-TRAINING_CELL = "cl.seed_everything(0); fit(LeNet(), (x, y), nn.CrossEntropyLoss(), epochs={epochs}, batch_size=64, progress=False)"
+TRAINING_CELL = (
+    "cl.seed_everything(0); "
+    "fit(LeNet(), (x, y), nn.CrossEntropyLoss(), epochs={epochs}, batch_size=64, progress=False)"
+)
 
 
 def _wait(kc, msg_id: str, timeout: float = 600) -> dict:
@@ -222,14 +272,19 @@ def _wait(kc, msg_id: str, timeout: float = 600) -> dict:
         msg = kc.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
         if msg["parent_header"].get("msg_id") == msg_id:
             if msg["content"]["status"] != "ok":
-                raise RuntimeError(f"kernel cell failed: {msg['content'].get('ename')}: {msg['content'].get('evalue')}")
+                raise RuntimeError(
+                    f"kernel cell failed: {msg['content'].get('ename')}: {msg['content'].get('evalue')}"
+                )
             return msg["content"]
 
 
 def two_kernel_rows(repeats: int = 3, n: int = 4_000, epochs: int = 2) -> list[dict]:
     """(a): the same training cell in two kernels, at once vs one after the other."""
     rows = []
-    for kind, label in (("default", "plain kernels, PyTorch defaults"), ("course", "course kernel (thread policy)")):
+    for kind, label in (
+        ("default", "plain kernels, PyTorch defaults"),
+        ("course", "course kernel (thread policy)"),
+    ):
         with Kernels() as kernels:
             k1, k2 = kernels.start(kind), kernels.start(kind)
             for kc in (k1, k2):
@@ -248,19 +303,36 @@ def two_kernel_rows(repeats: int = 3, n: int = 4_000, epochs: int = 2) -> list[d
                 _wait(k2, ids[1])
                 conc.append(time.perf_counter() - start)
             threads = evaluate(k1, "__import__('torch').get_num_threads()")
-        rows.append({"kind": kind, "label": label, "threads": threads, "sequential": float(np.median(seq)),
-                     "concurrent": float(np.median(conc)), "ratio": float(np.median(conc) / np.median(seq))})
+        rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "threads": threads,
+                "sequential": float(np.median(seq)),
+                "concurrent": float(np.median(conc)),
+                "ratio": float(np.median(conc) / np.median(seq)),
+            }
+        )
     return rows
 
 
 def two_kernel_table(quick: bool = False) -> tuple[list[dict], str]:
-    rows = two_kernel_rows(repeats=1 if quick else 3, n=1_000 if quick else 4_000, epochs=1 if quick else 2)
-    lines = ["| two kernels, same training cell (LeNet) | threads each | one after the other s | at once s | "
-             "at once / one after the other | goal <= 1.15 |", "|---|---:|---:|---:|---:|---|"]
+    rows = two_kernel_rows(
+        repeats=1 if quick else 3, n=1_000 if quick else 4_000, epochs=1 if quick else 2
+    )
+    lines = [
+        "| two kernels, same training cell (LeNet) | threads each | one after the other s | at once s | "
+        "at once / one after the other | goal <= 1.15 |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for r in rows:
-        goal = ("met" if r["ratio"] <= 1.15 else "MISSED") if r["kind"] == "course" else "(reference)"
-        lines.append(f"| {r['label']} | {r['threads']} | {r['sequential']:.2f} | {r['concurrent']:.2f} | "
-                     f"{r['ratio']:.2f} | {goal} |")
+        goal = (
+            ("met" if r["ratio"] <= 1.15 else "MISSED") if r["kind"] == "course" else "(reference)"
+        )
+        lines.append(
+            f"| {r['label']} | {r['threads']} | {r['sequential']:.2f} | {r['concurrent']:.2f} | "
+            f"{r['ratio']:.2f} | {goal} |"
+        )
     return rows, "\n".join(lines)
 
 
@@ -275,18 +347,24 @@ lab = GANLab(GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sam
 """
 
 
-KIND_LABELS = {"course": "course kernels (thread policy)",
-               "passive-all": "passive waiting, one thread per CPU (no spare CPU)",
-               "default": "plain kernels, PyTorch defaults"}
+KIND_LABELS = {
+    "course": "course kernels (thread policy)",
+    "passive-all": "passive waiting, one thread per CPU (no spare CPU)",
+    "default": "plain kernels, PyTorch defaults",
+}
 
 
-def gan_beside_rows(notebook: str = "01_dropout_batchnorm.ipynb", kinds=("course", "passive-all", "default")) -> list[dict]:
+def gan_beside_rows(
+    notebook: str = "01_dropout_batchnorm.ipynb", kinds=("course", "passive-all", "default")
+) -> list[dict]:
     """(b): a notebook alone, then again while the live GAN view plays in another kernel."""
     from .execution import NOTEBOOK_DIR, run_notebook
 
     path = NOTEBOOK_DIR / notebook
     rows = []
-    with Kernels() as kernels:  # one untimed run first: caches (matplotlib's font list, the OS's files) warm up
+    with (
+        Kernels() as kernels
+    ):  # one untimed run first: caches (matplotlib's font list, the OS's files) warm up
         run_notebook(path, **dict(zip(("km", "env"), kernels.manager("course"))))
     for kind in kinds:
         with Kernels() as kernels:  # the notebook's kernel is of the same kind as the GAN's
@@ -300,24 +378,39 @@ def gan_beside_rows(notebook: str = "01_dropout_batchnorm.ipynb", kinds=("course
             steps1, t1 = evaluate(gan, "lab.trainer.steps"), time.perf_counter()
             n_threads = evaluate(gan, "__import__('torch').get_num_threads()")
             execute(gan, "lab.pause()")
-        rows.append({"kind": kind, "notebook": notebook, "alone": alone["seconds"], "shared": shared["seconds"],
-                     "ok": alone["ok"] and shared["ok"], "gan_steps_per_s": (steps1 - steps0) / (t1 - t0),
-                     "threads": n_threads})
+        rows.append(
+            {
+                "kind": kind,
+                "notebook": notebook,
+                "alone": alone["seconds"],
+                "shared": shared["seconds"],
+                "ok": alone["ok"] and shared["ok"],
+                "gan_steps_per_s": (steps1 - steps0) / (t1 - t0),
+                "threads": n_threads,
+            }
+        )
     return rows
 
 
 def gan_beside_table(quick: bool = False) -> tuple[list[dict], str]:
     notebook = "00_getting_started.ipynb" if quick else "01_dropout_batchnorm.ipynb"
-    rows = gan_beside_rows(notebook, kinds=("course",) if quick else ("course", "passive-all", "default"))
-    lines = ["| notebook while the live GAN view plays in another kernel | threads | alone s | beside the GAN s | slowdown "
-             "(goal <= 2.3x) | GAN steps/s meanwhile (goal >= 15) | goals |", "|---|---:|---:|---:|---:|---:|---|"]
+    rows = gan_beside_rows(
+        notebook, kinds=("course",) if quick else ("course", "passive-all", "default")
+    )
+    lines = [
+        "| notebook while the live GAN view plays in another kernel | threads | alone s | beside the GAN s | slowdown "
+        "(goal <= 2.3x) | GAN steps/s meanwhile (goal >= 15) | goals |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for r in rows:
         slow = r["shared"] / r["alone"]
         label = KIND_LABELS[r["kind"]]
         ok = slow <= 2.3 and r["gan_steps_per_s"] >= 15 and r["ok"]
         goal = ("met" if ok else "MISSED") if r["kind"] == "course" else "(reference)"
-        lines.append(f"| {r['notebook']}, {label} | {r['threads']} | {r['alone']:.1f} | {r['shared']:.1f} | {slow:.2f}x | "
-                     f"{r['gan_steps_per_s']:.0f} | {goal} |")
+        lines.append(
+            f"| {r['notebook']}, {label} | {r['threads']} | {r['alone']:.1f} | {r['shared']:.1f} | {slow:.2f}x | "
+            f"{r['gan_steps_per_s']:.0f} | {goal} |"
+        )
     return rows, "\n".join(lines)
 
 
@@ -325,9 +418,19 @@ def sharing_section(quick: bool = False) -> str:
     """The three tables of the "Sharing the CPU" section, with a line on how they were measured."""
     from course_lib import threads
 
-    parts = [f"This process: {threads.current().describe()}", "",
-             "(a) Two kernels, the same training cell:", "", two_kernel_table(quick)[1], "",
-             "(b) A notebook beside the live GAN view:", "", gan_beside_table(quick)[1], "",
-             "(c) The thread settings compared (a small conv net, 60 SGD steps per process):", "",
-             policy_table(quick)[1]]
+    parts = [
+        f"This process: {threads.current().describe()}",
+        "",
+        "(a) Two kernels, the same training cell:",
+        "",
+        two_kernel_table(quick)[1],
+        "",
+        "(b) A notebook beside the live GAN view:",
+        "",
+        gan_beside_table(quick)[1],
+        "",
+        "(c) The thread settings compared (a small conv net, 60 SGD steps per process):",
+        "",
+        policy_table(quick)[1],
+    ]
     return "\n".join(parts)

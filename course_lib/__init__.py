@@ -6,6 +6,7 @@ Start of each notebook::
     cl.seed_everything(0)
     device = cl.get_device()
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,9 @@ def _find_data_dir() -> tuple[Path, str]:
     chosen = os.environ.get("COURSE_DATA_DIR")
     if chosen:
         return Path(chosen).expanduser(), "COURSE_DATA_DIR"
-    if (REPO_ROOT / "data" / "MANIFEST.json").is_file() and (REPO_ROOT / "pyproject.toml").is_file():
+    if (REPO_ROOT / "data" / "MANIFEST.json").is_file() and (
+        REPO_ROOT / "pyproject.toml"
+    ).is_file():
         return REPO_ROOT / "data", "the repository checkout"
     return PACKAGE_DATA, "the installed package"
 
@@ -97,8 +100,10 @@ def model_device(model: torch.nn.Module) -> torch.device:
         raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
     for tensor in (*model.parameters(), *model.buffers()):
         return tensor.device
-    raise ValueError(f"{type(model).__name__} has no parameters or buffers, so it has no device and "
-                     "nothing to train; pass a model with at least one layer")
+    raise ValueError(
+        f"{type(model).__name__} has no parameters or buffers, so it has no device and "
+        "nothing to train; pass a model with at least one layer"
+    )
 
 
 @contextmanager
@@ -155,8 +160,19 @@ def environment_report() -> dict:
     }
 
 
-_SUBMODULES = ("data", "train", "plot", "check", "checkpoints", "models", "widgets", "pretrain", "threads",
-               "evaluate", "features")
+_SUBMODULES = (
+    "data",
+    "train",
+    "plot",
+    "check",
+    "checkpoints",
+    "models",
+    "widgets",
+    "pretrain",
+    "threads",
+    "evaluate",
+    "features",
+)
 
 
 def __getattr__(name: str):
@@ -168,4 +184,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 
-__all__ = ["seed_everything", "get_device", "eval_mode", "model_device", "environment_report", "cache_dir", "DATA_DIR", "DATA_SOURCE", "REPO_ROOT"]
+__all__ = [
+    "seed_everything",
+    "get_device",
+    "eval_mode",
+    "model_device",
+    "environment_report",
+    "cache_dir",
+    "DATA_DIR",
+    "DATA_SOURCE",
+    "REPO_ROOT",
+]

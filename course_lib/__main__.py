@@ -1,9 +1,10 @@
 """python -m course_lib COMMAND: small helpers around the course.
 
-  python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyter kernel
-  python -m course_lib threads                          show the CPU thread policy and why
-  python -m course_lib notebooks DIR                    copy the course's notebooks into DIR
+python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyter kernel
+python -m course_lib threads                          show the CPU thread policy and why
+python -m course_lib notebooks DIR                    copy the course's notebooks into DIR
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,13 @@ def install_kernel(user: bool = False, prefix: str | None = None) -> str:
 
     if prefix is None and not user:
         prefix = sys.prefix
-    return install(user=user, prefix=prefix, kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME,
-                   env=dict(KERNEL_ENV))
+    return install(
+        user=user,
+        prefix=prefix,
+        kernel_name=KERNEL_NAME,
+        display_name=KERNEL_DISPLAY_NAME,
+        env=dict(KERNEL_ENV),
+    )
 
 
 def notebook_sources() -> tuple[Path, list[Path]]:
@@ -37,8 +43,10 @@ def notebook_sources() -> tuple[Path, list[Path]]:
         found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
         if found:
             return folder, found
-    raise FileNotFoundError(f"no course notebooks found in {REPO_ROOT / 'notebooks'} or {here / '_notebooks'}; "
-                            "reinstall the package (pip install course_lib) or clone the repository")
+    raise FileNotFoundError(
+        f"no course notebooks found in {REPO_ROOT / 'notebooks'} or {here / '_notebooks'}; "
+        "reinstall the package (pip install course_lib) or clone the repository"
+    )
 
 
 def copy_notebooks(dest) -> tuple[list[str], list[str]]:
@@ -48,14 +56,19 @@ def copy_notebooks(dest) -> tuple[list[str], list[str]]:
     """
     dest = Path(dest).expanduser()
     if dest.exists() and not dest.is_dir():
-        raise NotADirectoryError(f"expected a folder to copy the notebooks into, got the file {dest}")
+        raise NotADirectoryError(
+            f"expected a folder to copy the notebooks into, got the file {dest}"
+        )
     _, sources = notebook_sources()
     dest.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
     for src in sources:
         target = dest / src.name
         try:
-            with open(target, "xb") as out, open(src, "rb") as inp:  # "x": never replace an existing file
+            with (
+                open(target, "xb") as out,
+                open(src, "rb") as inp,
+            ):  # "x": never replace an existing file
                 shutil.copyfileobj(inp, out)
         except FileExistsError:
             kept.append(src.name)
@@ -65,14 +78,24 @@ def copy_notebooks(dest) -> tuple[list[str], list[str]]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    k = sub.add_parser("kernel", help="install the course's Jupyter kernel (thread policy in its environment)")
+    k = sub.add_parser(
+        "kernel", help="install the course's Jupyter kernel (thread policy in its environment)"
+    )
     where = k.add_mutually_exclusive_group()
-    where.add_argument("--user", action="store_true", help="into ~/.local/share/jupyter (default: this environment)")
+    where.add_argument(
+        "--user",
+        action="store_true",
+        help="into ~/.local/share/jupyter (default: this environment)",
+    )
     where.add_argument("--prefix", help="into PREFIX/share/jupyter")
     sub.add_parser("threads", help="print the thread policy in force and why")
-    nb = sub.add_parser("notebooks", help="copy the course's notebooks into DIR (files already there are kept)")
+    nb = sub.add_parser(
+        "notebooks", help="copy the course's notebooks into DIR (files already there are kept)"
+    )
     nb.add_argument("dir", help="folder to copy the notebooks into (created if needed)")
     args = parser.parse_args(argv)
     if args.command == "kernel":
@@ -89,7 +112,10 @@ def main(argv=None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         dest = Path(args.dir).expanduser().resolve()
-        print(f"copied {len(copied)} notebook(s) into {dest}" + (": " + ", ".join(copied) if copied else ""))
+        print(
+            f"copied {len(copied)} notebook(s) into {dest}"
+            + (": " + ", ".join(copied) if copied else "")
+        )
         if kept:
             print(f"kept {len(kept)} already there (not overwritten): " + ", ".join(kept))
         print(f"open them with: jupyter lab {dest}")

@@ -6,6 +6,7 @@
 A checkpoint is never unpickled: `torch.load(..., weights_only=True)` reads tensors only,
 and the file's sha256 must match the manifest before it is read at all.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,15 @@ from torch import nn
 
 from . import DATA_DIR, DATA_SOURCE
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_state", "verify", "manifest", "CheckpointError",
-           "checkpoint_path"]
+__all__ = [
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_state",
+    "verify",
+    "manifest",
+    "CheckpointError",
+    "checkpoint_path",
+]
 
 
 class CheckpointError(RuntimeError):
@@ -38,8 +46,10 @@ def _where(data_dir) -> str:
     if data_dir is not None:
         return f"the folder {folder} (passed as data_dir)"
     if DATA_SOURCE == "COURSE_DATA_DIR":
-        return (f"the folder {folder} (set by COURSE_DATA_DIR; unset it to use the checkpoints that "
-                "ship with the course)")
+        return (
+            f"the folder {folder} (set by COURSE_DATA_DIR; unset it to use the checkpoints that "
+            "ship with the course)"
+        )
     return f"the folder {folder} ({DATA_SOURCE})"
 
 
@@ -53,7 +63,9 @@ def _rebuild_hint(name: str) -> str:
 
 def _check_name(name) -> str:
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
-        raise ValueError(f"checkpoint name must be a non-empty string of letters, digits, '_' or '-', got {name!r}")
+        raise ValueError(
+            f"checkpoint name must be a non-empty string of letters, digits, '_' or '-', got {name!r}"
+        )
     return name
 
 
@@ -80,12 +92,16 @@ def manifest(data_dir=None, missing_ok: bool = True) -> dict:
         if missing_ok:
             return {"checkpoints": {}}
         if not _data_dir(data_dir).is_dir():
-            raise CheckpointError(f"no checkpoints: {_where(data_dir)} does not exist. Nothing is "
-                                  "downloaded; point COURSE_DATA_DIR at a folder with MANIFEST.json "
-                                  "and checkpoints/, or unset it.")
-        raise CheckpointError(f"no checkpoints: MANIFEST.json is missing from {_where(data_dir)}. "
-                              "Copy it there with the checkpoints/ folder, or rebuild them with "
-                              "python -m course_lib.pretrain --all.")
+            raise CheckpointError(
+                f"no checkpoints: {_where(data_dir)} does not exist. Nothing is "
+                "downloaded; point COURSE_DATA_DIR at a folder with MANIFEST.json "
+                "and checkpoints/, or unset it."
+            )
+        raise CheckpointError(
+            f"no checkpoints: MANIFEST.json is missing from {_where(data_dir)}. "
+            "Copy it there with the checkpoints/ folder, or rebuild them with "
+            "python -m course_lib.pretrain --all."
+        )
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -94,8 +110,13 @@ def manifest(data_dir=None, missing_ok: bool = True) -> dict:
     return data
 
 
-def save_checkpoint(name: str, model: nn.Module | dict, config: dict | None = None, data_dir=None,
-                    metrics: dict | None = None) -> Path:
+def save_checkpoint(
+    name: str,
+    model: nn.Module | dict,
+    config: dict | None = None,
+    data_dir=None,
+    metrics: dict | None = None,
+) -> Path:
     """Save a state dict (tensors only) and record its size and sha256 in the manifest."""
     state = model.state_dict() if isinstance(model, nn.Module) else model
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -124,13 +145,17 @@ def verify(name: str, data_dir=None) -> dict:
     """Check that the checkpoint exists and its sha256 matches the manifest; return its manifest entry."""
     entries = manifest(data_dir, missing_ok=False)["checkpoints"]
     if name not in entries:
-        raise CheckpointError(f"no checkpoint named {name!r} in the MANIFEST.json of {_where(data_dir)} "
-                              f"(known: {sorted(entries) or 'none'}). {_rebuild_hint(name)}")
+        raise CheckpointError(
+            f"no checkpoint named {name!r} in the MANIFEST.json of {_where(data_dir)} "
+            f"(known: {sorted(entries) or 'none'}). {_rebuild_hint(name)}"
+        )
     entry = entries[name]
     path = _data_dir(data_dir) / entry["file"]
     if not path.exists():
-        raise CheckpointError(f"checkpoint file {entry['file']} is missing from {_where(data_dir)}. "
-                              f"{_rebuild_hint(name)}")
+        raise CheckpointError(
+            f"checkpoint file {entry['file']} is missing from {_where(data_dir)}. "
+            f"{_rebuild_hint(name)}"
+        )
     digest = sha256_file(path)
     if digest != entry["sha256"]:
         raise CheckpointError(
@@ -147,13 +172,15 @@ def load_state(name: str, data_dir=None) -> tuple[dict, dict]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # an unpickling error means the file holds more than tensors
-        raise CheckpointError(f"checkpoint {path} could not be read as plain tensors ({exc}). "
-                              f"{_rebuild_hint(name)}") from None
+        raise CheckpointError(
+            f"checkpoint {path} could not be read as plain tensors ({exc}). {_rebuild_hint(name)}"
+        ) from None
     return state, entry.get("config", {})
 
 
-def load_checkpoint(name: str, build: Callable[..., nn.Module] | nn.Module, data_dir=None,
-                    device=None) -> nn.Module:
+def load_checkpoint(
+    name: str, build: Callable[..., nn.Module] | nn.Module, data_dir=None, device=None
+) -> nn.Module:
     """Load shipped weights into a model. build: the model class (called with the saved config) or a model.
 
     Returns the model in eval mode on `device` (default: cpu).

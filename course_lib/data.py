@@ -15,6 +15,7 @@ labels are int64 tensors of shape (N,).
 | `make_toy2d(name, n)`     | 2D point clouds: ring, grid, spirals, gaussian   | (n, 2)          |
 | `load_mnist(...)`         | real MNIST / Fashion-MNIST, only if asked for    | (N, 1, 28, 28)  |
 """
+
 from __future__ import annotations
 
 import math
@@ -112,11 +113,19 @@ def _digits8_split(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- 28x28 digits
 # Fonts that ship inside matplotlib, so rendering needs no system fonts and no network.
 _DIGIT_FONTS = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
-    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
-    "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf",
-    "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf",
-    "cmss10.ttf", "cmtt10.ttf",
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralItalic.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
 )
 _TEMPLATE = 56  # glyphs are drawn at twice the final size, then averaged down: anti-aliasing
 _GLYPH_BOX = 40  # like MNIST: the digit fits a 20x20 box inside 28x28
@@ -147,11 +156,13 @@ def _digit_templates() -> torch.Tensor:
             left = int(round(_TEMPLATE / 2 - cx))
             top = min(max(top, 0), _TEMPLATE - g.shape[0])
             left = min(max(left, 0), _TEMPLATE - g.shape[1])
-            out[f, d, top:top + g.shape[0], left:left + g.shape[1]] = g
+            out[f, d, top : top + g.shape[0], left : left + g.shape[1]] = g
     return torch.from_numpy(out)
 
 
-def make_digits28(n: int = 10_000, seed: int = 0, difficulty: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_digits28(
+    n: int = 10_000, seed: int = 0, difficulty: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Procedurally rendered MNIST-like digits: font glyphs with random stroke width, affine and elastic warps.
 
     n: number of images; seed: same seed, same images; difficulty: scales every random
@@ -175,8 +186,9 @@ def make_digits28(n: int = 10_000, seed: int = 0, difficulty: float = 1.0) -> tu
     with torch.no_grad():
         for start in range(0, n, 2048):
             sl = slice(start, min(n, start + 2048))
-            images[sl] = _render_digits(templates[fonts[sl], labels[sl]][:, None], u[sl], stroke[sl],
-                                        warp[sl], difficulty)
+            images[sl] = _render_digits(
+                templates[fonts[sl], labels[sl]][:, None], u[sl], stroke[sl], warp[sl], difficulty
+            )
     return images, labels
 
 
@@ -196,10 +208,13 @@ def _render_digits(base, u, stroke, warp, difficulty):
     tx, ty = u[:, 3] * 0.14 * k, u[:, 4] * 0.14 * k
     cos, sin = torch.cos(angle), torch.sin(angle)
     # theta maps output coordinates to input coordinates (hence the inverse scale)
-    theta = torch.stack([
-        torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
-        torch.stack([sin / scale, cos / scale, ty], 1),
-    ], 1)
+    theta = torch.stack(
+        [
+            torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
+            torch.stack([sin / scale, cos / scale, ty], 1),
+        ],
+        1,
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     # elastic: a smooth random displacement field
     field = F.interpolate(warp * 0.035 * k, size=x.shape[-2:], mode="bicubic", align_corners=False)
@@ -237,7 +252,9 @@ def make_shapes(n: int = 5_000, seed: int = 0, size: int = 32) -> tuple[torch.Te
         "x": torch.rand(n, generator=g) - 0.5,
         "y": torch.rand(n, generator=g) - 0.5,
     }
-    x = _render_shapes(factors["shape"], factors["scale"], factors["rotation"], factors["x"], factors["y"], size)
+    x = _render_shapes(
+        factors["shape"], factors["scale"], factors["rotation"], factors["x"], factors["y"], size
+    )
     return x, factors
 
 
@@ -249,12 +266,16 @@ def render_shapes(shape, scale, rotation, x, y, size: int = 32) -> torch.Tensor:
     tensors = [torch.as_tensor(v) for v in (shape, scale, rotation, x, y)]
     n = tensors[0].numel()
     if any(t.ndim != 1 or t.numel() != n for t in tensors):
-        raise ValueError(f"shape, scale, rotation, x and y must be 1D tensors of one length, got "
-                         f"{[tuple(t.shape) for t in tensors]}")
+        raise ValueError(
+            f"shape, scale, rotation, x and y must be 1D tensors of one length, got "
+            f"{[tuple(t.shape) for t in tensors]}"
+        )
     if not bool(((tensors[0] >= 0) & (tensors[0] <= 2)).all()):
         raise ValueError("shape must hold 0 (square), 1 (ellipse) or 2 (triangle)")
     shape_t = tensors[0].long()
-    return _render_shapes(shape_t, *(t.float() for t in tensors[1:]), _check_count("size", size, 8, 256))
+    return _render_shapes(
+        shape_t, *(t.float() for t in tensors[1:]), _check_count("size", size, 8, 256)
+    )
 
 
 def _render_shapes(shape, scale, rotation, cx, cy, size):
@@ -273,13 +294,17 @@ def _render_shapes(shape, scale, rotation, cx, cy, size):
     # equilateral triangle pointing up: three half-planes
     k = math.sqrt(3) / 2
     tri = torch.maximum(torch.maximum(v - 0.5, -k * u - 0.5 * v - 0.5), k * u - 0.5 * v - 0.5)
-    sdf = torch.where(shape.view(-1, 1, 1) == 0, square, torch.where(shape.view(-1, 1, 1) == 1, ellipse, tri))
+    sdf = torch.where(
+        shape.view(-1, 1, 1) == 0, square, torch.where(shape.view(-1, 1, 1) == 1, ellipse, tri)
+    )
     sdf = sdf * r  # back to image units
     pixel = 2.0 / size
     return torch.sigmoid(-sdf / (0.35 * pixel))[:, None].float()
 
 
-def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int = 32, factors: bool = False):
+def make_moving_shapes(
+    n: int = 500, frames: int = 8, seed: int = 0, size: int = 32, factors: bool = False
+):
     """Short clips of a shape moving at constant speed and bouncing off the walls (next-frame prediction).
 
     Returns clips: (n, frames, 1, size, size) float32 in [0, 1]; with factors=True also a dict
@@ -314,11 +339,15 @@ def make_moving_shapes(n: int = 500, frames: int = 8, seed: int = 0, size: int =
 def translate(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     """Shift images (N, C, H, W) by whole pixels, dx to the right and dy down; uncovered pixels are 0."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError(f"images must be a (N, C, H, W) tensor, got "
-                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+        raise ValueError(
+            f"images must be a (N, C, H, W) tensor, got "
+            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+        )
     h, w = images.shape[-2:]
     if not (isinstance(dx, int) and isinstance(dy, int)) or abs(dx) >= w or abs(dy) >= h:
-        raise ValueError(f"dx and dy must be ints smaller than the image ({w}x{h}), got {dx!r}, {dy!r}")
+        raise ValueError(
+            f"dx and dy must be ints smaller than the image ({w}x{h}), got {dx!r}, {dy!r}"
+        )
     out = torch.zeros_like(images)
     src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
     src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
@@ -330,7 +359,9 @@ def translate(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
 TOY2D_NAMES = ("ring", "grid", "spirals", "gaussian")
 
 
-def make_toy2d(name: str = "ring", n: int = 1_000, seed: int = 0, noise: float | None = None) -> torch.Tensor:
+def make_toy2d(
+    name: str = "ring", n: int = 1_000, seed: int = 0, noise: float | None = None
+) -> torch.Tensor:
     """2D point clouds for GAN-Lab-style views. Returns (n, 2) float32, roughly within [-2.5, 2.5].
 
     ring:     8 Gaussians on a circle of radius 2 (std 0.1)
@@ -365,13 +396,42 @@ def make_toy2d(name: str = "ring", n: int = 1_000, seed: int = 0, noise: float |
 
 
 # ----------------------------------------------------------------------------- text
-_SUBJECTS = (("the cat", "the cats"), ("the dog", "the dogs"), ("a bird", "some birds"), ("the teacher", "the teachers"),
-             ("my friend", "my friends"), ("the old man", "the old men"), ("a child", "the children"))
-_OBJECTS = ("the river", "the garden", "the house", "a tree", "the school", "the park", "the market")
-_VERBS = (("runs", "run"), ("sleeps", "sleep"), ("sings", "sing"), ("waits", "wait"), ("laughs", "laugh"),
-          ("is happy", "are happy"), ("was late", "were late"), ("has a hat", "have a hat"))
-_CLAUSES = ("that lives near {o}", "who walked to {o}", "that we saw in {o}", "who likes {o}",
-            "that sat under {o} all day", "who came back from {o} yesterday")
+_SUBJECTS = (
+    ("the cat", "the cats"),
+    ("the dog", "the dogs"),
+    ("a bird", "some birds"),
+    ("the teacher", "the teachers"),
+    ("my friend", "my friends"),
+    ("the old man", "the old men"),
+    ("a child", "the children"),
+)
+_OBJECTS = (
+    "the river",
+    "the garden",
+    "the house",
+    "a tree",
+    "the school",
+    "the park",
+    "the market",
+)
+_VERBS = (
+    ("runs", "run"),
+    ("sleeps", "sleep"),
+    ("sings", "sing"),
+    ("waits", "wait"),
+    ("laughs", "laugh"),
+    ("is happy", "are happy"),
+    ("was late", "were late"),
+    ("has a hat", "have a hat"),
+)
+_CLAUSES = (
+    "that lives near {o}",
+    "who walked to {o}",
+    "that we saw in {o}",
+    "who likes {o}",
+    "that sat under {o} all day",
+    "who came back from {o} yesterday",
+)
 _ENDINGS = ("", " today", " again", " at night", " every morning", " in {o}")
 
 
@@ -400,8 +460,12 @@ def make_text_corpus(n_sentences: int = 2_000, seed: int = 0) -> str:
 
 
 # ----------------------------------------------------------------------------- real MNIST (optional)
-def load_mnist(kind: str = "mnist", split: str = "train", root: str | os.PathLike | None = None,
-               download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def load_mnist(
+    kind: str = "mnist",
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Real MNIST or Fashion-MNIST, only when asked for: needs torchvision and, the first time, a network.
 
     Files are cached in data/mnist/ (or `root`); later calls work offline.
@@ -439,13 +503,22 @@ def load_mnist(kind: str = "mnist", split: str = "train", root: str | os.PathLik
 # ----------------------------------------------------------------------------- the course's named datasets
 # One place says which digits each lecture and each shipped checkpoint uses (pretrain.py uses them too),
 # so a notebook's test set is never a checkpoint's training set.
-GENERATIVE_DIGITS = {"n": 20_000, "seed": 1, "difficulty": 0.5}  # milder distortions: a 2D code holds all ten
-SSL_DIGITS = {"unlabelled": {"n": 20_000, "seed": 10}, "labelled": {"n": 10_000, "seed": 11},
-              "test": {"n": 2_000, "seed": 12}}
+GENERATIVE_DIGITS = {
+    "n": 20_000,
+    "seed": 1,
+    "difficulty": 0.5,
+}  # milder distortions: a 2D code holds all ten
+SSL_DIGITS = {
+    "unlabelled": {"n": 20_000, "seed": 10},
+    "labelled": {"n": 10_000, "seed": 11},
+    "test": {"n": 2_000, "seed": 12},
+}
 MOTION_CLIPS = {"n": 2_000, "frames": 8, "seed": 3}
 
 
-def generative_digits(split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def generative_digits(
+    split: str = "train", n: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The digits of the generative lectures (04-07) and their checkpoints: split "train" (what the VAE,
     GANs and diffusion model trained on) or "test" (held out). n: how many (default 20,000 / 2,000)."""
     if split not in ("train", "test"):
@@ -469,7 +542,9 @@ def motion_clips(split: str = "train", n: int | None = None, factors: bool = Fal
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     spec = MOTION_CLIPS
     n = n if n is not None else (spec["n"] if split == "train" else 300)
-    return make_moving_shapes(n, spec["frames"], seed=spec["seed"] + (split == "test"), factors=factors)
+    return make_moving_shapes(
+        n, spec["frames"], seed=spec["seed"] + (split == "test"), factors=factors
+    )
 
 
 # ----------------------------------------------------------------------------- masks and resizing
@@ -488,5 +563,7 @@ def upscale_digits8(x: torch.Tensor) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8):
         raise ValueError(f"x must be 8x8 digits (N, 1, 8, 8), got {tuple(x.shape)}")
     big = F.interpolate(x, size=(20, 20), mode="bilinear", align_corners=False)
-    big = big / big.amax((2, 3), keepdim=True).clamp(min=1e-6)  # full-strength strokes, as in the source data
+    big = big / big.amax((2, 3), keepdim=True).clamp(
+        min=1e-6
+    )  # full-strength strokes, as in the source data
     return F.pad(big, (4, 4, 4, 4))

@@ -1,11 +1,12 @@
 """How good is a representation? Score an encoder with a linear probe, or by transfer runs.
 
-    encode(encoder, x)                  frozen features, in eval mode
-    linear_probe(train_f, y, test_f, y) accuracy of a logistic regression on frozen features
-    label_subset(y, fraction)           a class-balanced share of the labels
-    train_steps / transfer_accuracy     train a TransferNet on a few labels (notebook 10)
-    load_encoder(name)                  the encoder of a shipped pretext checkpoint
+encode(encoder, x)                  frozen features, in eval mode
+linear_probe(train_f, y, test_f, y) accuracy of a logistic regression on frozen features
+label_subset(y, fraction)           a class-balanced share of the labels
+train_steps / transfer_accuracy     train a TransferNet on a few labels (notebook 10)
+load_encoder(name)                  the encoder of a shipped pretext checkpoint
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,15 @@ from .models.encoder import ConvEncoder
 from .models.transfer import PRETEXT_NETS, TransferNet, copy_blocks, freeze_blocks
 from .train import accuracy, fit, predict
 
-__all__ = ["encode", "linear_probe", "label_subset", "train_steps", "transfer_accuracy", "load_encoder",
-           "STRATEGIES"]
+__all__ = [
+    "encode",
+    "linear_probe",
+    "label_subset",
+    "train_steps",
+    "transfer_accuracy",
+    "load_encoder",
+    "STRATEGIES",
+]
 
 STRATEGIES = ("scratch", "frozen", "fine-tuned")
 
@@ -28,7 +36,9 @@ def encode(encoder: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.
     """Frozen features of x in eval mode, in batches: (N, features). The encoder's mode is left as it was."""
     device = next(encoder.parameters()).device
     with eval_mode(encoder):
-        return torch.cat([encoder(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [encoder(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+        )
 
 
 def linear_probe(train_features, train_labels, test_features, test_labels, c: float = 1.0) -> float:
@@ -37,8 +47,10 @@ def linear_probe(train_features, train_labels, test_features, test_labels, c: fl
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    arrays = [np.asarray(t.flatten(1) if isinstance(t, torch.Tensor) and t.ndim > 2 else t)
-              for t in (train_features, train_labels, test_features, test_labels)]
+    arrays = [
+        np.asarray(t.flatten(1) if isinstance(t, torch.Tensor) and t.ndim > 2 else t)
+        for t in (train_features, train_labels, test_features, test_labels)
+    ]
     if len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
         raise ValueError("features and labels must have the same number of rows")
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2_000))
@@ -55,12 +67,22 @@ def label_subset(y: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tenso
     for c in torch.unique(y):
         idx = torch.nonzero(y == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=g)]
-        picked.append(idx[:max(1, round(fraction * len(idx)))])
+        picked.append(idx[: max(1, round(fraction * len(idx)))])
     return torch.cat(picked).sort().values
 
 
-def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int = 200, lr: float = 1e-3,
-                head_lr: float = 1e-2, batch_size: int = 64, seed: int = 0, progress: bool = False, callbacks=()):
+def train_steps(
+    model: TransferNet,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int = 200,
+    lr: float = 1e-3,
+    head_lr: float = 1e-2,
+    batch_size: int = 64,
+    seed: int = 0,
+    progress: bool = False,
+    callbacks=(),
+):
     """Train a TransferNet for about `steps` steps, however few the labels (small sets repeat).
 
     The new head learns at head_lr (it starts from nothing), the encoder at lr; frozen parameters
@@ -74,8 +96,17 @@ def train_steps(model: TransferNet, x: torch.Tensor, y: torch.Tensor, steps: int
     encoder = [p for p in model.encoder.parameters() if p.requires_grad]
     if encoder:
         groups.append({"params": encoder, "lr": lr})
-    return fit(model, (x, y), nn.CrossEntropyLoss(), epochs=epochs, batch_size=batch_size,
-               optimizer=torch.optim.Adam(groups), seed=seed, progress=progress, callbacks=callbacks)
+    return fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=torch.optim.Adam(groups),
+        seed=seed,
+        progress=progress,
+        callbacks=callbacks,
+    )
 
 
 def load_encoder(name: str, device=None) -> ConvEncoder:
@@ -85,8 +116,17 @@ def load_encoder(name: str, device=None) -> ConvEncoder:
     return load_checkpoint(name, PRETEXT_NETS[name], device=device).encoder
 
 
-def transfer_accuracy(source: ConvEncoder, strategy: str, train: tuple, test: tuple, fraction: float = 0.1,
-                      k: int = 3, steps: int = 200, seed: int = 0, callbacks=()) -> float:
+def transfer_accuracy(
+    source: ConvEncoder,
+    strategy: str,
+    train: tuple,
+    test: tuple,
+    fraction: float = 0.1,
+    k: int = 3,
+    steps: int = 200,
+    seed: int = 0,
+    callbacks=(),
+) -> float:
     """One transfer run: copy k blocks of `source` (none for "scratch"), freeze them ("frozen") or not
     ("fine-tuned"), add a head, train on `fraction` of the labels of train=(x, y); test accuracy on test=(x, y)."""
     if strategy not in STRATEGIES:

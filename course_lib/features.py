@@ -1,4 +1,5 @@
 """Handcrafted image features (notebook 02): what vision used before features were learned."""
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ def gradient_histograms(images: torch.Tensor, cell: int = 7, bins: int = 9) -> t
     padded = F.pad(images, (1, 1, 1, 1), mode="replicate")  # no false edges at the image border
     gx = F.conv2d(padded, SOBEL_X.view(1, 1, 3, 3))
     gy = F.conv2d(padded, SOBEL_Y.view(1, 1, 3, 3))
-    magnitude = torch.sqrt(gx ** 2 + gy ** 2)
+    magnitude = torch.sqrt(gx**2 + gy**2)
     angle = torch.atan2(gy, gx).remainder(math.pi)  # unsigned orientation in [0, pi)
     which = (angle / math.pi * bins).long().clamp_(max=bins - 1)
     votes = F.one_hot(which[:, 0], bins).permute(0, 3, 1, 2).float() * magnitude  # (N, bins, H, W)

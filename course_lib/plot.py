@@ -1,5 +1,6 @@
 """Plots the notebooks share: image grids, loss curves, latent scatter plots, PNG bytes for widgets,
 and `show_source`, which shows a library class or function in a notebook as highlighted code."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,16 @@ import time
 import numpy as np
 import torch
 
-__all__ = ["image_grid", "make_grid", "loss_curves", "latent_scatter", "png_bytes", "png_grid", "LiveLossPlot",
-           "show_source"]
+__all__ = [
+    "image_grid",
+    "make_grid",
+    "loss_curves",
+    "latent_scatter",
+    "png_bytes",
+    "png_grid",
+    "LiveLossPlot",
+    "show_source",
+]
 
 
 def source_of(*objs, skip_docstrings: bool = False) -> str:
@@ -33,9 +42,13 @@ def source_of(*objs, skip_docstrings: bool = False) -> str:
             drop = set()
             for node in ast.walk(tree):
                 body = getattr(node, "body", None)
-                if (isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                        and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
-                        and isinstance(body[0].value.value, str)):
+                if (
+                    isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                    and body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(getattr(body[0], "value", None), ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
                     drop.update(range(body[0].lineno - 1, body[0].end_lineno))
             src = "".join(line for i, line in enumerate(lines) if i not in drop)
         parts.append(src.rstrip() + "\n")
@@ -61,7 +74,9 @@ def _to_numpy_images(images) -> np.ndarray:
     if images.ndim == 2:
         images = images[None]
     if images.ndim != 3:
-        raise ValueError(f"images must have shape (N, 1, H, W), (N, H, W) or (H, W), got {images.shape}")
+        raise ValueError(
+            f"images must have shape (N, 1, H, W), (N, H, W) or (H, W), got {images.shape}"
+        )
     return images
 
 
@@ -76,12 +91,23 @@ def make_grid(images, nrow: int | None = None, pad: int = 1, pad_value: float = 
     grid = np.full((ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad), pad_value, np.float32)
     for i in range(n):
         r, c = divmod(i, nrow)
-        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = imgs[i]
+        grid[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = imgs[i]
     return grid
 
 
-def image_grid(images, nrow: int | None = None, ax=None, title: str | None = None,
-               labels=None, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "gray"):
+def image_grid(
+    images,
+    nrow: int | None = None,
+    ax=None,
+    title: str | None = None,
+    labels=None,
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+    cmap: str = "gray",
+):
     """Show N images as one grid (one imshow). labels: optional list shown under the title."""
     import matplotlib.pyplot as plt
 
@@ -96,7 +122,7 @@ def image_grid(images, nrow: int | None = None, ax=None, title: str | None = Non
     text = title or ""
     if labels is not None:
         labels = [int(v) if isinstance(v, (torch.Tensor, np.integer)) else v for v in labels]
-        rows = [" ".join(str(v) for v in labels[i:i + nrow]) for i in range(0, len(labels), nrow)]
+        rows = [" ".join(str(v) for v in labels[i : i + nrow]) for i in range(0, len(labels), nrow)]
         text = (text + "\n" if text else "") + " | ".join(rows) if len(rows) <= 2 else text
     if text:
         ax.set_title(text, fontsize=10)
@@ -114,7 +140,9 @@ def loss_curves(history, keys=None, ax=None, title: str = "loss", logy: bool = F
         raise ValueError(f"no loss values to plot; history has {sorted(history)}")
     for key in keys:
         values = history[key]
-        ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 30 else None, label=key)
+        ax.plot(
+            range(1, len(values) + 1), values, marker="o" if len(values) < 30 else None, label=key
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("value")
     if logy:
@@ -125,7 +153,9 @@ def loss_curves(history, keys=None, ax=None, title: str = "loss", logy: bool = F
     return ax
 
 
-def latent_scatter(z, labels=None, ax=None, title: str = "latent codes", s: float = 6, cmap: str = "tab10"):
+def latent_scatter(
+    z, labels=None, ax=None, title: str = "latent codes", s: float = 6, cmap: str = "tab10"
+):
     """2D scatter of codes z: (N, 2), coloured by integer labels (N,) with a legend."""
     import matplotlib.pyplot as plt
 
@@ -138,8 +168,16 @@ def latent_scatter(z, labels=None, ax=None, title: str = "latent codes", s: floa
         ax.scatter(z[:, 0], z[:, 1], s=s, alpha=0.7)
     else:
         labels = labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-        sc = ax.scatter(z[:, 0], z[:, 1], c=labels, s=s, cmap=cmap, alpha=0.8,
-                        vmin=-0.5, vmax=9.5 if cmap == "tab10" else None)
+        sc = ax.scatter(
+            z[:, 0],
+            z[:, 1],
+            c=labels,
+            s=s,
+            cmap=cmap,
+            alpha=0.8,
+            vmin=-0.5,
+            vmax=9.5 if cmap == "tab10" else None,
+        )
         ax.legend(*sc.legend_elements(), fontsize=7, loc="best", markerscale=0.8, title="label")
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
@@ -169,7 +207,9 @@ def png_bytes(image, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> by
     return buf.getvalue()
 
 
-def png_grid(images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_value: float = 0.35) -> bytes:
+def png_grid(
+    images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_value: float = 0.35
+) -> bytes:
     """Several greyscale images (N, 1, H, W) tiled into one PNG: one widget frame, no matplotlib."""
     return png_bytes(make_grid(images, nrow=nrow, pad=pad, pad_value=pad_value), scale=scale)
 
@@ -177,8 +217,8 @@ def png_grid(images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_
 class LiveLossPlot:
     """A fit() callback that redraws a loss curve in place while training runs (at most every `every_s` s).
 
-        live = LiveLossPlot()
-        fit(..., callbacks=[live]); live.close()
+    live = LiveLossPlot()
+    fit(..., callbacks=[live]); live.close()
     """
 
     def __init__(self, every_s: float = 0.5, smooth: int = 10, title: str = "training loss (live)"):
@@ -211,7 +251,7 @@ class LiveLossPlot:
         x = np.arange(1, len(y) + 1)
         self.raw.set_data(x, y)
         k = min(self.smooth, len(y))
-        self.avg.set_data(x[k - 1:], np.convolve(y, np.ones(k) / k, mode="valid"))
+        self.avg.set_data(x[k - 1 :], np.convolve(y, np.ones(k) / k, mode="valid"))
         self.ax.relim()
         self.ax.autoscale_view()
         if self.handle is not None:

@@ -4,6 +4,7 @@ Each entry trains from a fixed seed on course_lib's own datasets (offline), save
 weights with `checkpoints.save_checkpoint` and records sha256 and held-out metrics in
 data/MANIFEST.json. Later notebooks add their entries to PRETRAINERS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,15 @@ def pretrain_digits_mlp(data_dir=None, quick: bool = False) -> dict:
     model = MLPClassifier(**config)
     x_train, y_train = load_digits8("train")
     x_test, y_test = load_digits8("test")
-    fit(model, (x_train, y_train), nn.CrossEntropyLoss(), epochs=2 if quick else 60, lr=2e-3,
-        batch_size=64, progress=not quick)
+    fit(
+        model,
+        (x_train, y_train),
+        nn.CrossEntropyLoss(),
+        epochs=2 if quick else 60,
+        lr=2e-3,
+        batch_size=64,
+        progress=not quick,
+    )
     result = evaluate(model, (x_test, y_test), nn.CrossEntropyLoss(), {"acc": accuracy})
     metrics = {"test_acc": round(result["acc"], 4), "test_loss": round(result["loss"], 4)}
     save_checkpoint("digits_mlp", model, config=config, data_dir=data_dir, metrics=metrics)
@@ -64,11 +72,24 @@ def pretrain_vae_digits(data_dir=None, quick: bool = False) -> dict:
     config = {"in_features": 784, "hidden": [512, 256], "latent_dim": 2}
     (x, _), (x_test, _) = _vae_data(quick), _vae_data(quick, test=True)
     model = VAE(**config)
-    fit(model, x, None, epochs=1 if quick else 30, lr=1e-3, batch_size=128, step_fn=vae_step(1.0), progress=not quick)
+    fit(
+        model,
+        x,
+        None,
+        epochs=1 if quick else 30,
+        lr=1e-3,
+        batch_size=128,
+        step_fn=vae_step(1.0),
+        progress=not quick,
+    )
     with torch.no_grad():
         x_hat, mu, logvar = model(x_test)
         _, recon, kl = elbo_loss(x_hat, x_test, mu, logvar)
-    metrics = {"test_recon_bce": round(recon.item(), 2), "test_kl": round(kl.item(), 3), "data": GENERATIVE_DIGITS}
+    metrics = {
+        "test_recon_bce": round(recon.item(), 2),
+        "test_kl": round(kl.item(), 3),
+        "data": GENERATIVE_DIGITS,
+    }
     save_checkpoint("vae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
@@ -83,13 +104,28 @@ def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
     config = {"in_features": 784, "hidden": [512, 256], "code": 2}
     (x, _), (x_test, _) = _vae_data(quick), _vae_data(quick, test=True)
     model = Autoencoder(**config)
-    fit(model, x, nn.BCELoss(), epochs=1 if quick else 30, lr=1e-3, batch_size=128, progress=not quick)
+    fit(
+        model,
+        x,
+        nn.BCELoss(),
+        epochs=1 if quick else 30,
+        lr=1e-3,
+        batch_size=128,
+        progress=not quick,
+    )
     metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": GENERATIVE_DIGITS}
     save_checkpoint("ae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
-DIFFUSION = {"T": 200, "kind": "cosine", "channels": 32, "steps": 3_000, "batch_size": 64, "ema": 0.995}
+DIFFUSION = {
+    "T": 200,
+    "kind": "cosine",
+    "channels": 32,
+    "steps": 3_000,
+    "batch_size": 64,
+    "ema": 0.995,
+}
 
 
 @register("diffusion")
@@ -100,15 +136,21 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
     from .models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss
 
     seed_everything(0)
-    with threads.limit(2):  # the U-Net's convolutions gain from a second core (never more than the CPUs available)
+    with threads.limit(
+        2
+    ):  # the U-Net's convolutions gain from a second core (never more than the CPUs available)
         cfg = DIFFUSION
         schedule = NoiseSchedule(cfg["T"], cfg["kind"])
         model = SmallUNet(cfg["channels"])
-        ema = copy.deepcopy(model).requires_grad_(False)  # a running average of the weights samples better
+        ema = copy.deepcopy(model).requires_grad_(
+            False
+        )  # a running average of the weights samples better
         x, _ = _vae_data(quick)
         x = x * 2 - 1
         opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=2e-3, total_steps=20 if quick else cfg["steps"], pct_start=0.05
+        )
         g = torch.Generator().manual_seed(0)
         losses = []
         for step in range(20 if quick else cfg["steps"]):
@@ -123,10 +165,17 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
                     pe.mul_(cfg["ema"]).add_(pm, alpha=1 - cfg["ema"])
             losses.append(loss.item())
             if not quick and step % 500 == 0:
-                print(f"step {step}: loss {sum(losses[-100:]) / len(losses[-100:]):.4f}", flush=True)
+                print(
+                    f"step {step}: loss {sum(losses[-100:]) / len(losses[-100:]):.4f}", flush=True
+                )
     config = {"channels": cfg["channels"]}
-    metrics = {"final_loss": round(sum(losses[-200:]) / len(losses[-200:]), 4), "schedule": {"T": cfg["T"], "kind": cfg["kind"]},
-               "data": GENERATIVE_DIGITS, "steps": cfg["steps"], "batch_size": cfg["batch_size"]}
+    metrics = {
+        "final_loss": round(sum(losses[-200:]) / len(losses[-200:]), 4),
+        "schedule": {"T": cfg["T"], "kind": cfg["kind"]},
+        "data": GENERATIVE_DIGITS,
+        "steps": cfg["steps"],
+        "batch_size": cfg["batch_size"],
+    }
     save_checkpoint("diffusion", ema, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
@@ -143,7 +192,9 @@ def pretrain_dcgan(data_dir=None, quick: bool = False) -> dict:
     seed_everything(0)
     x, _ = _vae_data(quick)
     G, D = DCGenerator(GAN["noise_dim"], GAN["channels"]), DCDiscriminator(GAN["channels"])
-    trainer = GANTrainer(G, D, toy_sampler(x), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"])
+    trainer = GANTrainer(
+        G, D, toy_sampler(x), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"]
+    )
     fixed = torch.randn(32, GAN["noise_dim"], generator=torch.Generator().manual_seed(123))
     progress = {}
     total = 20 if quick else GAN["steps"]
@@ -154,14 +205,24 @@ def pretrain_dcgan(data_dir=None, quick: bool = False) -> dict:
                 progress[f"step_{step}"] = G(fixed)
             G.train()
             if not quick:
-                print(f"step {step}: d_loss {trainer.history['d_loss'][-1] if step else float('nan'):.3f}", flush=True)
+                print(
+                    f"step {step}: d_loss {trainer.history['d_loss'][-1] if step else float('nan'):.3f}",
+                    flush=True,
+                )
         if step < total:
             trainer.train_step()
     config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"]}
-    metrics = {"steps": total, "final_d_loss": round(sum(trainer.history["d_loss"][-100:]) / 100, 4) if not quick else None,
-               "data": GENERATIVE_DIGITS}
+    metrics = {
+        "steps": total,
+        "final_d_loss": round(sum(trainer.history["d_loss"][-100:]) / 100, 4)
+        if not quick
+        else None,
+        "data": GENERATIVE_DIGITS,
+    }
     save_checkpoint("dcgan", G, config=config, data_dir=data_dir, metrics=metrics)
-    save_checkpoint("dcgan_progress", progress, config={}, data_dir=data_dir, metrics={"steps": list(progress)})
+    save_checkpoint(
+        "dcgan_progress", progress, config={}, data_dir=data_dir, metrics={"steps": list(progress)}
+    )
     return metrics
 
 
@@ -174,21 +235,47 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
     x, y = _vae_data(quick)
     G = DCGenerator(GAN["noise_dim"], GAN["channels"], classes=10)
     D = DCDiscriminator(GAN["channels"], classes=10)
-    trainer = GANTrainer(G, D, toy_sampler(x, y), GAN["noise_dim"], lr=GAN["lr"], batch_size=GAN["batch_size"], classes=10)
+    trainer = GANTrainer(
+        G,
+        D,
+        toy_sampler(x, y),
+        GAN["noise_dim"],
+        lr=GAN["lr"],
+        batch_size=GAN["batch_size"],
+        classes=10,
+    )
     total = 20 if quick else 4_000
     for step in range(total):
         trainer.train_step()
         if not quick and step % 500 == 0:
-            print(f"step {step}: d_loss {trainer.history['d_loss'][-1]:.3f} g_loss {trainer.history['g_loss'][-1]:.3f}", flush=True)
+            print(
+                f"step {step}: d_loss {trainer.history['d_loss'][-1]:.3f} g_loss {trainer.history['g_loss'][-1]:.3f}",
+                flush=True,
+            )
     config = {"noise_dim": GAN["noise_dim"], "channels": GAN["channels"], "classes": 10}
-    save_checkpoint("cgan", G, config=config, data_dir=data_dir, metrics={"steps": total, "data": GENERATIVE_DIGITS})
+    save_checkpoint(
+        "cgan",
+        G,
+        config=config,
+        data_dir=data_dir,
+        metrics={"steps": total, "data": GENERATIVE_DIGITS},
+    )
     return {"steps": total}
 
 
 # ----------------------------------------------------------------------------- self-supervised pretext tasks
 # How the shipped pretext nets were trained (their data: data.ssl_digits).
-SSL = {"steps": 2_000, "batch_size": 128, "lr": 2e-3, "probe_fraction": 0.1, "mask": 12, "jigsaw_k": 24,
-       "margin": 1.0, "temperature": 0.2, "alpha": 1.0}
+SSL = {
+    "steps": 2_000,
+    "batch_size": 128,
+    "lr": 2e-3,
+    "probe_fraction": 0.1,
+    "mask": 12,
+    "jigsaw_k": 24,
+    "margin": 1.0,
+    "temperature": 0.2,
+    "alpha": 1.0,
+}
 
 
 def ssl_data(part: str, quick: bool = False):
@@ -196,7 +283,9 @@ def ssl_data(part: str, quick: bool = False):
     return ssl_digits(part, 500 if quick else None)
 
 
-def _ssl_pretrain(name: str, net: nn.Module, batch_loss, quick: bool, data_dir, config: dict) -> dict:
+def _ssl_pretrain(
+    name: str, net: nn.Module, batch_loss, quick: bool, data_dir, config: dict
+) -> dict:
     """Train a pretext net on unlabelled digits; score its encoder with a linear probe on 10% of the labels."""
     from .evaluate import encode, label_subset, linear_probe
 
@@ -248,7 +337,9 @@ def pretrain_ssl_jigsaw(data_dir=None, quick: bool = False) -> dict:
         shuffled, labels = jigsaw_batch(x, perms, 3, generator=g)
         return F.cross_entropy(net(shuffled), labels)
 
-    return _ssl_pretrain("ssl_jigsaw", JigsawNet(len(perms)), batch_loss, quick, data_dir, {"k": len(perms)})
+    return _ssl_pretrain(
+        "ssl_jigsaw", JigsawNet(len(perms)), batch_loss, quick, data_dir, {"k": len(perms)}
+    )
 
 
 @register("ssl_siamese")
@@ -261,7 +352,9 @@ def pretrain_ssl_siamese(data_dir=None, quick: bool = False) -> dict:
     def batch_loss(net, x, g):
         v1, v2 = augment(x, g), augment(x, g)
         same = (torch.rand(len(x), generator=g) < 0.5).float()
-        v2 = torch.where(same[:, None, None, None] > 0, v2, v2.roll(1, 0))  # "different": the next image's view
+        v2 = torch.where(
+            same[:, None, None, None] > 0, v2, v2.roll(1, 0)
+        )  # "different": the next image's view
         return contrastive_loss(net(v1), net(v2), same, SSL["margin"])
 
     return _ssl_pretrain("ssl_siamese", SiameseNet(), batch_loss, quick, data_dir, {})
@@ -324,17 +417,28 @@ def pretrain_ssl_next_frame(data_dir=None, quick: bool = False) -> dict:
     net.eval()
     with torch.no_grad():
         mse = F.mse_loss(net(test_x), test_y).item()
-    metrics = {"test_mse": round(mse, 5), "copy_last_mse": round(F.mse_loss(test_x[:, -1:], test_y).item(), 5),
-               "steps": steps}
-    save_checkpoint("ssl_next_frame", net, config={"past": cfg["past"]}, data_dir=data_dir, metrics=metrics)
+    metrics = {
+        "test_mse": round(mse, 5),
+        "copy_last_mse": round(F.mse_loss(test_x[:, -1:], test_y).item(), 5),
+        "steps": steps,
+    }
+    save_checkpoint(
+        "ssl_next_frame", net, config={"past": cfg["past"]}, data_dir=data_dir, metrics=metrics
+    )
     return metrics
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.pretrain", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help=f"checkpoints to rebuild: {', '.join(PRETRAINERS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.pretrain", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "names", nargs="*", help=f"checkpoints to rebuild: {', '.join(PRETRAINERS)}"
+    )
     parser.add_argument("--all", action="store_true", help="rebuild every checkpoint")
-    parser.add_argument("--list", action="store_true", help="list the checkpoints that can be rebuilt")
+    parser.add_argument(
+        "--list", action="store_true", help="list the checkpoints that can be rebuilt"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, fn in PRETRAINERS.items():

@@ -21,10 +21,10 @@ see `bench/results.md`, "Sharing the CPU"). The policy, applied by `import cours
 
 Nothing in this module imports torch at import time: it runs before torch loads.
 """
+
 from __future__ import annotations
 
 import contextlib
-
 import math
 import os
 import sys
@@ -64,7 +64,9 @@ def read_cgroup_v2_quota(cpu_max: str | os.PathLike) -> float | None:
     return quota / period
 
 
-def read_cgroup_v1_quota(quota_file: str | os.PathLike, period_file: str | os.PathLike) -> float | None:
+def read_cgroup_v1_quota(
+    quota_file: str | os.PathLike, period_file: str | os.PathLike
+) -> float | None:
     """CPUs allowed by cgroup v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``; None if unlimited (-1) or unreadable."""
     try:
         quota = int(Path(quota_file).read_text().strip())
@@ -76,8 +78,9 @@ def read_cgroup_v1_quota(quota_file: str | os.PathLike, period_file: str | os.Pa
     return quota / period
 
 
-def cgroup_cpu_quota(proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
-                     root: str | os.PathLike = "/sys/fs/cgroup") -> float | None:
+def cgroup_cpu_quota(
+    proc_cgroup: str | os.PathLike = "/proc/self/cgroup", root: str | os.PathLike = "/sys/fs/cgroup"
+) -> float | None:
     """The tightest CPU quota over this process's cgroup and its ancestors (v2 and v1); None if unlimited.
 
     A limit set on a parent cgroup (a Kubernetes pod, a systemd slice) binds every child, so the
@@ -137,19 +140,26 @@ def affinity_cpus() -> int:
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ThreadPolicy:
-    threads: int          # the thread count the course uses
-    reason: str           # one line: why this count
-    affinity: int         # CPUs in the affinity mask
-    quota: float | None   # CPUs allowed by the cgroup quota (None: no quota)
-    wait_policy: str      # OMP_WAIT_POLICY in force for this process ("PASSIVE" unless someone chose otherwise)
+    threads: int  # the thread count the course uses
+    reason: str  # one line: why this count
+    affinity: int  # CPUs in the affinity mask
+    quota: float | None  # CPUs allowed by the cgroup quota (None: no quota)
+    wait_policy: (
+        str  # OMP_WAIT_POLICY in force for this process ("PASSIVE" unless someone chose otherwise)
+    )
     applied_late: bool = False  # torch was already loaded when the policy was applied
 
     def describe(self) -> str:
         if self.threads == 0:
             return self.reason
-        late = (" torch was imported before course_lib, so its OpenMP threads may still spin"
-                if self.applied_late else "")
-        return f"{self.threads} thread(s): {self.reason}; OpenMP wait policy {self.wait_policy}.{late}"
+        late = (
+            " torch was imported before course_lib, so its OpenMP threads may still spin"
+            if self.applied_late
+            else ""
+        )
+        return (
+            f"{self.threads} thread(s): {self.reason}; OpenMP wait policy {self.wait_policy}.{late}"
+        )
 
 
 def _positive_int(name: str, value: str) -> int:
@@ -173,7 +183,9 @@ def usable_threads(cpus: int) -> int:
     return max(1, int(cpus) - 1)
 
 
-def decide(environ: dict | None = None, affinity: int | None = None, quota: float | None | str = "read") -> ThreadPolicy:
+def decide(
+    environ: dict | None = None, affinity: int | None = None, quota: float | None | str = "read"
+) -> ThreadPolicy:
     """Choose the thread count: COURSE_THREADS, else a person's OMP_NUM_THREADS, else
     usable_threads(min(affinity, quota)).
 
@@ -187,10 +199,14 @@ def decide(environ: dict | None = None, affinity: int | None = None, quota: floa
         n = _positive_int("COURSE_THREADS", env["COURSE_THREADS"].strip())
         return ThreadPolicy(n, f"COURSE_THREADS={n} set in the environment", affinity, quota, wait)
     omp = env.get("OMP_NUM_THREADS", "").strip()
-    if omp and omp != env.get(_MARK):  # set by a person (or a hub's config), not inherited from course_lib
+    if omp and omp != env.get(
+        _MARK
+    ):  # set by a person (or a hub's config), not inherited from course_lib
         try:
             n = _positive_int("OMP_NUM_THREADS", omp)
-            return ThreadPolicy(n, f"OMP_NUM_THREADS={n} set in the environment", affinity, quota, wait)
+            return ThreadPolicy(
+                n, f"OMP_NUM_THREADS={n} set in the environment", affinity, quota, wait
+            )
         except ValueError:
             pass  # OpenMP itself ignores a malformed value; so does the course
     if quota is not None and quota < affinity:
@@ -198,7 +214,9 @@ def decide(environ: dict | None = None, affinity: int | None = None, quota: floa
         why = f"the cgroup CPU quota allows {quota:g} CPU(s) (of {affinity} in this process's affinity)"
     else:
         usable = max(1, affinity)
-        why = f"{affinity} CPU(s) in this process's affinity" + ("" if quota is None else f", cgroup quota {quota:g}")
+        why = f"{affinity} CPU(s) in this process's affinity" + (
+            "" if quota is None else f", cgroup quota {quota:g}"
+        )
         if quota is None:
             why += ", no cgroup CPU quota"
     n = usable_threads(usable)
@@ -231,26 +249,46 @@ def apply(environ: dict | None = None) -> ThreadPolicy:
     global _current
     env = os.environ if environ is None else environ
     if env.get("COURSE_THREAD_POLICY", "").strip().lower() == "off":
-        _current = ThreadPolicy(0, "COURSE_THREAD_POLICY=off: PyTorch's own defaults", affinity_cpus(), None,
-                                env.get("OMP_WAIT_POLICY", "default (spinning)"))
+        _current = ThreadPolicy(
+            0,
+            "COURSE_THREAD_POLICY=off: PyTorch's own defaults",
+            affinity_cpus(),
+            None,
+            env.get("OMP_WAIT_POLICY", "default (spinning)"),
+        )
         return _current
     try:
         policy = decide(env)
-    except ValueError as exc:  # a typo in COURSE_THREADS must not stop every notebook from importing
-        warnings.warn(f"course_lib: {exc}; using the automatic thread count instead", RuntimeWarning, stacklevel=3)
+    except (
+        ValueError
+    ) as exc:  # a typo in COURSE_THREADS must not stop every notebook from importing
+        warnings.warn(
+            f"course_lib: {exc}; using the automatic thread count instead",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         policy = decide({k: v for k, v in env.items() if k != "COURSE_THREADS"})
     torch_loaded = "torch" in sys.modules
-    late = torch_loaded and "OMP_WAIT_POLICY" not in env  # a wait policy someone chose is respected, not reported
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # for this process if torch is not loaded yet, and for its children
+    late = (
+        torch_loaded and "OMP_WAIT_POLICY" not in env
+    )  # a wait policy someone chose is respected, not reported
+    env.setdefault(
+        "OMP_WAIT_POLICY", "PASSIVE"
+    )  # for this process if torch is not loaded yet, and for its children
     n = str(policy.threads)
     for var in THREAD_VARS:
         # A count written by a parent's course_lib is ours to replace; one a person chose is not.
         if var not in env or env[var] == env.get(_MARK):
             env[var] = n
     env[_MARK] = n
-    policy = ThreadPolicy(policy.threads, policy.reason, policy.affinity, policy.quota,
-                          env.get("OMP_WAIT_POLICY", "PASSIVE").upper() if not late else "default (spinning)",
-                          applied_late=late)
+    policy = ThreadPolicy(
+        policy.threads,
+        policy.reason,
+        policy.affinity,
+        policy.quota,
+        env.get("OMP_WAIT_POLICY", "PASSIVE").upper() if not late else "default (spinning)",
+        applied_late=late,
+    )
     if torch_loaded:
         set_torch_threads(policy.threads)
     if "numpy" in sys.modules:  # its BLAS read the environment before we wrote it

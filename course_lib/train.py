@@ -8,6 +8,7 @@ It takes tensors (the course's datasets fit in memory), shuffles them with a see
 generator, shows tqdm progress, calls `callbacks` after every step (for live plots),
 stops with a clear error when the loss becomes NaN or infinite, and runs on cpu or cuda.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,24 +47,36 @@ class History(dict):
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of rows whose largest logit is at the label. logits: (B, C), y: (B,)."""
     if logits.ndim != 2 or y.ndim != 1 or logits.shape[0] != y.shape[0]:
-        raise ValueError(f"expected logits (B, C) and labels (B,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"expected logits (B, C) and labels (B,), got {tuple(logits.shape)} and {tuple(y.shape)}"
+        )
     return (logits.argmax(1) == y).float().mean().item()
 
 
 def _as_tensors(data, name: str) -> tuple[torch.Tensor, ...]:
     if isinstance(data, torch.Tensor):
         data = (data,)
-    if not isinstance(data, (tuple, list)) or not data or not all(isinstance(t, torch.Tensor) for t in data):
-        raise TypeError(f"{name} must be a tensor or a tuple of tensors (x, y), got {type(data).__name__}")
+    if (
+        not isinstance(data, (tuple, list))
+        or not data
+        or not all(isinstance(t, torch.Tensor) for t in data)
+    ):
+        raise TypeError(
+            f"{name} must be a tensor or a tuple of tensors (x, y), got {type(data).__name__}"
+        )
     n = data[0].shape[0]
     if any(t.shape[0] != n for t in data):
-        raise ValueError(f"{name}: every tensor needs the same first dimension, got {[tuple(t.shape) for t in data]}")
+        raise ValueError(
+            f"{name}: every tensor needs the same first dimension, got {[tuple(t.shape) for t in data]}"
+        )
     if n == 0:
         raise ValueError(f"{name} is empty")
     return tuple(data)
 
 
-def _default_step(model: nn.Module, batch: Sequence[torch.Tensor], loss_fn: Callable) -> tuple[torch.Tensor, torch.Tensor]:
+def _default_step(
+    model: nn.Module, batch: Sequence[torch.Tensor], loss_fn: Callable
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Supervised (x, y) -> loss(model(x), y); a single tensor x -> loss(model(x), x) (autoencoders)."""
     if len(batch) == 1:
         out = model(batch[0])
@@ -79,14 +92,22 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024, device=No
     was_training = model.training
     model.eval()
     try:
-        return torch.cat([model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [model(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+        )
     finally:
         model.train(was_training)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data, loss_fn: Callable, metrics: dict | None = None,
-             batch_size: int = 1024, step_fn: Callable | None = None) -> dict:
+def evaluate(
+    model: nn.Module,
+    data,
+    loss_fn: Callable,
+    metrics: dict | None = None,
+    batch_size: int = 1024,
+    step_fn: Callable | None = None,
+) -> dict:
     """Mean loss (and metrics on the whole set) in eval mode. Returns {"loss": ..., name: ...}."""
     data = _as_tensors(data, "eval_data")
     device = next(model.parameters()).device
@@ -96,7 +117,7 @@ def evaluate(model: nn.Module, data, loss_fn: Callable, metrics: dict | None = N
     total, outs = 0.0, []
     try:
         for i in range(0, len(data[0]), batch_size):
-            batch = [t[i:i + batch_size].to(device) for t in data]
+            batch = [t[i : i + batch_size].to(device) for t in data]
             loss, out = step_fn(model, batch, loss_fn)
             total += loss.item() * len(batch[0])
             if metrics:
@@ -112,11 +133,24 @@ def evaluate(model: nn.Module, data, loss_fn: Callable, metrics: dict | None = N
     return result
 
 
-def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr: float = 1e-3,
-        batch_size: int = 128, optimizer: torch.optim.Optimizer | None = None,
-        eval_data=None, metrics: dict | None = None, step_fn: Callable | None = None,
-        callbacks: Iterable[Callable] = (), device=None, seed: int = 0,
-        progress: bool = True, desc: str = "training") -> History:
+def fit(
+    model: nn.Module,
+    train_data,
+    loss_fn: Callable,
+    *,
+    epochs: int = 1,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    optimizer: torch.optim.Optimizer | None = None,
+    eval_data=None,
+    metrics: dict | None = None,
+    step_fn: Callable | None = None,
+    callbacks: Iterable[Callable] = (),
+    device=None,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
     """Train `model` on in-memory tensors and return its History.
 
     train_data: x or (x, y) tensors with the same first dimension (any device; moved per batch).
@@ -137,8 +171,10 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if not callable(loss_fn) and not (step_fn is not None and loss_fn is None):
-        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__} "
-                        "(it may be None only with a step_fn that computes the loss)")
+        raise TypeError(
+            f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__} "
+            "(it may be None only with a step_fn that computes the loss)"
+        )
     if device is None:
         device = next(model.parameters()).device
     model.to(device)
@@ -158,7 +194,9 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
     n = len(train_data[0])
     steps_per_epoch = math.ceil(n / batch_size)
     gen = torch.Generator().manual_seed(seed)
-    on_device = all(t.device == torch.device(device) for t in train_data)  # skip a no-op .to() per batch
+    on_device = all(
+        t.device == torch.device(device) for t in train_data
+    )  # skip a no-op .to() per batch
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -172,9 +210,12 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
             loss_sum = 0.0
             metric_sums = {k: 0.0 for k in (metrics or {})}
             for i in range(steps_per_epoch):
-                idx = order[i * batch_size:(i + 1) * batch_size]
-                batch = [t[idx] for t in train_data] if on_device else \
-                    [t[idx].to(device, non_blocking=True) for t in train_data]
+                idx = order[i * batch_size : (i + 1) * batch_size]
+                batch = (
+                    [t[idx] for t in train_data]
+                    if on_device
+                    else [t[idx].to(device, non_blocking=True) for t in train_data]
+                )
                 loss, out = step_fn(model, batch, loss_fn)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -198,8 +239,20 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
                     if i % 10 == 0:
                         bar.set_postfix(epoch=epoch, loss=f"{value:.4f}", refresh=False)
                 for cb in callbacks:
-                    cb({"model": model, "epoch": epoch, "step": step, "loss": value, "history": history})
-            history.log(epoch=epoch, train_loss=loss_sum / n, **{f"train_{k}": v / n for k, v in metric_sums.items()})
+                    cb(
+                        {
+                            "model": model,
+                            "epoch": epoch,
+                            "step": step,
+                            "loss": value,
+                            "history": history,
+                        }
+                    )
+            history.log(
+                epoch=epoch,
+                train_loss=loss_sum / n,
+                **{f"train_{k}": v / n for k, v in metric_sums.items()},
+            )
             for prefix, data in eval_sets.items():
                 result = evaluate(model, data, loss_fn, metrics, step_fn=step_fn)
                 history.log(**{f"{prefix}_{k}": v for k, v in result.items()})
@@ -211,23 +264,41 @@ def fit(model: nn.Module, train_data, loss_fn: Callable, *, epochs: int = 1, lr:
 
 
 # ----------------------------------------------------------------------------- recipes built on fit
-def pretrain_stack(x: torch.Tensor, sizes: list[int], epochs: int = 5, lr: float = 2e-3,
-                   batch_size: int = 128, seed: int = 0, progress: bool = True) -> list[nn.Sequential]:
+def pretrain_stack(
+    x: torch.Tensor,
+    sizes: list[int],
+    epochs: int = 5,
+    lr: float = 2e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[nn.Sequential]:
     """Greedy layer-wise pre-training: each autoencoder learns to reconstruct the previous code.
 
     x: (N, D) or images; sizes: [D, h1, h2, ...]. Returns the encoders [Linear(D, h1) + ReLU, ...],
     each trained (without labels) as the encoder of a one-hidden-layer autoencoder.
     """
     if len(sizes) < 2 or sizes[0] != math.prod(x.shape[1:]):
-        raise ValueError(f"sizes must start with the input size {math.prod(x.shape[1:])} and have a code size, got {sizes}")
+        raise ValueError(
+            f"sizes must start with the input size {math.prod(x.shape[1:])} and have a code size, got {sizes}"
+        )
     encoders = []
     codes = x.flatten(1)
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         torch.manual_seed(seed + i)
         encoder = nn.Sequential(nn.Linear(a, b), nn.ReLU())
         decoder = nn.Linear(b, a)
-        fit(nn.Sequential(encoder, decoder), (codes, codes), nn.MSELoss(), epochs=epochs, lr=lr,
-            batch_size=batch_size, seed=seed + i, progress=progress, desc=f"layer {i + 1}: {a} -> {b}")
+        fit(
+            nn.Sequential(encoder, decoder),
+            (codes, codes),
+            nn.MSELoss(),
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed + i,
+            progress=progress,
+            desc=f"layer {i + 1}: {a} -> {b}",
+        )
         with torch.no_grad():
             codes = encoder(codes)
         encoders.append(encoder)

@@ -5,8 +5,8 @@ os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 # The course's CPU thread policy, before any test imports torch: passive OpenMP waiting and as many
 # threads as CPUs this process may use. Kernels that nbval and the tests start inherit the environment.
-import course_lib  # noqa: E402,F401
-
 import matplotlib  # noqa: E402
+
+import course_lib  # noqa: E402,F401
 
 matplotlib.use("Agg")  # in this process only: kernels started by the tests keep the inline backend

@@ -3,6 +3,7 @@
 Every `import` in course_lib, at the top of a module or inside a function, is read from the source
 and checked against the table below; an import against the direction fails with the file and line.
 """
+
 import ast
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def imports_of(path: Path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -70,8 +71,13 @@ def imports_of(path: Path):
                 continue
             for alias in node.names:  # `from . import data` imports the submodule data
                 sub = f"{target}.{alias.name}"
-                yield node.lineno, sub if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists() \
-                    or (PACKAGE.parent / sub.replace(".", "/")).is_dir() else target
+                yield (
+                    node.lineno,
+                    sub
+                    if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists()
+                    or (PACKAGE.parent / sub.replace(".", "/")).is_dir()
+                    else target,
+                )
 
 
 def violations():
@@ -81,13 +87,17 @@ def violations():
         for line, target in imports_of(path):
             other = part_of(target)
             if other != me and other not in ALLOWED[me]:
-                found.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {me} imports {target} ({other})")
+                found.append(
+                    f"{path.relative_to(PACKAGE.parent)}:{line}: {me} imports {target} ({other})"
+                )
     return found
 
 
 def test_every_part_of_the_library_is_in_the_table():
     parts = {part_of(module_name(p)) for p in PACKAGE.rglob("*.py") if p.name != "__main__.py"}
-    assert parts <= set(ALLOWED), f"add {sorted(parts - set(ALLOWED))} to ALLOWED with the parts it may import"
+    assert parts <= set(ALLOWED), (
+        f"add {sorted(parts - set(ALLOWED))} to ALLOWED with the parts it may import"
+    )
 
 
 def test_imports_point_one_way():
@@ -105,7 +115,9 @@ def test_the_checker_catches_an_import_against_the_direction(tmp_path, monkeypat
     (fake / "widgets" / "view.py").write_text("")
     (fake / "models" / "bad.py").write_text("def f():\n    from ..widgets import view\n")
     monkeypatch.setitem(globals(), "PACKAGE", fake)
-    assert violations() == ["course_lib/models/bad.py:2: models imports course_lib.widgets.view (widgets)"]
+    assert violations() == [
+        "course_lib/models/bad.py:2: models imports course_lib.widgets.view (widgets)"
+    ]
 
 
 @pytest.mark.parametrize("name", course_lib._SUBMODULES)
@@ -114,6 +126,10 @@ def test_lazy_submodules_import(name):
 
 
 def test_every_module_is_reachable_lazily_or_by_import():
-    top = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    top = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()
+    }
     top -= {"__init__", "__main__", "_data", "_notebooks"}
-    assert top <= set(course_lib._SUBMODULES), f"cl.<name> fails for {sorted(top - set(course_lib._SUBMODULES))}"
+    assert top <= set(course_lib._SUBMODULES), (
+        f"cl.<name> fails for {sorted(top - set(course_lib._SUBMODULES))}"
+    )

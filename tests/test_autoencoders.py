@@ -4,8 +4,16 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.models.autoencoders import (Autoencoder, SparseAutoencoder, StackedClassifier, add_noise,
-                                            fresh_stack, kl_sparsity, l1_penalty, reconstruction_error)
+from course_lib.models.autoencoders import (
+    Autoencoder,
+    SparseAutoencoder,
+    StackedClassifier,
+    add_noise,
+    fresh_stack,
+    kl_sparsity,
+    l1_penalty,
+    reconstruction_error,
+)
 from course_lib.train import pretrain_stack
 
 
@@ -42,7 +50,11 @@ def test_linear_autoencoder_learns_pca_error():
     basis = torch.randn(3, 20, generator=g)
     x = torch.randn(500, 3, generator=g) @ basis + 0.05 * torch.randn(500, 20, generator=g)
     pca = PCA(3).fit(x.numpy())
-    pca_err = float(((torch.from_numpy(pca.inverse_transform(pca.transform(x.numpy()))).float() - x) ** 2).mean())
+    pca_err = float(
+        (
+            (torch.from_numpy(pca.inverse_transform(pca.transform(x.numpy()))).float() - x) ** 2
+        ).mean()
+    )
     from course_lib.train import fit
 
     torch.manual_seed(0)
@@ -89,7 +101,9 @@ def test_noise_statistics_and_errors():
     x = torch.full((200, 100), 0.5)
     g = torch.Generator().manual_seed(0)
     assert (add_noise(x, 0.1, generator=g) - x).std().item() == pytest.approx(0.1, rel=0.05)
-    assert (add_noise(x, 0.3, "masking", generator=g) == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert (add_noise(x, 0.3, "masking", generator=g) == 0).float().mean().item() == pytest.approx(
+        0.3, abs=0.01
+    )
     with pytest.raises(ValueError, match="kind"):
         add_noise(x, 0.1, "blur")
     with pytest.raises(ValueError, match="noise level"):
@@ -138,9 +152,14 @@ def test_checkers_of_notebook_03():
 
     assert check.kl_sparsity(kl_sparsity)
     assert "sum the KL" in check.kl_sparsity(lambda h, r: kl_sparsity(h, r) / h.shape[1]).message
-    swapped = lambda h, r: (h.mean(0) * torch.log(h.mean(0) / r)  # noqa: E731
-                            + (1 - h.mean(0)) * torch.log((1 - h.mean(0)) / (1 - r))).sum()
+    swapped = lambda h, r: (
+        h.mean(0) * torch.log(h.mean(0) / r)  # noqa: E731
+        + (1 - h.mean(0)) * torch.log((1 - h.mean(0)) / (1 - r))
+    ).sum()
     assert "KL(rho || rho_hat)" in check.kl_sparsity(swapped).message
     assert check.add_noise(lambda x, level: add_noise(x, level))
     assert "clip" in check.add_noise(lambda x, level: x + level * torch.randn_like(x)).message
-    assert "Gaussian" in check.add_noise(lambda x, level: (x + level * torch.rand_like(x)).clamp(0, 1)).message
+    assert (
+        "Gaussian"
+        in check.add_noise(lambda x, level: (x + level * torch.rand_like(x)).clamp(0, 1)).message
+    )

@@ -1,4 +1,5 @@
 """The benchmark code runs (quick sizes), so it cannot silently rot. Speeds are not asserted here."""
+
 import numpy as np
 
 from bench.execution import _peak_rss_mib, notebooks
@@ -35,7 +36,11 @@ def test_sharing_workers_run_under_each_thread_setting():
 
     assert set(MODES) == {"default", "passive", "one", "course"}
     results, wall = run_workers("one", 2, steps=2)
-    assert len(results) == 2 and all(r["threads"] == 1 and r["seconds"] > 0 for r in results) and wall > 0
+    assert (
+        len(results) == 2
+        and all(r["threads"] == 1 and r["seconds"] > 0 for r in results)
+        and wall > 0
+    )
     (course,), _ = run_workers("course", 1, steps=2)
     from course_lib import threads
 

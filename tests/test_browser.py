@@ -4,6 +4,7 @@ Chromium is Debian's (/usr/bin/chromium) driven by playwright; .ci/run installs 
 (CI=true) these tests must run. Locally they skip, saying how to install Chromium.
 Screenshots go to test-artifacts/browser/ (and, with COURSE_UPDATE_SCREENSHOTS=1, to docs/screenshots/).
 """
+
 import os
 import shutil
 import time
@@ -18,7 +19,9 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 if not chromium_available():
     if os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False)
+        pytest.fail(
+            f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False
+        )
     pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
@@ -62,7 +65,12 @@ def _press_slider(lab, page, widget, image, presses):
 
 
 def test_vae_explorer_slider_changes_the_image(lab):
-    page, widget, image = _open_widget(lab, "04_variational_autoencoders.ipynb", "explorer = LatentExplorer(", ".course-latent-explorer")
+    page, widget, image = _open_widget(
+        lab,
+        "04_variational_autoencoders.ipynb",
+        "explorer = LatentExplorer(",
+        ".course-latent-explorer",
+    )
     before_png = _shot(widget, "vae_latent_explorer_before")
     _press_slider(lab, page, widget, image, 10)
     assert _shot(widget, "vae_latent_explorer") != before_png
@@ -71,7 +79,9 @@ def test_vae_explorer_slider_changes_the_image(lab):
 
 
 def test_diffusion_stepper_t_slider_changes_the_image(lab):
-    page, widget, image = _open_widget(lab, "07_diffusion.ipynb", "stepper = NoiseStepper(", ".course-noise-stepper")
+    page, widget, image = _open_widget(
+        lab, "07_diffusion.ipynb", "stepper = NoiseStepper(", ".course-noise-stepper"
+    )
     page.locator(".lm-TabBar-tab", has_text="forward").first.click()
     before_png = _shot(widget, "diffusion_noise_stepper_before")
     _press_slider(lab, page, widget, image, 15)
@@ -81,7 +91,9 @@ def test_diffusion_stepper_t_slider_changes_the_image(lab):
 
 
 def test_gan_lab_play_and_pause(lab):
-    page, widget, image = _open_widget(lab, "05_gan.ipynb", "lab = GANLab(trainer", ".course-gan-lab")
+    page, widget, image = _open_widget(
+        lab, "05_gan.ipynb", "lab = GANLab(trainer", ".course-gan-lab"
+    )
     before_src = lab.image_src(image)
     status_before = widget.locator(".widget-html").last.inner_text()
     widget.locator(".course-play").click()  # play: trains in a background thread
@@ -103,7 +115,9 @@ def test_gan_lab_play_and_pause(lab):
 
 
 def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
-    page, widget, image = _open_widget(lab, "09_self_supervised.ipynb", "PretextView(x_test", ".course-pretext-view")
+    page, widget, image = _open_widget(
+        lab, "09_self_supervised.ipynb", "PretextView(x_test", ".course-pretext-view"
+    )
     before_png = _shot(widget, "pretext_view_before")
     before_src = lab.image_src(image)
     widget.locator("button", has_text="jigsaw").first.click()
@@ -119,7 +133,9 @@ def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
 
 
 def test_transfer_lab_trains_in_the_background_and_adds_a_point(lab):
-    page, widget, image = _open_widget(lab, "10_transfer_learning.ipynb", "lab = TransferLab(", ".course-transfer-lab")
+    page, widget, image = _open_widget(
+        lab, "10_transfer_learning.ipynb", "lab = TransferLab(", ".course-transfer-lab"
+    )
     before_src = lab.image_src(image)
     widget.locator("button", has_text="frozen").first.click()
     widget.locator(".course-train").click()

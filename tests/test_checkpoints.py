@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from course_lib import checkpoints
-from course_lib.checkpoints import CheckpointError, load_checkpoint, load_state, save_checkpoint, verify
+from course_lib.checkpoints import (
+    CheckpointError,
+    load_checkpoint,
+    load_state,
+    save_checkpoint,
+    verify,
+)
 from course_lib.models import MLPClassifier
 
 CONFIG = {"in_features": 64, "hidden": [16], "classes": 10}

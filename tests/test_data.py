@@ -73,12 +73,15 @@ def test_digits28_difficulty_zero_is_clean_glyphs():
     assert not torch.allclose(distorted, x)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n": 0}, "n must be between"),
-    ({"n": 2.5}, "n must be an int"),
-    ({"n": 10, "seed": -1}, "seed must be between"),
-    ({"n": 10, "difficulty": 3}, "difficulty"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, "n must be between"),
+        ({"n": 2.5}, "n must be an int"),
+        ({"n": 10, "seed": -1}, "seed must be between"),
+        ({"n": 10, "difficulty": 3}, "difficulty"),
+    ],
+)
 def test_digits28_bad_inputs(kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):
         data.make_digits28(**kwargs)
@@ -102,11 +105,18 @@ def test_shapes_return_their_factors():
 
 def test_shape_factors_change_the_image_as_named():
     n = 2
-    base = dict(shape=torch.tensor([0, 0]), scale=torch.tensor([0.5, 1.0]), rotation=torch.zeros(n),
-                x=torch.zeros(n), y=torch.zeros(n))
+    base = dict(
+        shape=torch.tensor([0, 0]),
+        scale=torch.tensor([0.5, 1.0]),
+        rotation=torch.zeros(n),
+        x=torch.zeros(n),
+        y=torch.zeros(n),
+    )
     small, big = data.render_shapes(**base)
     assert big.sum() > 2.5 * small.sum()  # area grows with scale squared
-    moved = data.render_shapes(**{**base, "x": torch.tensor([-0.4, 0.4]), "scale": torch.tensor([0.6, 0.6])})
+    moved = data.render_shapes(
+        **{**base, "x": torch.tensor([-0.4, 0.4]), "scale": torch.tensor([0.6, 0.6])}
+    )
     cols = torch.arange(32).float()
     centre = (moved[:, 0].sum(1) * cols).sum(1) / moved[:, 0].sum((1, 2))
     assert centre[0] < 12 and centre[1] > 20  # x moves the shape left to right
@@ -114,9 +124,13 @@ def test_shape_factors_change_the_image_as_named():
 
 def test_render_shapes_bad_inputs():
     with pytest.raises(ValueError, match="one length"):
-        data.render_shapes(torch.zeros(2), torch.ones(3), torch.zeros(2), torch.zeros(2), torch.zeros(2))
+        data.render_shapes(
+            torch.zeros(2), torch.ones(3), torch.zeros(2), torch.zeros(2), torch.zeros(2)
+        )
     with pytest.raises(ValueError, match="0 \\(square\\)"):
-        data.render_shapes(torch.tensor([5]), torch.ones(1), torch.zeros(1), torch.zeros(1), torch.zeros(1))
+        data.render_shapes(
+            torch.tensor([5]), torch.ones(1), torch.zeros(1), torch.zeros(1), torch.zeros(1)
+        )
 
 
 def test_moving_shapes_move_and_stay_in_frame():
@@ -159,6 +173,7 @@ def test_load_mnist_explains_what_is_missing(tmp_path):
         data.load_mnist("kmnist")
     try:
         import torchvision  # noqa: F401
+
         has_tv = True
     except Exception:
         has_tv = False

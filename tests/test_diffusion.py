@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from course_lib.models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss, sample, timestep_embedding
+from course_lib.models.diffusion import (
+    NoiseSchedule,
+    SmallUNet,
+    diffusion_loss,
+    sample,
+    timestep_embedding,
+)
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -11,7 +17,9 @@ def test_schedule_values(kind):
     assert torch.allclose(s.alphas, 1 - s.betas)
     assert torch.allclose(s.alpha_bars, torch.cumprod(1 - s.betas.double(), 0).float(), atol=1e-6)
     assert (s.alpha_bars[1:] < s.alpha_bars[:-1]).all(), "the signal only decreases"
-    assert s.alpha_bars[0] > 0.98 and s.alpha_bars[-1] < 0.01, "from almost clean to almost pure noise"
+    assert s.alpha_bars[0] > 0.98 and s.alpha_bars[-1] < 0.01, (
+        "from almost clean to almost pure noise"
+    )
     assert (s.snr()[1:] < s.snr()[:-1]).all()
 
 
@@ -31,7 +39,9 @@ def test_closed_form_equals_iterated_forward_process_in_distribution():
     assert torch.allclose(x.mean(0), ab.sqrt() * x0[0], atol=0.02)
     assert torch.allclose(x.var(0), (1 - ab).expand(1, 4, 4), atol=0.02)
     closed = s.add_noise(x0.repeat(40_000, 1, 1, 1), torch.randn(40_000, 1, 4, 4, generator=g), 29)
-    assert torch.allclose(closed.mean(0), x.mean(0), atol=0.03) and torch.allclose(closed.var(0), x.var(0), atol=0.03)
+    assert torch.allclose(closed.mean(0), x.mean(0), atol=0.03) and torch.allclose(
+        closed.var(0), x.var(0), atol=0.03
+    )
 
 
 def test_step_against_a_reference_computation():
@@ -64,7 +74,9 @@ def test_predict_x0_inverts_add_noise_and_ddim_is_deterministic():
     a, x0a = s.ddim_step(eps, 10, 5, x_t)
     b, _ = s.ddim_step(eps, 10, 5, x_t)
     assert torch.equal(a, b) and torch.allclose(x0a, x0, atol=1e-5)
-    assert torch.allclose(a, s.add_noise(x0, eps, 5), atol=1e-5), "DDIM with the true noise lands on the same curve"
+    assert torch.allclose(a, s.add_noise(x0, eps, 5), atol=1e-5), (
+        "DDIM with the true noise lands on the same curve"
+    )
 
 
 def test_schedule_errors():
@@ -101,8 +113,9 @@ def test_unet_shapes_loss_and_sampling():
     s = NoiseSchedule(10)
     loss = diffusion_loss(unet, s, x, generator=torch.Generator().manual_seed(0))
     assert loss.ndim == 0 and loss.item() > 0
-    images, (ts, xs, x0s) = sample(unet, s, 2, shape=(1, 8, 8), generator=torch.Generator().manual_seed(0),
-                                   return_chain=True)
+    images, (ts, xs, x0s) = sample(
+        unet, s, 2, shape=(1, 8, 8), generator=torch.Generator().manual_seed(0), return_chain=True
+    )
     assert images.shape == (2, 1, 8, 8) and images.min() >= 0 and images.max() <= 1
     assert ts == list(range(9, -1, -1)) and len(xs) == 11 and len(x0s) == 10
     ddim = sample(unet, s, 2, steps=3, shape=(1, 8, 8), generator=torch.Generator().manual_seed(0))
@@ -119,7 +132,9 @@ def test_noise_stepper_forward_and_cached_reverse_chain():
     s = NoiseSchedule(12)
     unet = SmallUNet(channels=8, t_dim=16)
     images = torch.rand(5, 1, 8, 8)
-    assert render_forward(s, images, StepperState(t=4)) == render_forward(s, images, StepperState(t=4))
+    assert render_forward(s, images, StepperState(t=4)) == render_forward(
+        s, images, StepperState(t=4)
+    )
     stepper = NoiseStepper(unet, s, images, n_samples=2)
     before = stepper.f_view.value
     stepper.f_t.value = 6

@@ -5,9 +5,21 @@ import pytest
 import torch
 
 from course_lib import data
-from course_lib.models.gan import (DCDiscriminator, DCGenerator, GANTrainer, MLPDiscriminator, MLPGenerator,
-                                   conditional_discriminator_loss, discriminator_loss, discriminator_step,
-                                   generator_loss, generator_step, modes_covered, toy_sampler, value_function)
+from course_lib.models.gan import (
+    DCDiscriminator,
+    DCGenerator,
+    GANTrainer,
+    MLPDiscriminator,
+    MLPGenerator,
+    conditional_discriminator_loss,
+    discriminator_loss,
+    discriminator_step,
+    generator_loss,
+    generator_step,
+    modes_covered,
+    toy_sampler,
+    value_function,
+)
 
 
 def _params(net):
@@ -57,15 +69,21 @@ def test_cgan_loss_has_the_three_cases():
     loss, parts = conditional_discriminator_loss(Judge(), real, labels, fake, fake_labels)
     assert set(parts) == {"genuine_correct", "genuine_wrong", "fake_any"}
     assert all(v.item() < 1e-3 for v in parts.values()), "the perfect judge makes every case right"
-    _, parts = conditional_discriminator_loss(lambda x, y: torch.full((x.shape[0],), 10.0), real, labels, fake, fake_labels)
+    _, parts = conditional_discriminator_loss(
+        lambda x, y: torch.full((x.shape[0],), 10.0), real, labels, fake, fake_labels
+    )
     assert parts["genuine_correct"] < 1e-3 and parts["genuine_wrong"] > 5 and parts["fake_any"] > 5
 
 
 def test_trainer_learns_the_ring_and_is_resumable():
     torch.manual_seed(0)
     ring = data.make_toy2d("ring", 2000, seed=0)
-    centres = 2 * torch.stack([torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1)
-    trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3)
+    centres = 2 * torch.stack(
+        [torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1
+    )
+    trainer = GANTrainer(
+        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3
+    )
     trainer.run(400)
     with torch.no_grad():
         assert modes_covered(trainer.G(trainer.noise(2000)), centres) >= 6
@@ -89,14 +107,18 @@ def test_an_exception_mid_round_leaves_everything_as_before():
     history_before = {k: list(v) for k, v in trainer.history.items()}
     with pytest.raises(KeyboardInterrupt):
         trainer.train_step()  # the first D step of this round ran, then the second raised
-    assert _same(g_before, _params(trainer.G)) and _same(d_before, _params(trainer.D)), "rolled back"
+    assert _same(g_before, _params(trainer.G)) and _same(d_before, _params(trainer.D)), (
+        "rolled back"
+    )
     assert trainer.history == history_before and trainer.steps == 1
     trainer.train_step()  # resume goes on from there
     assert trainer.steps == 2
 
 
 def test_trainer_settings_and_errors():
-    trainer = GANTrainer(MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), toy_sampler(torch.randn(50, 2)), 2)
+    trainer = GANTrainer(
+        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), toy_sampler(torch.randn(50, 2)), 2
+    )
     trainer.set_lr(5e-4)
     assert trainer.opt_D.param_groups[0]["lr"] == trainer.opt_G.param_groups[0]["lr"] == 5e-4
     with pytest.raises(ValueError, match="positive"):
@@ -124,8 +146,14 @@ def test_dc_networks_shapes_and_conditioning():
 def test_conditional_trainer_round():
     torch.manual_seed(0)
     x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
-    trainer = GANTrainer(DCGenerator(8, 8, classes=10), DCDiscriminator(8, classes=10), toy_sampler(x, y), 8,
-                         batch_size=16, classes=10)
+    trainer = GANTrainer(
+        DCGenerator(8, 8, classes=10),
+        DCDiscriminator(8, classes=10),
+        toy_sampler(x, y),
+        8,
+        batch_size=16,
+        classes=10,
+    )
     d, g = trainer.train_step()
     assert math.isfinite(d) and math.isfinite(g) and trainer.steps == 1
 
@@ -135,7 +163,9 @@ def test_gan_lab_buttons_change_state_and_view_headless():
 
     torch.manual_seed(0)
     ring = data.make_toy2d("ring", 1000, seed=0)
-    trainer = GANTrainer(MLPGenerator(2, 2, 16), MLPDiscriminator(2, 16), toy_sampler(ring), 2, lr=1e-3)
+    trainer = GANTrainer(
+        MLPGenerator(2, 2, 16), MLPDiscriminator(2, 16), toy_sampler(ring), 2, lr=1e-3
+    )
     lab = GANLab(trainer, "2d", ring, snapshot_every=5)
     first = lab.image.value
     lab.step_button.click()
@@ -170,7 +200,9 @@ def test_class_control_changes_digit_and_noise():
 
     torch.manual_seed(0)
     G = DCGenerator(8, 8, classes=10)
-    assert render_class_control(G, ClassState(3, 0, 0.5)) == render_class_control(G, ClassState(3, 0, 0.5))
+    assert render_class_control(G, ClassState(3, 0, 0.5)) == render_class_control(
+        G, ClassState(3, 0, 0.5)
+    )
     control = ClassControl(G)
     a = control.image.value
     control.digit.value = 4
@@ -189,8 +221,16 @@ def test_checkers_of_notebooks_05_06():
     assert check.discriminator_loss(discriminator_loss)
     assert "swapped" in check.discriminator_loss(lambda r, f: discriminator_loss(f, r)).message
     assert check.generator_loss(generator_loss)
-    assert "saturating" in check.generator_loss(lambda f: generator_loss(f, saturating=True)).message
+    assert (
+        "saturating" in check.generator_loss(lambda f: generator_loss(f, saturating=True)).message
+    )
     assert check.wrong_labels(lambda y: (y + torch.randint(1, 10, y.shape)) % 10)
-    assert "equal the correct one" in check.wrong_labels(lambda y: torch.randint(0, 10, y.shape)).message
+    assert (
+        "equal the correct one"
+        in check.wrong_labels(lambda y: torch.randint(0, 10, y.shape)).message
+    )
     assert check.class_agreement(lambda lg, r: (lg.argmax(1) == r).float().mean())
-    assert "percentage" in check.class_agreement(lambda lg, r: 100 * (lg.argmax(1) == r).float().mean()).message
+    assert (
+        "percentage"
+        in check.class_agreement(lambda lg, r: 100 * (lg.argmax(1) == r).float().mean()).message
+    )

@@ -1,4 +1,5 @@
 """Hand-written layers of notebooks 01-02 against PyTorch, and their errors."""
+
 import math
 
 import pytest
@@ -9,7 +10,13 @@ from torch import nn
 from course_lib import data
 from course_lib.features import gradient_histograms, pixel_statistics
 from course_lib.models import LeNet, SmallCNN, deep_mlp
-from course_lib.models.cnn import conv2d_loops, conv2d_vectorized, conv_output_size, layer_shapes, pool2d
+from course_lib.models.cnn import (
+    conv2d_loops,
+    conv2d_vectorized,
+    conv_output_size,
+    layer_shapes,
+    pool2d,
+)
 from course_lib.models.layers import HandBatchNorm, batch_norm, dropout
 
 
@@ -40,20 +47,24 @@ def test_dropout_rejects_bad_p(p):
         dropout(torch.ones(3), p)
 
 
-@pytest.mark.parametrize("torch_cls, shape", [(nn.BatchNorm1d, (16, 5)), (nn.BatchNorm2d, (8, 3, 4, 4))])
+@pytest.mark.parametrize(
+    "torch_cls, shape", [(nn.BatchNorm1d, (16, 5)), (nn.BatchNorm2d, (8, 3, 4, 4))]
+)
 def test_batch_norm_matches_pytorch_in_train_and_eval(torch_cls, shape):
     torch.manual_seed(0)
     ref = torch_cls(shape[1])
     hand = HandBatchNorm(shape[1])
     with torch.no_grad():
-        ref.weight.uniform_(0.5, 2); ref.bias.uniform_(-1, 1)
+        ref.weight.uniform_(0.5, 2)
+        ref.bias.uniform_(-1, 1)
     hand.load_state_dict(ref.state_dict(), strict=False)
     for _ in range(4):
         batch = torch.randn(shape) * 2 + 0.5
         assert torch.allclose(hand(batch), ref(batch), atol=1e-5)
     assert torch.allclose(hand.running_mean, ref.running_mean, atol=1e-6)
     assert torch.allclose(hand.running_var, ref.running_var, atol=1e-5)
-    hand.eval(); ref.eval()
+    hand.eval()
+    ref.eval()
     test = torch.randn(shape)
     assert torch.allclose(hand(test), ref(test), atol=1e-5)
 
@@ -116,7 +127,11 @@ def test_lenet_shapes_follow_the_lecture_table():
     shapes = {name: shape[1:] for name, shape, _ in layer_shapes(lenet, torch.zeros(2, 1, 32, 32))}
     assert shapes["features.conv1"] == (6, 28, 28) and shapes["features.pool1"] == (6, 14, 14)
     assert shapes["features.conv2"] == (16, 10, 10) and shapes["features.pool2"] == (16, 5, 5)
-    assert shapes["classifier.fc1"] == (120,) and shapes["classifier.fc2"] == (84,) and shapes["classifier.fc3"] == (10,)
+    assert (
+        shapes["classifier.fc1"] == (120,)
+        and shapes["classifier.fc2"] == (84,)
+        and shapes["classifier.fc3"] == (10,)
+    )
     assert lenet(torch.zeros(3, 1, 28, 28)).shape == (3, 10), "28x28 inputs are padded to 32x32"
     assert sum(p.numel() for p in lenet.parameters()) == 61_706
     with pytest.raises(ValueError, match="LeNet expects"):
@@ -176,17 +191,44 @@ def test_checkers_of_notebooks_01_02_accept_references_and_name_mistakes():
     assert check.dropout(lambda x, p: dropout(x, p))
     assert "1/(1-p)" in check.dropout(lambda x, p: x * (torch.rand_like(x) >= p)).message
     assert "divide" in check.dropout(lambda x, p: x * (torch.rand_like(x) >= p) * (1 - p)).message
-    assert "new random mask" in check.dropout(
-        lambda x, p: x * (torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) >= p) / (1 - p)).message
+    assert (
+        "new random mask"
+        in check.dropout(
+            lambda x, p: (
+                x * (torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) >= p) / (1 - p)
+            )
+        ).message
+    )
     ref_bn = lambda x, g, b, eps: F.batch_norm(x, None, None, g, b, training=True, eps=eps)  # noqa: E731
     assert check.batch_norm(ref_bn)
-    assert "dim=0" in check.batch_norm(
-        lambda x, g, b, eps: g * (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + eps) + b).message
-    assert "gamma" in check.batch_norm(
-        lambda x, g, b, eps: (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + eps)).message
+    assert (
+        "dim=0"
+        in check.batch_norm(
+            lambda x, g, b, eps: (
+                g
+                * (x - x.mean(1, keepdim=True))
+                / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + eps)
+                + b
+            )
+        ).message
+    )
+    assert (
+        "gamma"
+        in check.batch_norm(
+            lambda x, g, b, eps: (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + eps)
+        ).message
+    )
     assert check.conv2d(conv2d_loops) and check.conv2d(conv2d_vectorized)
     assert "flipped" in check.conv2d(lambda x, k: conv2d_vectorized(x, k.flip(0, 1))).message
-    assert "(d-k+1)" in check.conv2d(lambda x, k: F.conv2d(x[None, None], k[None, None], padding=1)[0, 0]).message
+    assert (
+        "(d-k+1)"
+        in check.conv2d(
+            lambda x, k: F.conv2d(x[None, None], k[None, None], padding=1)[0, 0]
+        ).message
+    )
     assert check.max_pool(lambda x, s: pool2d(x, s))
     assert "averaged" in check.max_pool(lambda x, s: pool2d(x, s, "avg")).message
-    assert "overlap" in check.max_pool(lambda x, s: F.max_pool2d(x[None, None], s, stride=1)[0, 0]).message
+    assert (
+        "overlap"
+        in check.max_pool(lambda x, s: F.max_pool2d(x[None, None], s, stride=1)[0, 0]).message
+    )

@@ -2,6 +2,7 @@
 
 Running them is nbval's job: `pytest` collects notebooks/*.ipynb with --nbval-lax (pyproject.toml).
 """
+
 from pathlib import Path
 
 import nbformat
@@ -23,7 +24,9 @@ def test_notebook_is_committed_without_outputs(path):
     nbformat.validate(nb)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            assert cell.outputs == [], f"{path.name} cell {i} has outputs: clear them before committing"
+            assert cell.outputs == [], (
+                f"{path.name} cell {i} has outputs: clear them before committing"
+            )
             assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
 
 
@@ -32,15 +35,21 @@ def test_notebook_can_be_presented(path):
     nb = nbformat.read(path, as_version=4)
     types = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in nb.cells]
     assert all(t in SLIDE_TYPES for t in types), f"{path.name}: every cell needs slideshow metadata"
-    assert types[0] == "slide" and types.count("slide") >= 3, f"{path.name}: a title slide and sections"
+    assert types[0] == "slide" and types.count("slide") >= 3, (
+        f"{path.name}: a title slide and sections"
+    )
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_seeds_and_has_a_checked_exercise(path):
-    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    source = "\n".join(
+        c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+    )
     assert "seed_everything(" in source, f"{path.name}: seed at the top, so numbers repeat"
-    assert "check." in source and "assert check." in source, f"{path.name}: exercises checked by course_lib.check"
+    assert "check." in source and "assert check." in source, (
+        f"{path.name}: exercises checked by course_lib.check"
+    )
 
 
 SCRIPTS = NOTEBOOKS[0].parent / "scripts" if NOTEBOOKS else None
@@ -57,7 +66,16 @@ def test_notebook_and_its_paired_script_say_the_same(path):
     nb, text = nbformat.read(path, as_version=4), jupytext.read(script)
 
     def cells(notebook):
-        return [(c.cell_type, c.source.strip(), c.metadata.get("slideshow", {}).get("slide_type"),
-                 tuple(c.metadata.get("tags", ()))) for c in notebook.cells]
+        return [
+            (
+                c.cell_type,
+                c.source.strip(),
+                c.metadata.get("slideshow", {}).get("slide_type"),
+                tuple(c.metadata.get("tags", ())),
+            )
+            for c in notebook.cells
+        ]
 
-    assert cells(nb) == cells(text), f"{path.name} and {script.name} differ: run .venv/bin/jupytext --sync {path}"
+    assert cells(nb) == cells(text), (
+        f"{path.name} and {script.name} differ: run .venv/bin/jupytext --sync {path}"
+    )

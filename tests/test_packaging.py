@@ -1,4 +1,5 @@
 """The course installs and runs wherever students open it: the wheel, conda/Binder, `make lab` as root."""
+
 import json
 import os
 import re
@@ -31,13 +32,17 @@ def test_environment_yml_pins_the_same_packages_and_versions_as_pyproject():
     pyproject = _pins((ROOT / "pyproject.toml").read_text())
     env = _pins((ROOT / "environment.yml").read_text())
     assert pyproject["torch"] == "2.13.0"
-    assert env == pyproject, (f"only in environment.yml: {sorted(env.items() - pyproject.items())}; "
-                              f"only in pyproject.toml: {sorted(pyproject.items() - env.items())}")
+    assert env == pyproject, (
+        f"only in environment.yml: {sorted(env.items() - pyproject.items())}; "
+        f"only in pyproject.toml: {sorted(pyproject.items() - env.items())}"
+    )
 
 
 def test_binder_postbuild_installs_the_package_and_the_course_kernel():
     post = (ROOT / "postBuild").read_text()
-    assert re.search(r"^pip install\b.*\s\.$", post, re.M), "postBuild must pip install the checkout"
+    assert re.search(r"^pip install\b.*\s\.$", post, re.M), (
+        "postBuild must pip install the checkout"
+    )
     assert re.search(r"^python -m course_lib kernel\b", post, re.M)
 
 
@@ -55,6 +60,7 @@ def test_torchvision_is_not_required():
 
 # ---- python -m course_lib notebooks DIR ------------------------------------------------------------
 
+
 def test_notebooks_command_copies_every_notebook_and_never_overwrites(tmp_path, capsys):
     dest = tmp_path / "my course"
     dest.mkdir()
@@ -65,7 +71,9 @@ def test_notebooks_command_copies_every_notebook_and_never_overwrites(tmp_path, 
     shipped = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(p.name for p in dest.iterdir()) == shipped
     assert edited.read_text() == "my own edits", "a student's edited copy was overwritten"
-    assert (dest / "00_getting_started.ipynb").read_bytes() == (ROOT / "notebooks" / "00_getting_started.ipynb").read_bytes()
+    assert (dest / "00_getting_started.ipynb").read_bytes() == (
+        ROOT / "notebooks" / "00_getting_started.ipynb"
+    ).read_bytes()
     assert f"copied {len(shipped) - 1} notebook(s)" in out
     assert "kept 1 already there (not overwritten): 03_autoencoders.ipynb" in out
     # a second run copies nothing and keeps everything
@@ -83,11 +91,14 @@ def test_notebooks_command_into_a_file_is_a_clear_error(tmp_path, capsys):
 
 # ---- COURSE_DATA_DIR ---------------------------------------------------------------------------------
 
+
 def test_course_data_dir_that_does_not_exist_names_the_folder(tmp_path):
     missing = tmp_path / "nowhere"
     env = dict(os.environ, COURSE_DATA_DIR=str(missing))
     code = "import course_lib.checkpoints as c; c.load_state('digits_mlp')"
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0
     assert f"{missing} (set by COURSE_DATA_DIR" in proc.stderr and "does not exist" in proc.stderr
 
@@ -95,10 +106,15 @@ def test_course_data_dir_that_does_not_exist_names_the_folder(tmp_path):
 def test_course_data_dir_lacking_a_file_names_the_folder_and_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoints, "DATA_DIR", tmp_path)
     monkeypatch.setattr(checkpoints, "DATA_SOURCE", "COURSE_DATA_DIR")
-    with pytest.raises(CheckpointError, match=r"MANIFEST\.json is missing from the folder .*COURSE_DATA_DIR"):
+    with pytest.raises(
+        CheckpointError, match=r"MANIFEST\.json is missing from the folder .*COURSE_DATA_DIR"
+    ):
         checkpoints.verify("digits_mlp")
     (tmp_path / "MANIFEST.json").write_text((ROOT / "data" / "MANIFEST.json").read_text())
-    with pytest.raises(CheckpointError, match=rf"checkpoints/digits_mlp\.pt is missing from the folder {re.escape(str(tmp_path))}"):
+    with pytest.raises(
+        CheckpointError,
+        match=rf"checkpoints/digits_mlp\.pt is missing from the folder {re.escape(str(tmp_path))}",
+    ):
         checkpoints.verify("digits_mlp")
 
 
@@ -143,8 +159,21 @@ def _run(cmd, **kw):
 def test_the_wheel_installed_outside_the_tree_runs_the_course(tmp_path):
     dist, site, away = tmp_path / "dist", tmp_path / "site", tmp_path / "student"
     away.mkdir()
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-          "-w", str(dist), str(ROOT)], cwd=tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        cwd=tmp_path,
+    )
     (wheel,) = dist.glob("course_lib-*.whl")
     size_mb = wheel.stat().st_size / 2**20
     assert size_mb < 20, f"the wheel is {size_mb:.1f} MB"
@@ -154,32 +183,61 @@ def test_the_wheel_installed_outside_the_tree_runs_the_course(tmp_path):
         assert f"course_lib/_data/{entry['file']}" in names
     assert "course_lib/_notebooks/00_getting_started.ipynb" in names
 
-    _run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(site),
+            str(wheel),
+        ]
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DATA_DIR", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
-    report = json.loads(_run([sys.executable, "-c", INSTALLED_CHECK, str(site)], cwd=away, env=env).strip().splitlines()[-1])
+    report = json.loads(
+        _run([sys.executable, "-c", INSTALLED_CHECK, str(site)], cwd=away, env=env)
+        .strip()
+        .splitlines()[-1]
+    )
     assert report["source"] == "the installed package"
     assert Path(report["data_dir"]) == site / "course_lib" / "_data"
     assert sorted(report["loaded"]) == sorted(shipped)
 
-    out = _run([sys.executable, "-m", "course_lib", "notebooks", "lecture-notes"], cwd=away, env=env)
+    out = _run(
+        [sys.executable, "-m", "course_lib", "notebooks", "lecture-notes"], cwd=away, env=env
+    )
     assert "copied 11 notebook(s)" in out
     notebook = away / "lecture-notes" / "00_getting_started.ipynb"
     run = textwrap.dedent(f"""
         import nbformat
         from nbclient import NotebookClient
         nb = nbformat.read({str(notebook)!r}, as_version=4)
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={{"metadata": {{"path": {str(notebook.parent)!r}}}}}).execute()
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={{"metadata": {{"path": {str(notebook.parent)!r}}}}}).execute()
         nbformat.write(nb, {str(notebook)!r})
     """)
     _run([sys.executable, "-c", run], cwd=away, env=env, timeout=600)
     executed = json.loads(notebook.read_text())
-    text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
-    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert f"{site / 'course_lib' / '_data'} (the installed package)" in text, "the kernel did not use the wheel"
+    text = "".join(
+        "".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
+    )
+    assert not [
+        o
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert f"{site / 'course_lib' / '_data'} (the installed package)" in text, (
+        "the kernel did not use the wheel"
+    )
 
 
 # ---- make lab, as the user CI runs as ------------------------------------------------------------------
+
 
 def _get(url, timeout=5):
     try:
@@ -194,10 +252,21 @@ def test_make_lab_serves_the_course(tmp_path):
     env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}",
-                                 "LAB_ARGS=--no-browser --ip 127.0.0.1 --LabApp.news_url= "
-                                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                "make",
+                "-s",
+                "lab",
+                f"PORT={port}",
+                "LAB_ARGS=--no-browser --ip 127.0.0.1 --LabApp.news_url= "
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline, status, page = time.monotonic() + 60, None, ""
         while time.monotonic() < deadline and proc.poll() is None:
@@ -207,9 +276,16 @@ def test_make_lab_serves_the_course(tmp_path):
             except OSError:
                 time.sleep(0.5)
         text = log.read_text()
-        assert status == 200 and "JupyterLab" in page, f"/lab did not answer within 60 s:\n{text[-3000:]}"
-        assert _get(f"http://127.0.0.1:{port}/api/contents")[0] == 403, "token authentication must stay on"
-        assert "00_getting_started.ipynb" in _get(f"http://127.0.0.1:{port}/api/contents?token={token}")[1]
+        assert status == 200 and "JupyterLab" in page, (
+            f"/lab did not answer within 60 s:\n{text[-3000:]}"
+        )
+        assert _get(f"http://127.0.0.1:{port}/api/contents")[0] == 403, (
+            "token authentication must stay on"
+        )
+        assert (
+            "00_getting_started.ipynb"
+            in _get(f"http://127.0.0.1:{port}/api/contents?token={token}")[1]
+        )
         if os.getuid() == 0:
             assert "--allow-root" in text and "token authentication stays on" in text
     finally:

@@ -1,4 +1,5 @@
 """Self-supervised learning and transfer learning (notebooks 09-10): losses, jigsaw, augmentations, probes."""
+
 import copy
 import math
 
@@ -7,11 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib import check, data
+from course_lib import check, data, evaluate
 from course_lib.checkpoints import load_checkpoint
-from course_lib.models import pretext, contrastive, transfer, rnn
+from course_lib.models import contrastive, pretext, rnn, transfer
 from course_lib.models.encoder import ConvEncoder
-from course_lib import data, evaluate
 
 
 # ----------------------------------------------------------------------------- losses against references
@@ -26,8 +26,8 @@ def test_triplet_loss_matches_torch(alpha):
 
 def test_triplet_loss_hand_values():
     a = torch.tensor([[0.0, 0.0], [0.0, 0.0]])
-    p = torch.tensor([[3.0, 4.0], [1.0, 0.0]])   # d(A,P) = 5 and 1
-    n = torch.tensor([[0.0, 1.0], [0.0, 4.0]])   # d(A,N) = 1 and 4
+    p = torch.tensor([[3.0, 4.0], [1.0, 0.0]])  # d(A,P) = 5 and 1
+    n = torch.tensor([[0.0, 1.0], [0.0, 4.0]])  # d(A,N) = 1 and 4
     # max(5 - 1 + 0.5, 0) = 4.5 and max(1 - 4 + 0.5, 0) = 0 -> mean 2.25
     assert contrastive.triplet_loss(a, p, n, 0.5).item() == pytest.approx(2.25)
 
@@ -37,7 +37,9 @@ def test_contrastive_loss_hand_values():
     z2 = torch.tensor([[3.0, 4.0], [0.0, 0.5], [0.0, 3.0]])  # d = 5, 0.5, 3
     same = torch.tensor([1.0, 0.0, 0.0])
     # same pair: 5^2 = 25; different at 0.5 with margin 2: (2 - 0.5)^2 = 2.25; different at 3: 0
-    assert contrastive.contrastive_loss(z1, z2, same, margin=2.0).item() == pytest.approx((25 + 2.25 + 0) / 3)
+    assert contrastive.contrastive_loss(z1, z2, same, margin=2.0).item() == pytest.approx(
+        (25 + 2.25 + 0) / 3
+    )
 
 
 def test_info_nce_matches_an_explicit_loop():
@@ -52,7 +54,9 @@ def test_info_nce_matches_an_explicit_loop():
         others = [j for j in range(12) if j != i]
         losses.append(-(z[i] @ z[partner] / t) + torch.logsumexp(sims, 0))
         assert partner in others
-    assert contrastive.info_nce_loss(z1, z2, t).item() == pytest.approx(torch.stack(losses).mean().item(), abs=1e-5)
+    assert contrastive.info_nce_loss(z1, z2, t).item() == pytest.approx(
+        torch.stack(losses).mean().item(), abs=1e-5
+    )
 
 
 def test_info_nce_is_low_when_views_agree_and_high_when_shuffled():
@@ -77,12 +81,18 @@ def test_permutation_set_is_fixed_valid_and_spread_out():
     perms = pretext.permutation_set(9, 24, seed=0)
     assert perms.shape == (24, 9)
     assert torch.equal(perms[0], torch.arange(9)), "row 0 is the identity"
-    assert torch.equal(perms.sort(1).values, torch.arange(9).expand(24, 9)), "every row is a permutation"
+    assert torch.equal(perms.sort(1).values, torch.arange(9).expand(24, 9)), (
+        "every row is a permutation"
+    )
     assert len({tuple(r.tolist()) for r in perms}) == 24, "no duplicates"
     assert torch.equal(perms, pretext.permutation_set(9, 24, seed=0)), "same seed, same set"
     hamming = (perms[:, None] != perms[None]).sum(-1) + 100 * torch.eye(24, dtype=torch.long)
-    random_rows = torch.stack([torch.randperm(9, generator=torch.Generator().manual_seed(s)) for s in range(24)])
-    random_hamming = (random_rows[:, None] != random_rows[None]).sum(-1) + 100 * torch.eye(24, dtype=torch.long)
+    random_rows = torch.stack(
+        [torch.randperm(9, generator=torch.Generator().manual_seed(s)) for s in range(24)]
+    )
+    random_hamming = (random_rows[:, None] != random_rows[None]).sum(-1) + 100 * torch.eye(
+        24, dtype=torch.long
+    )
     assert hamming.min() >= 6 and hamming.min() > random_hamming.min()
     all_perms = pretext.permutation_set(3, 10)
     assert all_perms.shape == (6, 3), "k >= tiles! gives every permutation"
@@ -101,10 +111,17 @@ def test_jigsaw_round_trip(grid, size):
 
 
 def test_shuffle_tiles_moves_the_named_tile():
-    x = torch.arange(16.0).view(1, 1, 4, 4)  # 2x2 tiles: top-left holds 0, top-right 2, bottom-left 8
-    perm = torch.tensor([[3, 2, 1, 0]])      # position 0 gets tile 3 (bottom-right), ...
+    x = torch.arange(16.0).view(
+        1, 1, 4, 4
+    )  # 2x2 tiles: top-left holds 0, top-right 2, bottom-left 8
+    perm = torch.tensor([[3, 2, 1, 0]])  # position 0 gets tile 3 (bottom-right), ...
     out = pretext.shuffle_tiles(x, perm, 2)
-    assert out[0, 0, 0, 0] == 10 and out[0, 0, 0, 2] == 8 and out[0, 0, 2, 0] == 2 and out[0, 0, 2, 2] == 0
+    assert (
+        out[0, 0, 0, 0] == 10
+        and out[0, 0, 0, 2] == 8
+        and out[0, 0, 2, 0] == 2
+        and out[0, 0, 2, 2] == 0
+    )
 
 
 def test_jigsaw_batch_pads_digits_and_labels_index_the_set():
@@ -143,7 +160,9 @@ def test_augment_is_deterministic_under_a_seed():
 
 def test_augment_strength_zero_is_the_identity():
     x, _ = data.make_digits28(4, seed=0)
-    assert torch.allclose(contrastive.augment(x, torch.Generator().manual_seed(0), strength=0.0), x, atol=1e-5)
+    assert torch.allclose(
+        contrastive.augment(x, torch.Generator().manual_seed(0), strength=0.0), x, atol=1e-5
+    )
 
 
 def test_mask_square_hides_exactly_one_square():
@@ -220,7 +239,16 @@ def test_word_windows_and_next_word_model():
     assert model(x).shape == (4, 6)
     with pytest.raises(ValueError, match=r"\(B, 2\)"):
         model(torch.zeros(4, 3, dtype=torch.long))
-    assert rnn.tokenize_words("The cats run.\nA dog sleeps.") == ["the", "cats", "run", ".", "a", "dog", "sleeps", "."]
+    assert rnn.tokenize_words("The cats run.\nA dog sleeps.") == [
+        "the",
+        "cats",
+        "run",
+        ".",
+        "a",
+        "dog",
+        "sleeps",
+        ".",
+    ]
 
 
 # ----------------------------------------------------------------------------- probes
@@ -229,7 +257,12 @@ def test_linear_probe_and_label_subset():
     y = torch.arange(200) % 4
     feats = F.one_hot(y, 4).float() * 3 + torch.randn(200, 4, generator=g) * 0.3
     assert evaluate.linear_probe(feats[:100], y[:100], feats[100:], y[100:]) > 0.98
-    assert evaluate.linear_probe(torch.randn(100, 4, generator=g), y[:100], torch.randn(100, 4, generator=g), y[100:]) < 0.5
+    assert (
+        evaluate.linear_probe(
+            torch.randn(100, 4, generator=g), y[:100], torch.randn(100, 4, generator=g), y[100:]
+        )
+        < 0.5
+    )
     idx = evaluate.label_subset(y, 0.1)
     assert len(idx) == 20 and torch.equal(torch.bincount(y[idx]), torch.full((4,), 5))
     assert torch.equal(idx, evaluate.label_subset(y, 0.1)), "deterministic"
@@ -244,8 +277,12 @@ def test_shipped_contrastive_encoder_beats_random_init_by_ten_points():
     pretrained = load_checkpoint("ssl_simclr", contrastive.SiameseNet).encoder
     torch.manual_seed(0)
     random_init = ConvEncoder()
-    scores = {name: evaluate.linear_probe(evaluate.encode(e, x_l[idx]), y_l[idx], evaluate.encode(e, x_t), y_t)
-              for name, e in (("pretrained", pretrained), ("random", random_init))}
+    scores = {
+        name: evaluate.linear_probe(
+            evaluate.encode(e, x_l[idx]), y_l[idx], evaluate.encode(e, x_t), y_t
+        )
+        for name, e in (("pretrained", pretrained), ("random", random_init))
+    }
     assert scores["pretrained"] >= scores["random"] + 0.10, scores
 
 
@@ -253,9 +290,13 @@ def test_shipped_contrastive_encoder_beats_random_init_by_ten_points():
 def test_ssl_checkers_accept_references_and_name_mistakes():
     assert check.triplet_loss(lambda a, p, n, alpha: contrastive.triplet_loss(a, p, n, alpha))
     assert check.triplet_loss(lambda a, p, n, alpha: nn.TripletMarginLoss(margin=alpha)(a, p, n))
-    r = check.triplet_loss(lambda a, p, n, alpha: ((a - p).norm(dim=1) - (a - n).norm(dim=1) + alpha).mean())
+    r = check.triplet_loss(
+        lambda a, p, n, alpha: ((a - p).norm(dim=1) - (a - n).norm(dim=1) + alpha).mean()
+    )
     assert not r and "clip at zero" in r.message
-    r = check.triplet_loss(lambda a, p, n, alpha: F.relu(((a - p) ** 2).sum(1) - ((a - n) ** 2).sum(1) + alpha).mean())
+    r = check.triplet_loss(
+        lambda a, p, n, alpha: F.relu(((a - p) ** 2).sum(1) - ((a - n) ** 2).sum(1) + alpha).mean()
+    )
     assert not r and "not their squares" in r.message
 
     assert check.unshuffle_tiles(lambda x, perms, grid: pretext.unshuffle_tiles(x, perms, grid))
@@ -309,9 +350,17 @@ def test_probe_numbers_are_not_nan_for_tiny_inputs():
     assert 0 <= acc <= 1 and not math.isnan(acc)
 
 
-@pytest.mark.parametrize("name,build", [("ssl_inpainting", pretext.InpaintingNet), ("ssl_jigsaw", pretext.JigsawNet),
-                                        ("ssl_siamese", contrastive.SiameseNet), ("ssl_simclr", contrastive.SiameseNet),
-                                        ("ssl_triplet", contrastive.SiameseNet), ("ssl_next_frame", pretext.NextFrameNet)])
+@pytest.mark.parametrize(
+    "name,build",
+    [
+        ("ssl_inpainting", pretext.InpaintingNet),
+        ("ssl_jigsaw", pretext.JigsawNet),
+        ("ssl_siamese", contrastive.SiameseNet),
+        ("ssl_simclr", contrastive.SiameseNet),
+        ("ssl_triplet", contrastive.SiameseNet),
+        ("ssl_next_frame", pretext.NextFrameNet),
+    ],
+)
 def test_ssl_pretrainers_rebuild_loadable_checkpoints(tmp_path, name, build):
     from course_lib import pretrain
     from course_lib.checkpoints import manifest
@@ -339,7 +388,9 @@ def test_transfer_helpers():
     frozen_before = model.encoder.blocks[0][1].running_mean.clone()
     x, y = data.make_digits28(64, seed=0)
     evaluate.train_steps(model, x, y, steps=3)
-    assert torch.equal(model.encoder.blocks[0][1].running_mean, frozen_before), "frozen batch norm stays put"
+    assert torch.equal(model.encoder.blocks[0][1].running_mean, frozen_before), (
+        "frozen batch norm stays put"
+    )
     assert torch.equal(model.encoder.blocks[0][0].weight, source.blocks[0][0].weight)
     with pytest.raises(ValueError, match="k must be an int in 0..3"):
         transfer.copy_blocks(source, 4)

@@ -1,5 +1,6 @@
 """The CPU thread policy (course_lib/threads.py): limits read from fake cgroup files, the decision,
 and what a real process gets (pinned to one CPU, torch imported too early, the kernelspec)."""
+
 import json
 import os
 import subprocess
@@ -14,17 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- cgroup v2 cpu.max
-@pytest.mark.parametrize("text, expected", [
-    ("max 100000\n", None),            # no limit
-    ("100000 100000\n", 1.0),
-    ("250000 100000\n", 2.5),
-    ("50000 100000", 0.5),
-    ("200000", 2.0),                   # period left out: the kernel's default 100000
-    ("", None),                        # empty
-    ("lots of cpus please", None),     # garbage
-    ("-1 100000", None),
-    ("100000 0", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("max 100000\n", None),  # no limit
+        ("100000 100000\n", 1.0),
+        ("250000 100000\n", 2.5),
+        ("50000 100000", 0.5),
+        ("200000", 2.0),  # period left out: the kernel's default 100000
+        ("", None),  # empty
+        ("lots of cpus please", None),  # garbage
+        ("-1 100000", None),
+        ("100000 0", None),
+    ],
+)
 def test_cgroup_v2_cpu_max(tmp_path, text, expected):
     f = tmp_path / "cpu.max"
     f.write_text(text)
@@ -39,10 +43,16 @@ def test_cgroup_files_missing_or_unreadable_mean_no_quota(tmp_path):
     assert threads.read_cgroup_v2_quota(binary) is None
 
 
-@pytest.mark.parametrize("quota, period, expected", [
-    ("-1", "100000", None), ("200000", "100000", 2.0), ("150000", "100000", 1.5),
-    ("garbage", "100000", None), ("100000", "", None),
-])
+@pytest.mark.parametrize(
+    "quota, period, expected",
+    [
+        ("-1", "100000", None),
+        ("200000", "100000", 2.0),
+        ("150000", "100000", 1.5),
+        ("garbage", "100000", None),
+        ("100000", "", None),
+    ],
+)
 def test_cgroup_v1_quota(tmp_path, quota, period, expected):
     (tmp_path / "q").write_text(quota + "\n")
     (tmp_path / "p").write_text(period + "\n")
@@ -110,10 +120,20 @@ def test_this_machine_reads_without_error():
 
 
 # ---------------------------------------------------------------- the decision
-@pytest.mark.parametrize("affinity, quota, expected", [
-    (2, None, 1), (64, 2.0, 1), (64, 2.5, 1), (64, 3.5, 2), (64, 0.5, 1), (4, 8.0, 3), (1, None, 1), (8, 1.0, 1),
-    (8, None, 7),
-])
+@pytest.mark.parametrize(
+    "affinity, quota, expected",
+    [
+        (2, None, 1),
+        (64, 2.0, 1),
+        (64, 2.5, 1),
+        (64, 3.5, 2),
+        (64, 0.5, 1),
+        (4, 8.0, 3),
+        (1, None, 1),
+        (8, 1.0, 1),
+        (8, None, 7),
+    ],
+)
 def test_decide_takes_the_smaller_of_affinity_and_quota_less_one(affinity, quota, expected):
     policy = threads.decide({}, affinity=affinity, quota=quota)
     assert policy.threads == expected
@@ -132,7 +152,10 @@ def test_course_threads_overrides_and_bad_values_are_named():
 
 def test_a_persons_omp_num_threads_is_honoured_but_an_inherited_one_is_not():
     assert threads.decide({"OMP_NUM_THREADS": "1"}, affinity=8, quota=None).threads == 1
-    inherited = {"OMP_NUM_THREADS": "8", "COURSE_THREADS_APPLIED": "8"}  # written by a parent's course_lib
+    inherited = {
+        "OMP_NUM_THREADS": "8",
+        "COURSE_THREADS_APPLIED": "8",
+    }  # written by a parent's course_lib
     assert threads.decide(inherited, affinity=3, quota=None).threads == 2
     assert threads.decide({"OMP_NUM_THREADS": "junk"}, affinity=3, quota=None).threads == 2
 
@@ -140,7 +163,9 @@ def test_a_persons_omp_num_threads_is_honoured_but_an_inherited_one_is_not():
 def test_apply_writes_the_environment_children_inherit():
     env = {}
     with pytest.warns(RuntimeWarning, match="torch was imported before course_lib"):
-        policy = threads.apply(env)  # torch is loaded in this test process: too late for *this* process...
+        policy = threads.apply(
+            env
+        )  # torch is loaded in this test process: too late for *this* process...
     assert env["OMP_WAIT_POLICY"] == "PASSIVE"  # ...but the children it starts get the policy
     assert env["OMP_NUM_THREADS"] == env["COURSE_THREADS_APPLIED"] == str(policy.threads)
     env = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_NUM_THREADS": "7"}
@@ -150,18 +175,40 @@ def test_apply_writes_the_environment_children_inherit():
 
 # ---------------------------------------------------------------- real processes
 def _python(code: str, env_extra=None, pin=None, drop=()):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                        "COURSE_THREADS", "COURSE_THREADS_APPLIED", "COURSE_THREAD_POLICY", *drop)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "OMP_WAIT_POLICY",
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "COURSE_THREADS",
+            "COURSE_THREADS_APPLIED",
+            "COURSE_THREAD_POLICY",
+            *drop,
+        )
+    }
     env.update(env_extra or {})
     preexec = (lambda: os.sched_setaffinity(0, pin)) if pin is not None else None
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, preexec_fn=preexec)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=preexec,
+    )
 
 
-REPORT = ("import json, os, torch; from course_lib import threads; p = threads.current(); "
-          "print(json.dumps({'torch': torch.get_num_threads(), 'policy': p.threads, 'wait': os.environ.get('OMP_WAIT_POLICY'), "
-          "'late': p.applied_late}))")
+REPORT = (
+    "import json, os, torch; from course_lib import threads; p = threads.current(); "
+    "print(json.dumps({'torch': torch.get_num_threads(), 'policy': p.threads, "
+    "'wait': os.environ.get('OMP_WAIT_POLICY'), "
+    "'late': p.applied_late}))"
+)
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
@@ -173,7 +220,9 @@ def test_a_process_pinned_to_one_cpu_runs_torch_with_one_thread():
 
 
 def test_course_threads_in_a_real_process_and_a_typo_warns_without_breaking_the_import():
-    got = json.loads(_python("import course_lib; " + REPORT, {"COURSE_THREADS": "3"}).stdout.strip())
+    got = json.loads(
+        _python("import course_lib; " + REPORT, {"COURSE_THREADS": "3"}).stdout.strip()
+    )
     assert got["torch"] == 3
     out = _python("import course_lib; " + REPORT, {"COURSE_THREADS": "many"})
     assert out.returncode == 0 and "COURSE_THREADS must be a whole number" in out.stderr
@@ -184,14 +233,22 @@ def test_importing_torch_first_is_reported_with_what_to_do():
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["late"] is True and got["torch"] == got["policy"]
-    assert "torch was imported before course_lib" in out.stderr and "import course_lib" in out.stderr
+    assert (
+        "torch was imported before course_lib" in out.stderr and "import course_lib" in out.stderr
+    )
     # with the wait policy already in the environment (the course kernel), nothing is too late
     quiet = _python("import torch; import course_lib; " + REPORT, {"OMP_WAIT_POLICY": "PASSIVE"})
-    assert "before course_lib" not in quiet.stderr and json.loads(quiet.stdout.strip())["late"] is False
+    assert (
+        "before course_lib" not in quiet.stderr
+        and json.loads(quiet.stdout.strip())["late"] is False
+    )
 
 
 def test_the_policy_can_be_switched_off_for_comparisons():
-    out = _python("import course_lib; print(course_lib.threads.current().describe())", {"COURSE_THREAD_POLICY": "off"})
+    out = _python(
+        "import course_lib; print(course_lib.threads.current().describe())",
+        {"COURSE_THREAD_POLICY": "off"},
+    )
     assert "PyTorch's own defaults" in out.stdout
 
 
@@ -223,4 +280,6 @@ def test_the_kernel_make_installed_carries_the_policy():
     spec = KernelSpecManager().get_kernel_spec("python3")
     if Path(spec.argv[0]).resolve().parent != Path(sys.executable).resolve().parent:
         pytest.skip("the python3 kernel here is not this environment's (run through `make test`)")
-    assert spec.env.get("OMP_WAIT_POLICY") == "PASSIVE", "run `make setup`: it installs the course kernel"
+    assert spec.env.get("OMP_WAIT_POLICY") == "PASSIVE", (
+        "run `make setup`: it installs the course kernel"
+    )

@@ -20,8 +20,17 @@ def test_fit_learns_and_beats_chance():
     torch.manual_seed(0)
     x, y = _blobs()
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
-    history = fit(model, (x, y), nn.CrossEntropyLoss(), epochs=15, lr=1e-2, batch_size=32,
-                  eval_data=_blobs(200, seed=1), metrics={"acc": accuracy}, progress=False)
+    history = fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=15,
+        lr=1e-2,
+        batch_size=32,
+        eval_data=_blobs(200, seed=1),
+        metrics={"acc": accuracy},
+        progress=False,
+    )
     assert len(history["train_loss"]) == 15 == len(history["val_loss"]) == len(history["val_acc"])
     assert history["train_loss"][-1] < history["train_loss"][0] / 3
     assert history.last("val_acc") > 0.9  # chance is 1/3
@@ -60,26 +69,42 @@ def test_nan_guard_names_the_step():
     model = nn.Linear(2, 1)
     xs = torch.randn(64, 2) * 1e3
     with pytest.raises(NonFiniteLossError, match="loss became"):
-        fit(model, (xs, xs.sum(1, keepdim=True)), nn.MSELoss(), epochs=50, progress=False,
-            optimizer=torch.optim.SGD(model.parameters(), lr=1.0))
+        fit(
+            model,
+            (xs, xs.sum(1, keepdim=True)),
+            nn.MSELoss(),
+            epochs=50,
+            progress=False,
+            optimizer=torch.optim.SGD(model.parameters(), lr=1.0),
+        )
 
 
 def test_callbacks_see_every_step():
     seen = []
     model = nn.Linear(2, 3)
-    fit(model, _blobs(100), nn.CrossEntropyLoss(), epochs=2, batch_size=50, progress=False,
-        callbacks=[lambda info: seen.append((info["epoch"], info["step"], info["loss"]))])
+    fit(
+        model,
+        _blobs(100),
+        nn.CrossEntropyLoss(),
+        epochs=2,
+        batch_size=50,
+        progress=False,
+        callbacks=[lambda info: seen.append((info["epoch"], info["step"], info["loss"]))],
+    )
     assert [s[:2] for s in seen] == [(0, 1), (0, 2), (1, 3), (1, 4)]
     assert all(math.isfinite(s[2]) for s in seen)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"train_data": [1, 2]}, TypeError, "tuple of tensors"),
-    ({"train_data": (torch.zeros(4, 2), torch.zeros(3))}, ValueError, "same first dimension"),
-    ({"epochs": 0}, ValueError, "epochs"),
-    ({"batch_size": 0}, ValueError, "batch_size"),
-    ({"loss_fn": "mse"}, TypeError, "loss_fn must be callable"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"train_data": [1, 2]}, TypeError, "tuple of tensors"),
+        ({"train_data": (torch.zeros(4, 2), torch.zeros(3))}, ValueError, "same first dimension"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"loss_fn": "mse"}, TypeError, "loss_fn must be callable"),
+    ],
+)
 def test_fit_bad_inputs(kwargs, error, message):
     args = {"train_data": _blobs(10), "loss_fn": nn.CrossEntropyLoss()}
     args.update(kwargs)
@@ -108,11 +133,21 @@ def test_mlp_classifier_shapes_and_errors():
         MLPClassifier(64, [32], 10, dropout=1.0)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here; the cuda path is checked where one is lent")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="no CUDA GPU here; the cuda path is checked where one is lent",
+)
 def test_fit_on_cuda():
     model = nn.Linear(2, 3).cuda()
-    history = fit(model, _blobs(), nn.CrossEntropyLoss(), epochs=2, progress=False,
-                  eval_data=_blobs(50, 1), metrics={"acc": accuracy})
+    history = fit(
+        model,
+        _blobs(),
+        nn.CrossEntropyLoss(),
+        epochs=2,
+        progress=False,
+        eval_data=_blobs(50, 1),
+        metrics={"acc": accuracy},
+    )
     assert next(model.parameters()).is_cuda and len(history["val_acc"]) == 2
 
 
@@ -120,10 +155,19 @@ def test_fit_evaluates_several_named_sets():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
     x, y = _blobs()
-    history = fit(model, (x, y), nn.CrossEntropyLoss(), epochs=3, progress=False, metrics={"acc": accuracy},
-                  eval_data={"train": (x, y), "test": _blobs(100, seed=2)})
+    history = fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=3,
+        progress=False,
+        metrics={"acc": accuracy},
+        eval_data={"train": (x, y), "test": _blobs(100, seed=2)},
+    )
     assert {"train_eval_loss", "train_eval_acc", "test_loss", "test_acc"} <= set(history)
     # the eval-mode loss on the training set equals evaluate() after training (dropout off)
-    assert history["train_eval_loss"][-1] == pytest.approx(evaluate(model, (x, y), nn.CrossEntropyLoss())["loss"])
+    assert history["train_eval_loss"][-1] == pytest.approx(
+        evaluate(model, (x, y), nn.CrossEntropyLoss())["loss"]
+    )
     with pytest.raises(TypeError, match=r"eval_data\['test'\]"):
         fit(model, (x, y), nn.CrossEntropyLoss(), progress=False, eval_data={"test": [1]})

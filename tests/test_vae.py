@@ -5,7 +5,15 @@ import torch
 
 from course_lib import checkpoints
 from course_lib.models.autoencoders import Autoencoder
-from course_lib.models.vae import VAE, decode_grid, elbo_loss, encode_mean, kl_divergence, reparameterize, vae_step
+from course_lib.models.vae import (
+    VAE,
+    decode_grid,
+    elbo_loss,
+    encode_mean,
+    kl_divergence,
+    reparameterize,
+    vae_step,
+)
 
 
 def test_vae_shapes_and_modes():
@@ -49,7 +57,9 @@ def test_kl_against_reference_values_and_monte_carlo():
     mu, logvar = torch.tensor([[0.5, 1.2]]), torch.log(torch.tensor([[0.1, 0.2]]) ** 2)
     q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
     p = torch.distributions.Normal(torch.zeros(2), torch.ones(2))
-    assert kl_divergence(mu, logvar).item() == pytest.approx(torch.distributions.kl_divergence(q, p).sum().item(), rel=1e-5)
+    assert kl_divergence(mu, logvar).item() == pytest.approx(
+        torch.distributions.kl_divergence(q, p).sum().item(), rel=1e-5
+    )
     with pytest.raises(ValueError, match=r"\(B, latent\)"):
         kl_divergence(torch.zeros(3), torch.zeros(3))
 
@@ -111,8 +121,16 @@ def test_checkers_of_notebook_04():
     from course_lib import check
 
     assert check.reparameterize(lambda m, lv: reparameterize(m, lv))
-    assert "exp(logvar / 2)" in check.reparameterize(lambda m, lv: m + torch.exp(lv) * torch.randn_like(m)).message
-    assert "gradient" in check.reparameterize(lambda m, lv: (m + torch.exp(0.5 * lv) * torch.randn_like(m)).detach()).message
+    assert (
+        "exp(logvar / 2)"
+        in check.reparameterize(lambda m, lv: m + torch.exp(lv) * torch.randn_like(m)).message
+    )
+    assert (
+        "gradient"
+        in check.reparameterize(
+            lambda m, lv: (m + torch.exp(0.5 * lv) * torch.randn_like(m)).detach()
+        ).message
+    )
     assert check.kl_gaussian(kl_divergence)
     assert "sign" in check.kl_gaussian(lambda m, lv: -kl_divergence(m, lv)).message
     assert "1/2" in check.kl_gaussian(lambda m, lv: 2 * kl_divergence(m, lv)).message

@@ -107,8 +107,12 @@ def test_latent_explorer_every_slider_changes_the_image():
 
     torch.manual_seed(0)
     vae = VAE(64, hidden=[16], latent_dim=3)
-    assert render_latent(vae, LatentState((0.1, 0.2, 0.3))) == render_latent(vae, LatentState((0.1, 0.2, 0.3)))
-    explorer = LatentExplorer(vae, codes=torch.randn(50, 3), labels=torch.randint(0, 10, (50,)), lim=2.0)
+    assert render_latent(vae, LatentState((0.1, 0.2, 0.3))) == render_latent(
+        vae, LatentState((0.1, 0.2, 0.3))
+    )
+    explorer = LatentExplorer(
+        vae, codes=torch.randn(50, 3), labels=torch.randint(0, 10, (50,)), lim=2.0
+    )
     for i, slider in enumerate(explorer.sliders):
         before, map_before = explorer.image.value, explorer.map.value
         slider.value = 1.0 + 0.2 * i
@@ -156,8 +160,12 @@ def test_interpolation_view_walks_between_two_codes():
     row0 = interpolation_row(models, images, InterpolationState(1, 4, 0.0))
     row1 = interpolation_row(models, images, InterpolationState(1, 4, 1.0))
     with torch.no_grad():
-        assert torch.allclose(row0[2], models["AE"](images[1:2])[0], atol=1e-6), "t=0 decodes image A's code"
-        assert torch.allclose(row1[2], models["AE"](images[4:5])[0], atol=1e-6), "t=1 decodes image B's code"
+        assert torch.allclose(row0[2], models["AE"](images[1:2])[0], atol=1e-6), (
+            "t=0 decodes image A's code"
+        )
+        assert torch.allclose(row1[2], models["AE"](images[4:5])[0], atol=1e-6), (
+            "t=1 decodes image B's code"
+        )
     assert torch.equal(row0[0], images[1]) and torch.equal(row0[-1], images[4])
     view = InterpolationView(models, images, a=1, b=4)
     before = view.image.value
@@ -175,11 +183,15 @@ def test_interpolation_view_walks_between_two_codes():
 def _pretext_nets():
     from course_lib.checkpoints import load_checkpoint
     from course_lib.models import transfer
-    from course_lib.models.encoder import ConvEncoder
-    from course_lib import data, evaluate
 
-    return {task: load_checkpoint(name, transfer.PRETEXT_NETS[name])
-            for task, name in (("inpainting", "ssl_inpainting"), ("jigsaw", "ssl_jigsaw"), ("views", "ssl_simclr"))}
+    return {
+        task: load_checkpoint(name, transfer.PRETEXT_NETS[name])
+        for task, name in (
+            ("inpainting", "ssl_inpainting"),
+            ("jigsaw", "ssl_jigsaw"),
+            ("views", "ssl_simclr"),
+        )
+    }
 
 
 def test_pretext_view_every_control_changes_the_picture_and_caption():
@@ -190,8 +202,13 @@ def test_pretext_view_every_control_changes_the_picture_and_caption():
     nets = _pretext_nets()
     view = PretextView(images, nets)
     seen = {view.image.value}
-    for control, value in ((view.index, 3), (view.mask, 18), (view.task, "jigsaw"), (view.task, "views"),
-                           (view.strength, 0.3)):
+    for control, value in (
+        (view.index, 3),
+        (view.mask, 18),
+        (view.task, "jigsaw"),
+        (view.task, "views"),
+        (view.strength, 0.3),
+    ):
         caption = view.caption.value
         control.value = value
         assert view.image.value not in seen, f"{control.description} did not change the image"
@@ -212,7 +229,9 @@ def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
 
     images = make_digits28(10, seed=12)[0]
     nets = _pretext_nets()
-    right = sum("right" in pretext_row(images, nets, PretextState("jigsaw", i, i))[1] for i in range(10))
+    right = sum(
+        "right" in pretext_row(images, nets, PretextState("jigsaw", i, i))[1] for i in range(10)
+    )
     assert right >= 9, "the shipped jigsaw net solves the puzzles"
     row, caption = pretext_row(images, nets, PretextState("views", 0, 0))
     same, other = (float(v) for v in re.findall(r"-?\d+\.\d+", caption))
@@ -226,22 +245,25 @@ def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
 
 
 def _transfer_lab(steps=20):
-    from course_lib import data
-    from course_lib.models import transfer
-    from course_lib.models.encoder import ConvEncoder
     from course_lib import data, evaluate
     from course_lib.widgets import TransferLab
 
     x, y = data.load_digits8("train")
     xt, yt = data.load_digits8("test")
-    encoders = {"ssl_simclr": evaluate.load_encoder("ssl_simclr"), "ssl_jigsaw": evaluate.load_encoder("ssl_jigsaw")}
-    return TransferLab(encoders, (data.upscale_digits8(x), y), (data.upscale_digits8(xt[:100]), yt[:100]), steps=steps)
+    encoders = {
+        "ssl_simclr": evaluate.load_encoder("ssl_simclr"),
+        "ssl_jigsaw": evaluate.load_encoder("ssl_jigsaw"),
+    }
+    return TransferLab(
+        encoders,
+        (data.upscale_digits8(x), y),
+        (data.upscale_digits8(xt[:100]), yt[:100]),
+        steps=steps,
+    )
 
 
 def test_transfer_lab_train_adds_a_run_to_the_chart():
-    from course_lib.models import transfer
-    from course_lib.models.encoder import ConvEncoder
-    from course_lib import data, evaluate
+    from course_lib import evaluate
     from course_lib.widgets import TransferState
 
     lab = _transfer_lab()
@@ -249,16 +271,22 @@ def test_transfer_lab_train_adds_a_run_to_the_chart():
     lab.strategy.value = "scratch"
     assert lab.k.disabled and lab.state.strategy == "scratch"
     lab.fraction.value = 0.25
-    lab.train_button.click()          # trains in a background thread
+    lab.train_button.click()  # trains in a background thread
     lab.wait(120)
-    assert len(lab.runs) == 1 and lab.runs[0]["strategy"] == "scratch" and lab.runs[0]["fraction"] == 0.25
+    assert (
+        len(lab.runs) == 1
+        and lab.runs[0]["strategy"] == "scratch"
+        and lab.runs[0]["fraction"] == 0.25
+    )
     assert lab.image.value != empty and "test accuracy" in lab.status.value
     assert not lab.train_button.disabled
     first = lab.image.value
     run = lab.run_now(TransferState("ssl_jigsaw", "frozen", 0.25, 1))
     assert lab.image.value != first and len(lab.runs) == 2
     # the same configuration through the library function gives the same number
-    again = evaluate.transfer_accuracy(lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20)
+    again = evaluate.transfer_accuracy(
+        lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20
+    )
     assert again == run["accuracy"]
 
 
@@ -269,8 +297,7 @@ def test_transfer_lab_reports_errors_in_the_widget():
     lab.wait(60)
     assert "the run failed" in lab.status.value and not lab.runs
     with pytest.raises(ValueError, match="strategy must be one of"):
-        from course_lib.models import transfer
+        from course_lib import evaluate
         from course_lib.models.encoder import ConvEncoder
-        from course_lib import data, evaluate
 
         evaluate.transfer_accuracy(ConvEncoder(), "partly", lab.train_data, lab.test_data)

@@ -6,6 +6,7 @@ current view (course_lib widgets put one in their output) instead of an empty bo
 reveal.js comes from the npm registry into build/reveal.js when `npm` is available (decks then
 work offline); otherwise the decks load it from a CDN.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,20 @@ def local_reveal(out: Path) -> str | None:
         return None
     tmp = out / ".npm"
     tmp.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(tmp),
-                             f"reveal.js@{REVEAL_VERSION}"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            npm,
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(tmp),
+            f"reveal.js@{REVEAL_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         print("npm could not fetch reveal.js; the decks will load it from a CDN", file=sys.stderr)
         return None
@@ -46,8 +59,13 @@ def build(notebook: Path, out: Path, reveal_prefix: str | None, timeout: int = 6
 
     nb = nbformat.read(notebook, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # a non-inline backend in the kernel would drop every figure
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(notebook.parent)}},
+    ).execute()
     exporter = SlidesExporter()
     if reveal_prefix:
         exporter.reveal_url_prefix = reveal_prefix

@@ -3,6 +3,7 @@
 An autoencoder is an encoder x -> z and a decoder z -> x_hat trained so that x_hat = x,
 without labels. With a code z smaller than x it must find the structure of the data.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,15 @@ class Autoencoder(nn.Module):
     sigmoid_output squashes x_hat into [0, 1], the range of the images.
     """
 
-    def __init__(self, in_features: int = 784, hidden: tuple[int, ...] | list[int] = (256, 64), code: int = 8,
-                 linear: bool = False, sigmoid_output: bool = True, image_shape: tuple[int, ...] | None = None):
+    def __init__(
+        self,
+        in_features: int = 784,
+        hidden: tuple[int, ...] | list[int] = (256, 64),
+        code: int = 8,
+        linear: bool = False,
+        sigmoid_output: bool = True,
+        image_shape: tuple[int, ...] | None = None,
+    ):
         super().__init__()
         if code < 1 or in_features < 1:
             raise ValueError(f"in_features and code must be positive, got {in_features} and {code}")
@@ -52,8 +60,10 @@ class Autoencoder(nn.Module):
 
     def _check(self, x: torch.Tensor) -> None:
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
-            raise ValueError(f"{type(self).__name__} expects (B, ...) inputs with {self.in_features} values each "
-                             f"(e.g. (B, {', '.join(map(str, self.image_shape))})), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects (B, ...) inputs with {self.in_features} values each "
+                f"(e.g. (B, {', '.join(map(str, self.image_shape))})), got {tuple(x.shape)}"
+            )
 
     @property
     def latent_dim(self) -> int:
@@ -90,7 +100,9 @@ class SparseAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
-            raise ValueError(f"SparseAutoencoder expects inputs with {self.in_features} values each, got {tuple(x.shape)}")
+            raise ValueError(
+                f"SparseAutoencoder expects inputs with {self.in_features} values each, got {tuple(x.shape)}"
+            )
         return self.encoder(x)
 
     def forward(self, x: torch.Tensor):
@@ -119,7 +131,9 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05) -> torch.Tensor:
     return (rho * torch.log(rho / q) + (1 - rho) * torch.log((1 - rho) / (1 - q))).sum()
 
 
-def add_noise(x: torch.Tensor, level: float, kind: str = "gaussian", generator: torch.Generator | None = None) -> torch.Tensor:
+def add_noise(
+    x: torch.Tensor, level: float, kind: str = "gaussian", generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Corrupt images for a denoising autoencoder; the result stays in [0, 1].
 
     gaussian: x + level * N(0, 1), clipped;  masking: each pixel set to 0 with probability level;
@@ -144,7 +158,9 @@ class StackedClassifier(nn.Module):
 
     def __init__(self, encoders: list[nn.Module], classes: int = 10):
         super().__init__()
-        widths = [m.out_features for enc in encoders for m in enc.modules() if isinstance(m, nn.Linear)]
+        widths = [
+            m.out_features for enc in encoders for m in enc.modules() if isinstance(m, nn.Linear)
+        ]
         if not widths:
             raise ValueError("encoders must contain Linear layers")
         self.encoders = nn.Sequential(nn.Flatten(), *encoders)
@@ -165,7 +181,7 @@ def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 10
     total = 0.0
     with eval_mode(model):
         for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size]
+            xb = x[i : i + batch_size]
             out = model(xb)
             out = out[0] if isinstance(out, tuple) else out
             total += F.mse_loss(out.reshape(xb.shape), xb, reduction="sum").item()

@@ -1,4 +1,5 @@
 """Small fully connected classifiers (notebooks 00 and 01)."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,13 @@ class MLPClassifier(nn.Module):
     dropping each hidden unit during training (0 = no dropout).
     """
 
-    def __init__(self, in_features: int = 64, hidden: tuple[int, ...] | list[int] = (64,), classes: int = 10,
-                 dropout: float = 0.0):
+    def __init__(
+        self,
+        in_features: int = 64,
+        hidden: tuple[int, ...] | list[int] = (64,),
+        classes: int = 10,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if not isinstance(in_features, int) or in_features < 1:
             raise ValueError(f"in_features must be a positive int, got {in_features!r}")
@@ -34,6 +40,8 @@ class MLPClassifier(nn.Module):
     def forward(self, x):
         features = math.prod(x.shape[1:])
         if features != self.in_features:
-            raise ValueError(f"MLPClassifier expects inputs with {self.in_features} features per example "
-                             f"(e.g. (B, 1, 8, 8)), got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"MLPClassifier expects inputs with {self.in_features} features per example "
+                f"(e.g. (B, 1, 8, 8)), got shape {tuple(x.shape)}"
+            )
         return self.net(x)

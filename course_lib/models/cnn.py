@@ -7,6 +7,7 @@ The convolution of the lecture, for a d x d' image X and a k x k' kernel K:
 (indices from 1). Strictly this is a cross-correlation - a true convolution flips K - and it is
 exactly what `F.conv2d` computes. Deep learning calls it convolution all the same.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -26,7 +27,9 @@ def _check_2d(name: str, t) -> torch.Tensor:
 def conv_output_size(d: int, k: int, padding: int = 0, stride: int = 1) -> int:
     """Output length of a convolution along one axis: (d + 2*padding - k) // stride + 1."""
     if k > d + 2 * padding:
-        raise ValueError(f"kernel size {k} is larger than the (padded) input size {d + 2 * padding}")
+        raise ValueError(
+            f"kernel size {k} is larger than the (padded) input size {d + 2 * padding}"
+        )
     return (d + 2 * padding - k) // stride + 1
 
 
@@ -37,10 +40,12 @@ def conv2d_loops(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """
     x, kernel = _check_2d("x", x), _check_2d("kernel", kernel)
     k, k2 = kernel.shape
-    out = torch.zeros(conv_output_size(x.shape[0], k), conv_output_size(x.shape[1], k2), dtype=x.dtype)
+    out = torch.zeros(
+        conv_output_size(x.shape[0], k), conv_output_size(x.shape[1], k2), dtype=x.dtype
+    )
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = (x[i:i + k, j:j + k2] * kernel).sum()
+            out[i, j] = (x[i : i + k, j : j + k2] * kernel).sum()
     return out
 
 
@@ -51,7 +56,10 @@ def conv2d_vectorized(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """
     x, kernel = _check_2d("x", x), _check_2d("kernel", kernel)
     k, k2 = kernel.shape
-    conv_output_size(x.shape[0], k), conv_output_size(x.shape[1], k2)  # raises on a too-large kernel
+    (
+        conv_output_size(x.shape[0], k),
+        conv_output_size(x.shape[1], k2),
+    )  # raises on a too-large kernel
     patches = x.unfold(0, k, 1).unfold(1, k2, 1)  # (d-k+1, d'-k'+1, k, k')
     return torch.einsum("ijab,ab->ij", patches, kernel)
 
@@ -80,25 +88,43 @@ class LeNet(nn.Module):
     -> 120 -> 84 -> 10.  28x28 inputs are zero-padded to 32x32 (pad28=True), as LeCun did for MNIST.
     """
 
-    def __init__(self, classes: int = 10, pad28: bool = True, activation: str = "relu", pool: str = "max"):
+    def __init__(
+        self, classes: int = 10, pad28: bool = True, activation: str = "relu", pool: str = "max"
+    ):
         super().__init__()
         act = {"relu": nn.ReLU, "tanh": nn.Tanh}[activation]
         pool_layer = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[pool]
         self.pad28 = pad28
-        self.features = nn.Sequential(OrderedDict([
-            ("conv1", nn.Conv2d(1, 6, 5)), ("act1", act()), ("pool1", pool_layer(2)),
-            ("conv2", nn.Conv2d(6, 16, 5)), ("act2", act()), ("pool2", pool_layer(2)),
-        ]))
-        self.classifier = nn.Sequential(OrderedDict([
-            ("flatten", nn.Flatten()),
-            ("fc1", nn.Linear(16 * 5 * 5, 120)), ("act3", act()),
-            ("fc2", nn.Linear(120, 84)), ("act4", act()),
-            ("fc3", nn.Linear(84, classes)),
-        ]))
+        self.features = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv1", nn.Conv2d(1, 6, 5)),
+                    ("act1", act()),
+                    ("pool1", pool_layer(2)),
+                    ("conv2", nn.Conv2d(6, 16, 5)),
+                    ("act2", act()),
+                    ("pool2", pool_layer(2)),
+                ]
+            )
+        )
+        self.classifier = nn.Sequential(
+            OrderedDict(
+                [
+                    ("flatten", nn.Flatten()),
+                    ("fc1", nn.Linear(16 * 5 * 5, 120)),
+                    ("act3", act()),
+                    ("fc2", nn.Linear(120, 84)),
+                    ("act4", act()),
+                    ("fc3", nn.Linear(84, classes)),
+                ]
+            )
+        )
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != 1 or x.shape[-2:] not in ((32, 32), (28, 28)):
-            raise ValueError(f"LeNet expects (B, 1, 32, 32) or (B, 1, 28, 28) images, got {tuple(x.shape)}")
+            raise ValueError(
+                f"LeNet expects (B, 1, 32, 32) or (B, 1, 28, 28) images, got {tuple(x.shape)}"
+            )
         if x.shape[-1] == 28:
             if not self.pad28:
                 raise ValueError("LeNet got 28x28 images with pad28=False; pad them to 32x32")
@@ -112,8 +138,13 @@ def layer_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, tuple[int
     for name, module in model.named_modules():
         if len(list(module.children())) == 0:
             n_params = sum(p.numel() for p in module.parameters())
-            hooks.append(module.register_forward_hook(
-                lambda m, inp, out, name=name, n=n_params: rows.append((name, tuple(out.shape), n))))
+            hooks.append(
+                module.register_forward_hook(
+                    lambda m, inp, out, name=name, n=n_params: rows.append(
+                        (name, tuple(out.shape), n)
+                    )
+                )
+            )
     try:
         with torch.no_grad():
             model(x)
@@ -133,10 +164,16 @@ class SmallCNN(nn.Module):
     def __init__(self, channels: int = 32, classes: int = 10):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(channels, channels * 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(channels * 2, channels * 2, 3, padding=1), nn.ReLU(),
-            nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+            nn.Conv2d(1, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(channels, channels * 2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(channels * 2, channels * 2, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
         )
         self.head = nn.Linear(channels * 2, classes)
 

@@ -1,6 +1,7 @@
 """Two views of one image should agree (notebook 09): augmentations, siamese networks, and the
 contrastive, InfoNCE (SimCLR) and triplet losses.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,7 +16,9 @@ from .encoder import ConvEncoder, check_images
 __all__ = ["augment", "SiameseNet", "contrastive_loss", "info_nce_loss", "triplet_loss"]
 
 
-def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength: float = 1.0) -> torch.Tensor:
+def augment(
+    x: torch.Tensor, generator: torch.Generator | None = None, strength: float = 1.0
+) -> torch.Tensor:
     """A random view of each image: rotation, scale, shift, a stroke-thickness change and an erased patch.
 
     x: (B, 1, H, W) in [0, 1] -> same shape. Same generator state -> same views (deterministic).
@@ -25,12 +28,16 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength:
     if not isinstance(strength, (int, float)) or not 0 <= strength <= 2:
         raise ValueError(f"strength must be a number in [0, 2], got {strength!r}")
     b = x.shape[0]
-    u = (torch.rand(b, 6, generator=generator) * 2 - 1).to(x.device)  # CPU generator, x may be on a GPU
+    u = (torch.rand(b, 6, generator=generator) * 2 - 1).to(
+        x.device
+    )  # CPU generator, x may be on a GPU
     angle = u[:, 0] * math.radians(20) * strength
     scale = 1 + u[:, 1] * 0.2 * strength
     shift = u[:, 2:4] * 0.2 * strength  # in units of half the image: 0.2 = 10% of the width
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
     # thicker or thinner strokes: max-pool dilates, min-pool erodes
@@ -43,7 +50,9 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, strength:
     # erase one random square of a quarter of the side in half the images
     h, wd = x.shape[-2:]
     erase = (u[:, 5] > 0) & (strength > 0)
-    patch = random_squares(b, h, wd, max(1, h // 4), generator, x.device) & erase[:, None, None, None]
+    patch = (
+        random_squares(b, h, wd, max(1, h // 4), generator, x.device) & erase[:, None, None, None]
+    )
     return (out * ~patch).clamp(0, 1)
 
 
@@ -53,7 +62,9 @@ class SiameseNet(nn.Module):
     def __init__(self, dim: int = 64, encoder: ConvEncoder | None = None):
         super().__init__()
         self.encoder = encoder or ConvEncoder()
-        self.head = nn.Sequential(nn.Linear(self.encoder.features_dim, 256), nn.ReLU(), nn.Linear(256, dim))
+        self.head = nn.Sequential(
+            nn.Linear(self.encoder.features_dim, 256), nn.ReLU(), nn.Linear(256, dim)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(x))
@@ -62,13 +73,19 @@ class SiameseNet(nn.Module):
 def _check_pair(a, b, names=("a", "b")) -> None:
     for t, n in zip((a, b), names):
         if not isinstance(t, torch.Tensor) or t.ndim != 2:
-            raise ValueError(f"{n} must be a (B, D) tensor of embeddings, got "
-                             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+            raise ValueError(
+                f"{n} must be a (B, D) tensor of embeddings, got "
+                f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}"
+            )
     if a.shape != b.shape:
-        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
 
 
-def contrastive_loss(z1: torch.Tensor, z2: torch.Tensor, same: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
+def contrastive_loss(
+    z1: torch.Tensor, z2: torch.Tensor, same: torch.Tensor, margin: float = 1.0
+) -> torch.Tensor:
     """The pairwise contrastive loss (Hadsell, Chopra & LeCun 2006), mean over pairs.
 
     same=1: pull together, d^2.   same=0: push apart until the margin, max(margin - d, 0)^2.
@@ -79,7 +96,7 @@ def contrastive_loss(z1: torch.Tensor, z2: torch.Tensor, same: torch.Tensor, mar
     if same.shape != z1.shape[:1]:
         raise ValueError(f"same must have shape ({z1.shape[0]},), got {tuple(same.shape)}")
     d = (z1 - z2).norm(dim=1)
-    return (same * d ** 2 + (1 - same) * F.relu(margin - d) ** 2).mean()
+    return (same * d**2 + (1 - same) * F.relu(margin - d) ** 2).mean()
 
 
 def info_nce_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
@@ -98,7 +115,9 @@ def info_nce_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) 
     return F.cross_entropy(sim, target)
 
 
-def triplet_loss(a: torch.Tensor, p: torch.Tensor, n: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+def triplet_loss(
+    a: torch.Tensor, p: torch.Tensor, n: torch.Tensor, alpha: float = 1.0
+) -> torch.Tensor:
     """L(A, P, N) = max(||f(A) - f(P)|| - ||f(A) - f(N)|| + alpha, 0), mean over the batch.
 
     a, p, n: (B, D) embeddings of anchors, positives, negatives. Matches
@@ -109,4 +128,3 @@ def triplet_loss(a: torch.Tensor, p: torch.Tensor, n: torch.Tensor, alpha: float
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
     return F.relu((a - p).norm(dim=1) - (a - n).norm(dim=1) + alpha).mean()
-

@@ -8,6 +8,7 @@ Naming (standard, as in Ho et al. 2020): the *forward* process q adds noise, x_0
 the *reverse* process p_theta removes it, x_T -> x_0. Timesteps run 0..T-1 here, t = 0 being
 the first noising step.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,9 @@ class NoiseSchedule:
     a squared cosine (Nichol & Dhariwal), which destroys the image more gradually.
     """
 
-    def __init__(self, T: int = 200, kind: str = "cosine", beta_start: float = 1e-4, beta_end: float = 0.02):
+    def __init__(
+        self, T: int = 200, kind: str = "cosine", beta_start: float = 1e-4, beta_end: float = 0.02
+    ):
         if not isinstance(T, int) or T < 2:
             raise ValueError(f"T must be an int >= 2, got {T!r}")
         if kind not in ("linear", "cosine"):
@@ -62,7 +65,9 @@ class NoiseSchedule:
         if t.shape != (batch,):
             raise ValueError(f"t must be an int or have shape ({batch},), got {tuple(t.shape)}")
         if (t < 0).any() or (t >= self.T).any():
-            raise ValueError(f"t must be in [0, {self.T - 1}], got values from {int(t.min())} to {int(t.max())}")
+            raise ValueError(
+                f"t must be in [0, {self.T - 1}], got values from {int(t.min())} to {int(t.max())}"
+            )
         return t.long()
 
     @staticmethod
@@ -77,10 +82,14 @@ class NoiseSchedule:
         Arguments in the common order (diffusers' ``add_noise(original_samples, noise, timesteps)``).
         """
         if not isinstance(noise, torch.Tensor):
-            raise TypeError("add_noise(x0, noise, t): noise must be a tensor shaped like x0 and t the "
-                            f"timestep(s), got noise of type {type(noise).__name__}")
+            raise TypeError(
+                "add_noise(x0, noise, t): noise must be a tensor shaped like x0 and t the "
+                f"timestep(s), got noise of type {type(noise).__name__}"
+            )
         if noise.shape != x0.shape:
-            raise ValueError(f"noise must have x0's shape {tuple(x0.shape)}, got {tuple(noise.shape)}")
+            raise ValueError(
+                f"noise must have x0's shape {tuple(x0.shape)}, got {tuple(noise.shape)}"
+            )
         t = self._t(t, x0.shape[0])
         ab = self._bc(self.alpha_bars[t], x0)
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
@@ -103,28 +112,40 @@ class NoiseSchedule:
         ab = self._bc(self.alpha_bars[t], x_t)
         return (x_t - (1 - ab).sqrt() * model_output) / ab.sqrt()
 
-    def step(self, model_output: torch.Tensor, t, x_t: torch.Tensor, generator: torch.Generator | None = None,
-             clip: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(
+        self,
+        model_output: torch.Tensor,
+        t,
+        x_t: torch.Tensor,
+        generator: torch.Generator | None = None,
+        clip: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """One DDPM reverse step. model_output: the predicted noise eps_theta(x_t, t).
 
         Returns (x_{t-1}, predicted x0). The mean is that of q(x_{t-1} | x_t, x0_hat), with x0_hat
         clipped to the data range [-1, 1] (clip=True); noise is added except at t = 0.
         """
         if model_output.shape != x_t.shape:
-            raise ValueError(f"model_output must have x_t's shape {tuple(x_t.shape)}, got {tuple(model_output.shape)}")
+            raise ValueError(
+                f"model_output must have x_t's shape {tuple(x_t.shape)}, got {tuple(model_output.shape)}"
+            )
         t = self._t(t, x_t.shape[0])
         x0 = self.predict_x0(model_output, t, x_t)
         if clip:
             x0 = x0.clamp(-1, 1)
         ab, ab_prev = self._bc(self.alpha_bars[t], x_t), self._bc(self.alpha_bars_prev[t], x_t)
         beta, alpha = self._bc(self.betas[t], x_t), self._bc(self.alphas[t], x_t)
-        mean = (ab_prev.sqrt() * beta / (1 - ab)) * x0 + (alpha.sqrt() * (1 - ab_prev) / (1 - ab)) * x_t
+        mean = (ab_prev.sqrt() * beta / (1 - ab)) * x0 + (
+            alpha.sqrt() * (1 - ab_prev) / (1 - ab)
+        ) * x_t
         noise = torch.randn(x_t.shape, generator=generator).to(x_t.device)
         var = self._bc(self.posterior_variance[t], x_t)
         nonzero = self._bc((t > 0).float(), x_t)
         return mean + nonzero * var.sqrt() * noise, x0
 
-    def ddim_step(self, model_output: torch.Tensor, t, t_prev, x_t: torch.Tensor, clip: bool = True):
+    def ddim_step(
+        self, model_output: torch.Tensor, t, t_prev, x_t: torch.Tensor, clip: bool = True
+    ):
         """Deterministic DDIM step (eta = 0) from t to an earlier t_prev (t_prev = -1 means x0).
 
         Returns (x_{t_prev}, predicted x0). Skipping steps this way samples with far fewer calls.
@@ -180,20 +201,24 @@ class SmallUNet(nn.Module):
         super().__init__()
         c = channels
         self.t_dim = t_dim
-        self.time_mlp = nn.Sequential(nn.Linear(t_dim, t_dim * 2), nn.SiLU(), nn.Linear(t_dim * 2, t_dim))
+        self.time_mlp = nn.Sequential(
+            nn.Linear(t_dim, t_dim * 2), nn.SiLU(), nn.Linear(t_dim * 2, t_dim)
+        )
         self.inp = nn.Conv2d(1, c, 3, padding=1)
-        self.down1 = _Block(c, c, t_dim)           # 28x28
-        self.down2 = _Block(c, 2 * c, t_dim)       # 14x14
-        self.mid = _Block(2 * c, 2 * c, t_dim)     # 7x7
-        self.up2 = _Block(4 * c, 2 * c, t_dim)     # 14x14, with the skip from down2
-        self.up1 = _Block(3 * c, c, t_dim)         # 28x28, with the skip from down1
+        self.down1 = _Block(c, c, t_dim)  # 28x28
+        self.down2 = _Block(c, 2 * c, t_dim)  # 14x14
+        self.mid = _Block(2 * c, 2 * c, t_dim)  # 7x7
+        self.up2 = _Block(4 * c, 2 * c, t_dim)  # 14x14, with the skip from down2
+        self.up1 = _Block(3 * c, c, t_dim)  # 28x28, with the skip from down1
         self.out = nn.Conv2d(c, 1, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 1 or x.shape[-1] % 4 or x.shape[-2] % 4:
-            raise ValueError(f"SmallUNet expects (B, 1, H, W) with H, W divisible by 4, got {tuple(x.shape)}")
+            raise ValueError(
+                f"SmallUNet expects (B, 1, H, W) with H, W divisible by 4, got {tuple(x.shape)}"
+            )
         t = torch.as_tensor(t, device=x.device)
         if t.ndim == 0:
             t = t.repeat(x.shape[0])
@@ -206,8 +231,12 @@ class SmallUNet(nn.Module):
         return self.out(u1)
 
 
-def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def diffusion_loss(
+    model: nn.Module,
+    schedule: NoiseSchedule,
+    x0: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """The DDPM objective: pick t uniformly, noise x0 to x_t, regress the noise. x0 in [-1, 1]."""
     b = x0.shape[0]
     t = torch.randint(0, schedule.T, (b,), generator=generator).to(x0.device)
@@ -225,8 +254,15 @@ def diffusion_step(schedule: NoiseSchedule):
 
 
 @torch.no_grad()
-def sample(model: nn.Module, schedule: NoiseSchedule, n: int = 16, steps: int | None = None,
-           generator: torch.Generator | None = None, shape=(1, 28, 28), return_chain: bool = False):
+def sample(
+    model: nn.Module,
+    schedule: NoiseSchedule,
+    n: int = 16,
+    steps: int | None = None,
+    generator: torch.Generator | None = None,
+    shape=(1, 28, 28),
+    return_chain: bool = False,
+):
     """Generate n images in [0, 1]. steps=None: full DDPM chain (T steps); steps=k: DDIM with k steps.
 
     return_chain=True also returns the chain: (timesteps, x_t list, predicted-x0 list), each x on the CPU
@@ -240,13 +276,21 @@ def sample(model: nn.Module, schedule: NoiseSchedule, n: int = 16, steps: int | 
     with eval_mode(model):
         if steps is None:
             for t in range(schedule.T - 1, -1, -1):
-                x, x0 = schedule.step(model(x, torch.full((n,), t, device=device)), t, x, generator=generator)
-                ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
+                x, x0 = schedule.step(
+                    model(x, torch.full((n,), t, device=device)), t, x, generator=generator
+                )
+                ts.append(t)
+                xs.append(x.cpu())
+                x0s.append(x0.cpu())
         else:
             grid = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
             for i, t in enumerate(grid):
                 t_prev = grid[i + 1] if i + 1 < len(grid) else -1
-                x, x0 = schedule.ddim_step(model(x, torch.full((n,), t, device=device)), t, t_prev, x)
-                ts.append(t); xs.append(x.cpu()); x0s.append(x0.cpu())
+                x, x0 = schedule.ddim_step(
+                    model(x, torch.full((n,), t, device=device)), t, t_prev, x
+                )
+                ts.append(t)
+                xs.append(x.cpu())
+                x0s.append(x0.cpu())
     images = ((x.cpu() + 1) / 2).clamp(0, 1)
     return (images, (ts, xs, x0s)) if return_chain else images

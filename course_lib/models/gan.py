@@ -12,6 +12,7 @@ is played by alternating two steps, exactly as the lecture lists them:
 Labels: real = 1, fake = 0 here. (One version of the lecture flips them; only consistency matters:
 flipping both D's targets and G's target gives the same game.)
 """
+
 from __future__ import annotations
 
 import copy
@@ -70,11 +71,17 @@ class DCGenerator(nn.Module):
         self.noise_dim, self.classes = noise_dim, classes
         c = channels
         self.embed = nn.Embedding(classes, 16) if classes else None
-        self.project = nn.Sequential(nn.Linear(noise_dim + (16 if classes else 0), 2 * c * 7 * 7),
-                                     nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(noise_dim + (16 if classes else 0), 2 * c * 7 * 7),
+            nn.BatchNorm1d(2 * c * 7 * 7),
+            nn.ReLU(),
+        )
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU(),   # 7 -> 14
-            nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Sigmoid(),                         # 14 -> 28
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),  # 7 -> 14
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),
+            nn.Sigmoid(),  # 14 -> 28
         )
         self.c = c
 
@@ -101,9 +108,13 @@ class DCDiscriminator(nn.Module):
         c = channels
         self.embed = nn.Embedding(classes, 28 * 28) if classes else None
         self.net = nn.Sequential(
-            nn.Conv2d(2 if classes else 1, c, 4, 2, 1), nn.LeakyReLU(0.2),        # 28 -> 14
-            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2),  # 14 -> 7
-            nn.Flatten(), nn.Linear(2 * c * 7 * 7, 1),
+            nn.Conv2d(2 if classes else 1, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 28 -> 14
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            nn.BatchNorm2d(2 * c),
+            nn.LeakyReLU(0.2),  # 14 -> 7
+            nn.Flatten(),
+            nn.Linear(2 * c * 7 * 7, 1),
         )
 
     def forward(self, x, labels=None):
@@ -111,7 +122,9 @@ class DCDiscriminator(nn.Module):
             raise ValueError(f"DCDiscriminator expects (B, 1, 28, 28) images, got {tuple(x.shape)}")
         if self.classes:
             if labels is None or labels.shape != (x.shape[0],):
-                raise ValueError(f"a conditional discriminator needs labels of shape ({x.shape[0]},)")
+                raise ValueError(
+                    f"a conditional discriminator needs labels of shape ({x.shape[0]},)"
+                )
             x = torch.cat([x, self.embed(labels).view(-1, 1, 28, 28)], 1)
         return self.net(x).squeeze(1)
 
@@ -167,8 +180,9 @@ def generator_step(G, D, z, opt_G, labels=None) -> float:
     return loss.item()
 
 
-def conditional_discriminator_loss(D, real, labels, fake, fake_labels, classes: int = 10,
-                                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+def conditional_discriminator_loss(
+    D, real, labels, fake, fake_labels, classes: int = 10, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, dict]:
     """The lecture's cGAN discriminator: output 1 only for a genuine image with its correct label.
 
     Three cases:  (genuine, correct label) -> 1;  (genuine, wrong label) -> 0;  (fake, any label) -> 0.
@@ -177,15 +191,30 @@ def conditional_discriminator_loss(D, real, labels, fake, fake_labels, classes: 
     offset = torch.randint(1, classes, labels.shape, generator=generator).to(labels.device)
     wrong = (labels + offset) % classes  # always a different label
     parts = {
-        "genuine_correct": F.binary_cross_entropy_with_logits(D(real, labels), torch.full(labels.shape, REAL, device=real.device)),
-        "genuine_wrong": F.binary_cross_entropy_with_logits(D(real, wrong), torch.full(labels.shape, FAKE, device=real.device)),
-        "fake_any": F.binary_cross_entropy_with_logits(D(fake, fake_labels), torch.full(fake_labels.shape, FAKE, device=real.device)),
+        "genuine_correct": F.binary_cross_entropy_with_logits(
+            D(real, labels), torch.full(labels.shape, REAL, device=real.device)
+        ),
+        "genuine_wrong": F.binary_cross_entropy_with_logits(
+            D(real, wrong), torch.full(labels.shape, FAKE, device=real.device)
+        ),
+        "fake_any": F.binary_cross_entropy_with_logits(
+            D(fake, fake_labels), torch.full(fake_labels.shape, FAKE, device=real.device)
+        ),
     }
     return parts["genuine_correct"] + 0.5 * (parts["genuine_wrong"] + parts["fake_any"]), parts
 
 
-def conditional_discriminator_step(G, D, real, labels, z, fake_labels, opt_D, classes: int = 10,
-                                   generator: torch.Generator | None = None) -> float:
+def conditional_discriminator_step(
+    G,
+    D,
+    real,
+    labels,
+    z,
+    fake_labels,
+    opt_D,
+    classes: int = 10,
+    generator: torch.Generator | None = None,
+) -> float:
     """Steps 1-2 for a cGAN: fakes for random labels, then D on the three cases. Returns D's loss."""
     with torch.no_grad():
         fake = G(z, fake_labels)
@@ -205,8 +234,20 @@ class GANTrainer:
     began and the history is untouched, so `run()` can simply be called again to resume.
     """
 
-    def __init__(self, G, D, sample_real, noise_dim: int, lr: float = 1e-3, k: int = 1, batch_size: int = 128,
-                 betas=(0.5, 0.999), seed: int = 0, device=None, classes: int = 0):
+    def __init__(
+        self,
+        G,
+        D,
+        sample_real,
+        noise_dim: int,
+        lr: float = 1e-3,
+        k: int = 1,
+        batch_size: int = 128,
+        betas=(0.5, 0.999),
+        seed: int = 0,
+        device=None,
+        classes: int = 0,
+    ):
         self.G, self.D = G, D
         # callable(batch_size, generator) -> real batch, or (batch, labels) for a conditional GAN
         self.sample_real = sample_real
@@ -232,7 +273,9 @@ class GANTrainer:
 
     def set_k(self, k: int) -> None:
         if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k (discriminator steps per generator step) must be a positive int, got {k!r}")
+            raise ValueError(
+                f"k (discriminator steps per generator step) must be a positive int, got {k!r}"
+            )
         self.k = k
 
     def noise(self, n: int) -> torch.Tensor:
@@ -242,9 +285,13 @@ class GANTrainer:
         return torch.randint(0, self.classes, (n,), generator=self.gen).to(self.device)
 
     def _state(self):
-        return (copy.deepcopy(self.G.state_dict()), copy.deepcopy(self.D.state_dict()),
-                copy.deepcopy(self.opt_G.state_dict()), copy.deepcopy(self.opt_D.state_dict()),
-                self.gen.get_state())
+        return (
+            copy.deepcopy(self.G.state_dict()),
+            copy.deepcopy(self.D.state_dict()),
+            copy.deepcopy(self.opt_G.state_dict()),
+            copy.deepcopy(self.opt_D.state_dict()),
+            self.gen.get_state(),
+        )
 
     def _restore(self, state) -> None:
         g, d, og, od, rng = state
@@ -265,16 +312,28 @@ class GANTrainer:
                 if self.classes:
                     real, labels = self.sample_real(self.batch_size, self.gen)
                     d_loss = conditional_discriminator_step(
-                        self.G, self.D, real.to(self.device), labels.to(self.device), self.noise(self.batch_size),
-                        self.random_labels(self.batch_size), self.opt_D, self.classes, self.gen)
+                        self.G,
+                        self.D,
+                        real.to(self.device),
+                        labels.to(self.device),
+                        self.noise(self.batch_size),
+                        self.random_labels(self.batch_size),
+                        self.opt_D,
+                        self.classes,
+                        self.gen,
+                    )
                 else:
                     real = self.sample_real(self.batch_size, self.gen).to(self.device)
-                    d_loss = discriminator_step(self.G, self.D, real, self.noise(self.batch_size), self.opt_D)
+                    d_loss = discriminator_step(
+                        self.G, self.D, real, self.noise(self.batch_size), self.opt_D
+                    )
             labels = self.random_labels(self.batch_size) if self.classes else None
             g_loss = generator_step(self.G, self.D, self.noise(self.batch_size), self.opt_G, labels)
             if not (torch.isfinite(torch.tensor(d_loss)) and torch.isfinite(torch.tensor(g_loss))):
-                raise FloatingPointError(f"GAN loss became non-finite at step {self.steps + 1} "
-                                         f"(d_loss={d_loss}, g_loss={g_loss}); try a smaller learning rate")
+                raise FloatingPointError(
+                    f"GAN loss became non-finite at step {self.steps + 1} "
+                    f"(d_loss={d_loss}, g_loss={g_loss}); try a smaller learning rate"
+                )
         except BaseException:
             self._restore(saved)
             raise
@@ -304,7 +363,9 @@ def toy_sampler(points: torch.Tensor, labels: torch.Tensor | None = None):
 
 
 @torch.no_grad()
-def modes_covered(samples: torch.Tensor, centres: torch.Tensor, radius: float = 0.3, min_share: float = 0.02) -> int:
+def modes_covered(
+    samples: torch.Tensor, centres: torch.Tensor, radius: float = 0.3, min_share: float = 0.02
+) -> int:
     """How many mixture components get at least min_share of the samples within `radius` of their centre."""
     d = torch.cdist(samples, centres)
     nearest = d.argmin(1)

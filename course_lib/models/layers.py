@@ -3,14 +3,20 @@
 They match `nn.Dropout` and `nn.BatchNorm1d/2d`; the notebook writes them first, then
 checks them against these and against PyTorch.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 
-def dropout(x: torch.Tensor, p: float, training: bool = True, generator: torch.Generator | None = None,
-            return_mask: bool = False):
+def dropout(
+    x: torch.Tensor,
+    p: float,
+    training: bool = True,
+    generator: torch.Generator | None = None,
+    return_mask: bool = False,
+):
     """Inverted dropout: zero each unit with probability p, scale the survivors by 1/(1-p).
 
     x: any shape. In eval mode (training=False) x is returned unchanged, so the expected
@@ -27,9 +33,16 @@ def dropout(x: torch.Tensor, p: float, training: bool = True, generator: torch.G
     return (out, mask) if return_mask else out
 
 
-def batch_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, running_mean: torch.Tensor,
-               running_var: torch.Tensor, training: bool = True, momentum: float = 0.1,
-               eps: float = 1e-5) -> torch.Tensor:
+def batch_norm(
+    x: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
     """Batch normalization for (B, C) after a dense layer or (B, C, H, W) after a convolution.
 
     Training: normalise with the batch's mean and (biased) variance per channel, then scale by
@@ -39,10 +52,19 @@ def batch_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, running
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm expects (B, C) or (B, C, H, W), got shape {tuple(x.shape)}")
     c = x.shape[1]
-    for name, t in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)):
+    for name, t in (
+        ("gamma", gamma),
+        ("beta", beta),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
         if t.shape != (c,):
-            raise ValueError(f"{name} must have shape ({c},) for {c} channels, got {tuple(t.shape)}")
-    dims = (0,) if x.ndim == 2 else (0, 2, 3)  # statistics over the batch (and positions), per channel
+            raise ValueError(
+                f"{name} must have shape ({c},) for {c} channels, got {tuple(t.shape)}"
+            )
+    dims = (
+        (0,) if x.ndim == 2 else (0, 2, 3)
+    )  # statistics over the batch (and positions), per channel
     shape = (1, c) if x.ndim == 2 else (1, c, 1, 1)
     if training:
         n = x.numel() // c
@@ -71,12 +93,26 @@ class HandBatchNorm(nn.Module):
         self.momentum, self.eps = momentum, eps
 
     def forward(self, x):
-        return batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
-                          self.training, self.momentum, self.eps)
+        return batch_norm(
+            x,
+            self.weight,
+            self.bias,
+            self.running_mean,
+            self.running_var,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
 
 
-def deep_mlp(in_features: int = 64, width: int = 64, depth: int = 5, classes: int = 10,
-             batch_norm: bool = False, init_scale: float = 1.0) -> nn.Sequential:
+def deep_mlp(
+    in_features: int = 64,
+    width: int = 64,
+    depth: int = 5,
+    classes: int = 10,
+    batch_norm: bool = False,
+    init_scale: float = 1.0,
+) -> nn.Sequential:
     """A plain deep MLP for the batch-norm experiments: depth hidden layers, optional BN after each.
 
     Weights start as He (Kaiming) normal, std sqrt(2 / fan_in), times init_scale: 1 keeps the

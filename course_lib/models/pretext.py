@@ -7,6 +7,7 @@
 (Two views of one image that should agree - siamese, SimCLR, triplets - are in `contrastive.py`;
 the next-word model is beside the RNNs in `rnn.py`.)
 """
+
 from __future__ import annotations
 
 import itertools
@@ -20,11 +21,23 @@ from torch import nn
 from ..data import random_squares
 from .encoder import ConvEncoder, check_images, make_decoder
 
-__all__ = ["mask_square", "InpaintingNet", "inpainting_loss", "permutation_set", "shuffle_tiles",
-           "unshuffle_tiles", "jigsaw_batch", "pad_for_grid", "JigsawNet", "NextFrameNet", "frame_windows"]
+__all__ = [
+    "mask_square",
+    "InpaintingNet",
+    "inpainting_loss",
+    "permutation_set",
+    "shuffle_tiles",
+    "unshuffle_tiles",
+    "jigsaw_batch",
+    "pad_for_grid",
+    "JigsawNet",
+    "NextFrameNet",
+    "frame_windows",
+]
 
 
 # ----------------------------------------------------------------------------- inpainting
+
 
 def mask_square(x: torch.Tensor, size: int = 12, generator: torch.Generator | None = None):
     """Hide one random size x size square per image (set to 0).
@@ -51,13 +64,14 @@ class InpaintingNet(nn.Module):
         return self.decoder(self.encoder.maps(x_masked))
 
 
-def inpainting_loss(x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, outside: float = 0.1) -> torch.Tensor:
+def inpainting_loss(
+    x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, outside: float = 0.1
+) -> torch.Tensor:
     """Squared error on the hidden pixels (the task), plus a little on the visible ones (keeps the decoder tidy)."""
     err = (x_hat - x) ** 2
     hidden = (err * mask).sum() / mask.sum().clamp(min=1)
     visible = (err * (1 - mask)).sum() / (1 - mask).sum().clamp(min=1)
     return hidden + outside * visible
-
 
 
 # ----------------------------------------------------------------------------- jigsaw
@@ -92,12 +106,20 @@ def _tile_view(x: torch.Tensor, grid: int) -> torch.Tensor:
         raise ValueError(f"image size {h}x{w} must be divisible by grid={grid} (pad it first)")
     th, tw = h // grid, w // grid
     # (B, C, grid, th, grid, tw) -> (B, grid*grid, C, th, tw), tiles in reading order
-    return x.view(b, c, grid, th, grid, tw).permute(0, 2, 4, 1, 3, 5).reshape(b, grid * grid, c, th, tw)
+    return (
+        x.view(b, c, grid, th, grid, tw)
+        .permute(0, 2, 4, 1, 3, 5)
+        .reshape(b, grid * grid, c, th, tw)
+    )
 
 
 def _untile(tiles: torch.Tensor, grid: int) -> torch.Tensor:
     b, n, c, th, tw = tiles.shape
-    return tiles.view(b, grid, grid, c, th, tw).permute(0, 3, 1, 4, 2, 5).reshape(b, c, grid * th, grid * tw)
+    return (
+        tiles.view(b, grid, grid, c, th, tw)
+        .permute(0, 3, 1, 4, 2, 5)
+        .reshape(b, c, grid * th, grid * tw)
+    )
 
 
 def shuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torch.Tensor:
@@ -119,13 +141,19 @@ def unshuffle_tiles(x: torch.Tensor, perms: torch.Tensor, grid: int = 3) -> torc
 def _check_perms(perms, batch: int, grid: int) -> torch.Tensor:
     perms = torch.as_tensor(perms, dtype=torch.long)
     if perms.shape != (batch, grid * grid):
-        raise ValueError(f"perms must have shape ({batch}, {grid * grid}), got {tuple(perms.shape)}")
-    if not torch.equal(perms.sort(1).values, torch.arange(grid * grid, device=perms.device).expand(batch, -1)):
+        raise ValueError(
+            f"perms must have shape ({batch}, {grid * grid}), got {tuple(perms.shape)}"
+        )
+    if not torch.equal(
+        perms.sort(1).values, torch.arange(grid * grid, device=perms.device).expand(batch, -1)
+    ):
         raise ValueError("every row of perms must be a permutation of 0..grid*grid-1")
     return perms
 
 
-def jigsaw_batch(x: torch.Tensor, perm_set: torch.Tensor, grid: int = 3, generator: torch.Generator | None = None):
+def jigsaw_batch(
+    x: torch.Tensor, perm_set: torch.Tensor, grid: int = 3, generator: torch.Generator | None = None
+):
     """Shuffle each image with a random member of the permutation set: (shuffled x, class index).
 
     28x28 digits are padded to 30x30 first when grid=3 (tiles of 10x10).
@@ -150,12 +178,15 @@ class JigsawNet(nn.Module):
         super().__init__()
         self.encoder = encoder or ConvEncoder()
         # the head sees the 4x4 map, not just the pooled vector: where things are is the whole task
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(self.encoder.features_dim * 16, 128), nn.ReLU(),
-                                  nn.Linear(128, k))
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(self.encoder.features_dim * 16, 128),
+            nn.ReLU(),
+            nn.Linear(128, k),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder.maps(x))
-
 
 
 # ----------------------------------------------------------------------------- video: next frame
@@ -182,12 +213,15 @@ def frame_windows(clips: torch.Tensor, past: int = 3) -> tuple[torch.Tensor, tor
     clips: (N, T, 1, H, W) -> inputs (N * (T - past), past, H, W), targets (N * (T - past), 1, H, W).
     """
     if not isinstance(clips, torch.Tensor) or clips.ndim != 5 or clips.shape[2] != 1:
-        raise ValueError(f"clips must have shape (N, T, 1, H, W), got "
-                         f"{tuple(clips.shape) if isinstance(clips, torch.Tensor) else type(clips).__name__}")
+        raise ValueError(
+            f"clips must have shape (N, T, 1, H, W), got "
+            f"{tuple(clips.shape) if isinstance(clips, torch.Tensor) else type(clips).__name__}"
+        )
     n, t = clips.shape[:2]
     if not isinstance(past, int) or not 1 <= past < t:
         raise ValueError(f"past must be an int in 1..{t - 1} for clips of {t} frames, got {past!r}")
-    x = torch.stack([clips[:, s:s + past, 0] for s in range(t - past)], 1)  # (N, T-past, past, H, W)
+    x = torch.stack(
+        [clips[:, s : s + past, 0] for s in range(t - past)], 1
+    )  # (N, T-past, past, H, W)
     y = clips[:, past:]
     return x.flatten(0, 1), y.flatten(0, 1)
-

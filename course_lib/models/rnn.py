@@ -2,6 +2,7 @@
 
 Shapes: sequences are (B, T, features) (batch first), hidden states (B, H).
 """
+
 from __future__ import annotations
 
 import math
@@ -18,19 +19,28 @@ def _check_seq(x: torch.Tensor, features: int | None = None) -> None:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"sequences must be (batch, time, features), got {shape}")
     if features is not None and x.shape[2] != features:
-        raise ValueError(f"expected {features} features per time step, got {x.shape[2]} (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"expected {features} features per time step, got {x.shape[2]} (shape {tuple(x.shape)})"
+        )
 
 
 # ----------------------------------------------------------------------------- plain RNN
-def rnn_forward(x: torch.Tensor, W: torch.Tensor, U: torch.Tensor, b: torch.Tensor,
-                h0: torch.Tensor | None = None) -> torch.Tensor:
+def rnn_forward(
+    x: torch.Tensor,
+    W: torch.Tensor,
+    U: torch.Tensor,
+    b: torch.Tensor,
+    h0: torch.Tensor | None = None,
+) -> torch.Tensor:
     """h_t = tanh(W x_t + U h_{t-1} + b) for t = 1..T. x: (B, T, D); W: (H, D); U: (H, H); b: (H,).
 
     Returns all hidden states (B, T, H). The same W, U, b are used at every step (shared weights).
     """
     _check_seq(x, W.shape[1])
     if U.shape != (W.shape[0], W.shape[0]) or b.shape != (W.shape[0],):
-        raise ValueError(f"U must be ({W.shape[0]}, {W.shape[0]}) and b ({W.shape[0]},), got {tuple(U.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"U must be ({W.shape[0]}, {W.shape[0]}) and b ({W.shape[0]},), got {tuple(U.shape)} and {tuple(b.shape)}"
+        )
     h = torch.zeros(x.shape[0], W.shape[0], dtype=x.dtype) if h0 is None else h0
     states = []
     for t in range(x.shape[1]):
@@ -49,18 +59,23 @@ def bptt(x: torch.Tensor, W, U, b, V, y) -> dict:
     h = rnn_forward(x, W, U, b)
     B, T, H = h.shape
     out = h[:, -1] @ V.T
-    d_out = out - y                                   # dL/d(out)
-    grads = {"V": d_out.T @ h[:, -1], "W": torch.zeros_like(W), "U": torch.zeros_like(U), "b": torch.zeros_like(b)}
+    d_out = out - y  # dL/d(out)
+    grads = {
+        "V": d_out.T @ h[:, -1],
+        "W": torch.zeros_like(W),
+        "U": torch.zeros_like(U),
+        "b": torch.zeros_like(b),
+    }
     dh_all = torch.zeros_like(h)
-    dh = d_out @ V                                    # dL/dh_T
+    dh = d_out @ V  # dL/dh_T
     for t in range(T - 1, -1, -1):
         dh_all[:, t] = dh
-        da = dh * (1 - h[:, t] ** 2)                  # through tanh
+        da = dh * (1 - h[:, t] ** 2)  # through tanh
         h_prev = h[:, t - 1] if t > 0 else torch.zeros(B, H, dtype=x.dtype)
-        grads["W"] += da.T @ x[:, t]                  # this time step's copy of W
+        grads["W"] += da.T @ x[:, t]  # this time step's copy of W
         grads["U"] += da.T @ h_prev
         grads["b"] += da.sum(0)
-        dh = da @ U                                   # on to h_{t-1}
+        dh = da @ U  # on to h_{t-1}
     grads["dh"] = dh_all
     return grads
 
@@ -71,8 +86,14 @@ class RNNClassifier(nn.Module):
     x: (B, T, input_size) -> logits (B, classes) (or (B, T, classes) with every_step=True).
     """
 
-    def __init__(self, input_size: int, hidden: int = 64, classes: int = 4, cell: str = "lstm",
-                 every_step: bool = False):
+    def __init__(
+        self,
+        input_size: int,
+        hidden: int = 64,
+        classes: int = 4,
+        cell: str = "lstm",
+        every_step: bool = False,
+    ):
         super().__init__()
         if cell not in ("rnn", "lstm"):
             raise ValueError(f"cell must be 'rnn' or 'lstm', got {cell!r}")
@@ -82,7 +103,7 @@ class RNNClassifier(nn.Module):
         if cell == "lstm":
             # start with the forget gate open (bias +1): remember by default (Jozefowicz et al., 2015)
             with torch.no_grad():
-                self.rnn.bias_ih_l0[hidden:2 * hidden].fill_(1.0)
+                self.rnn.bias_ih_l0[hidden : 2 * hidden].fill_(1.0)
         self.head = nn.Linear(hidden, classes)
 
     def forward(self, x):
@@ -100,13 +121,18 @@ class WindowMLP(nn.Module):
     def __init__(self, input_size: int, window: int = 5, hidden: int = 64, classes: int = 4):
         super().__init__()
         self.input_size, self.window = input_size, window
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(window * input_size, hidden), nn.ReLU(), nn.Linear(hidden, classes))
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(window * input_size, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, classes),
+        )
 
     def forward(self, x):
         _check_seq(x, self.input_size)
         if x.shape[1] < self.window:
             x = F.pad(x, (0, 0, self.window - x.shape[1], 0))
-        return self.net(x[:, -self.window:])
+        return self.net(x[:, -self.window :])
 
 
 # ----------------------------------------------------------------------------- LSTM by hand
@@ -133,14 +159,23 @@ def lstm_forward(x: torch.Tensor, lstm: nn.LSTM):
 
     Returns (outputs (B, T, H), (h_T, c_T), gates) with gates[name]: (B, T, H) - for plotting.
     """
-    if not isinstance(lstm, nn.LSTM) or lstm.num_layers != 1 or lstm.bidirectional or not lstm.batch_first:
-        raise ValueError("lstm_forward needs a single-layer, one-directional nn.LSTM with batch_first=True")
+    if (
+        not isinstance(lstm, nn.LSTM)
+        or lstm.num_layers != 1
+        or lstm.bidirectional
+        or not lstm.batch_first
+    ):
+        raise ValueError(
+            "lstm_forward needs a single-layer, one-directional nn.LSTM with batch_first=True"
+        )
     _check_seq(x, lstm.input_size)
     B, H = x.shape[0], lstm.hidden_size
     h, c = torch.zeros(B, H), torch.zeros(B, H)
     outs, gates = [], {k: [] for k in ("input", "forget", "cell", "output")}
     for t in range(x.shape[1]):
-        h, c, g = lstm_cell(x[:, t], h, c, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+        h, c, g = lstm_cell(
+            x[:, t], h, c, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0
+        )
         outs.append(h)
         for k in gates:
             gates[k].append(g[k])
@@ -184,11 +219,15 @@ class CharLSTM(nn.Module):
 
     def forward(self, tokens, state=None):
         if tokens.ndim != 2:
-            raise ValueError(f"tokens must be (batch, time) integers, got shape {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens must be (batch, time) integers, got shape {tuple(tokens.shape)}"
+            )
         h, state = self.lstm(self.embed(tokens), state)
         return self.head(h), state
 
-    def generate(self, prompt: list[int], n: int, temperature: float = 0.8, generator=None) -> list[int]:
+    def generate(
+        self, prompt: list[int], n: int, temperature: float = 0.8, generator=None
+    ) -> list[int]:
         """The prompt followed by n sampled tokens (the model's train/eval mode is left as it was)."""
         out = list(prompt)
         with eval_mode(self):
@@ -201,7 +240,9 @@ class CharLSTM(nn.Module):
         return out
 
 
-def ngram_perplexity(train: list[int], test: list[int], n: int, vocab: int, k: float = 0.1) -> float:
+def ngram_perplexity(
+    train: list[int], test: list[int], n: int, vocab: int, k: float = 0.1
+) -> float:
     """Perplexity of an order-n character model with add-k smoothing (the baseline an RNN must beat)."""
     from collections import Counter
 
@@ -209,12 +250,12 @@ def ngram_perplexity(train: list[int], test: list[int], n: int, vocab: int, k: f
         raise ValueError(f"n must be >= 1, got {n}")
     ctx_counts, counts = Counter(), Counter()
     for i in range(n - 1, len(train)):
-        ctx = tuple(train[i - n + 1:i])
+        ctx = tuple(train[i - n + 1 : i])
         counts[ctx + (train[i],)] += 1
         ctx_counts[ctx] += 1
     nll = 0.0
     for i in range(n - 1, len(test)):
-        ctx = tuple(test[i - n + 1:i])
+        ctx = tuple(test[i - n + 1 : i])
         p = (counts[ctx + (test[i],)] + k) / (ctx_counts[ctx] + k * vocab)
         nll -= math.log(p)
     return math.exp(nll / (len(test) - n + 1))
@@ -252,4 +293,3 @@ class NextWordMLP(nn.Module):
         if contexts.ndim != 2 or contexts.shape[1] != self.k:
             raise ValueError(f"contexts must have shape (B, {self.k}), got {tuple(contexts.shape)}")
         return self.net(self.embed(contexts).flatten(1))
-

@@ -3,6 +3,7 @@
 `copy_blocks` copies them (values, not shared tensors), `freeze_blocks` stops their training, and
 `TransferNet` puts a new head on top. The training runs themselves are in `course_lib.evaluate`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,13 @@ from .pretext import InpaintingNet, JigsawNet
 __all__ = ["copy_blocks", "freeze_blocks", "TransferNet", "PRETEXT_NETS"]
 
 # Which network each shipped image pretext checkpoint holds (its `.encoder` is a ConvEncoder).
-PRETEXT_NETS = {"ssl_inpainting": InpaintingNet, "ssl_jigsaw": JigsawNet, "ssl_siamese": SiameseNet,
-                "ssl_simclr": SiameseNet, "ssl_triplet": SiameseNet}
+PRETEXT_NETS = {
+    "ssl_inpainting": InpaintingNet,
+    "ssl_jigsaw": JigsawNet,
+    "ssl_siamese": SiameseNet,
+    "ssl_simclr": SiameseNet,
+    "ssl_triplet": SiameseNet,
+}
 
 
 def copy_blocks(source: ConvEncoder, k: int) -> ConvEncoder:

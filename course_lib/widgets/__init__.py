@@ -1,24 +1,60 @@
 """Interactive views. Each widget keeps its state in a small object and renders through a pure
 function (state -> PNG bytes) that tests call without a browser."""
+
 from .base import CourseWidget
 from .class_control import ClassControl, ClassState, render_class_control
 from .dataset_browser import BrowserState, DatasetBrowser, render_browser
 from .denoise_view import DenoiseState, DenoiseView, render_denoise
 from .dropout_view import DropoutState, DropoutView, render_dropout
-from .latent_explorer import (InterpolationState, InterpolationView, LatentExplorer, LatentState,
-                              interpolation_row, render_interpolation, render_latent)
-from .pretext_view import PretextState, PretextView, render_pretext
-from .transfer_lab import TransferLab, TransferState, render_runs
-from .noise_stepper import NoiseStepper, StepperState, render_forward, render_reverse
 from .gan_lab import GANLab
 from .kernel_view import PRESETS, KernelState, KernelView, render_kernel
+from .latent_explorer import (
+    InterpolationState,
+    InterpolationView,
+    LatentExplorer,
+    LatentState,
+    interpolation_row,
+    render_interpolation,
+    render_latent,
+)
+from .noise_stepper import NoiseStepper, StepperState, render_forward, render_reverse
+from .pretext_view import PretextState, PretextView, render_pretext
+from .transfer_lab import TransferLab, TransferState, render_runs
 
-__all__ = ["CourseWidget", "DatasetBrowser", "BrowserState", "render_browser",
-           "DropoutView", "DropoutState", "render_dropout",
-           "DenoiseView", "DenoiseState", "render_denoise",
-           "LatentExplorer", "LatentState", "render_latent",
-           "InterpolationView", "InterpolationState", "render_interpolation", "interpolation_row",
-           "NoiseStepper", "StepperState", "render_forward", "render_reverse",
-           "GANLab", "ClassControl", "ClassState", "render_class_control",
-           "KernelView", "KernelState", "render_kernel", "PRESETS",
-           "PretextView", "PretextState", "render_pretext", "TransferLab", "TransferState", "render_runs"]
+__all__ = [
+    "CourseWidget",
+    "DatasetBrowser",
+    "BrowserState",
+    "render_browser",
+    "DropoutView",
+    "DropoutState",
+    "render_dropout",
+    "DenoiseView",
+    "DenoiseState",
+    "render_denoise",
+    "LatentExplorer",
+    "LatentState",
+    "render_latent",
+    "InterpolationView",
+    "InterpolationState",
+    "render_interpolation",
+    "interpolation_row",
+    "NoiseStepper",
+    "StepperState",
+    "render_forward",
+    "render_reverse",
+    "GANLab",
+    "ClassControl",
+    "ClassState",
+    "render_class_control",
+    "KernelView",
+    "KernelState",
+    "render_kernel",
+    "PRESETS",
+    "PretextView",
+    "PretextState",
+    "render_pretext",
+    "TransferLab",
+    "TransferState",
+    "render_runs",
+]

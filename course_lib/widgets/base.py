@@ -12,6 +12,7 @@ and, if it has one, `self.caption` (an ipywidgets.HTML), and calls `self.finish(
 Displaying the widget shows the live view in JupyterLab. The same output also carries a PNG of
 the current view, so an exported deck or HTML page (no kernel) still shows a picture.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,9 +22,9 @@ from typing import Any, Callable
 
 class CourseWidget:
     state: Any = None
-    view = None      # the ipywidgets container shown in the notebook
-    image = None     # its ipywidgets.Image: gets draw(state) on every change
-    caption = None   # optional ipywidgets.HTML: gets describe(state)
+    view = None  # the ipywidgets container shown in the notebook
+    image = None  # its ipywidgets.Image: gets draw(state) on every change
+    caption = None  # optional ipywidgets.HTML: gets describe(state)
     css_class: str | None = None  # a hook for the browser tests, e.g. "course-latent-explorer"
 
     # ------------------------------------------------------------------ what a subclass writes
@@ -59,8 +60,11 @@ class CourseWidget:
 
     def bind(self, control, field: str, cast: Callable = float) -> None:
         """When `control` changes, set that field of the state to cast(its value)."""
+
         def on_change(change):
-            if change["new"] is not None:  # selection widgets pass through None while their options change
+            if (
+                change["new"] is not None
+            ):  # selection widgets pass through None while their options change
                 self.set(**{field: cast(change["new"])})
 
         control.observe(on_change, names="value")

@@ -1,9 +1,10 @@
 """Class control for a conditional generator (notebook 06): choose the digit, resample or slide the noise.
 
-    state  -> ClassState(digit, seed, t)
-    render -> render_class_control(G, state) -> PNG bytes of n samples of that digit, with noise
-              (1 - t) * z_a + t * z_b, where z_a and z_b are drawn from the seed.
+state  -> ClassState(digit, seed, t)
+render -> render_class_control(G, state) -> PNG bytes of n samples of that digit, with noise
+          (1 - t) * z_a + t * z_b, where z_a and z_b are drawn from the seed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ def class_samples(G, state: ClassState, n: int = 8) -> torch.Tensor:
         raise ValueError(f"t must be in [0, 1], got {state.t}")
     g = torch.Generator().manual_seed(state.seed)
     z_a, z_b = torch.randn(2, n, G.noise_dim, generator=g)
-    z = ((1 - state.t) * z_a + state.t * z_b)
+    z = (1 - state.t) * z_a + state.t * z_b
     device = next(G.parameters()).device
     with eval_mode(G):
         return G(z.to(device), torch.full((n,), state.digit, device=device)).cpu()
@@ -51,10 +52,21 @@ class ClassControl(CourseWidget):
         self.G, self.n = G, n
         self.state = ClassState()
         class_samples(G, self.state, n)  # fail early for an unconditional G
-        self.digit = w.ToggleButtons(options=list(range(G.classes)), value=0, description="digit",
-                                     style={"button_width": "32px"})
+        self.digit = w.ToggleButtons(
+            options=list(range(G.classes)),
+            value=0,
+            description="digit",
+            style={"button_width": "32px"},
+        )
         self.resample = w.Button(description="resample noise", icon="random")
-        self.t = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.02, description="noise a -> b", continuous_update=True)
+        self.t = w.FloatSlider(
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            step=0.02,
+            description="noise a -> b",
+            continuous_update=True,
+        )
         self.image = w.Image(format="png")
         self.bind(self.digit, "digit", int)
         self.bind(self.t, "t")

@@ -1,13 +1,13 @@
 """Dropout explorer (notebook 01): a slider for p, a button for a new forward pass.
 
-    state  -> DropoutState(p, pass_index)
-    render -> render_dropout(activations, state) -> PNG bytes: activations | mask | after dropout
+state  -> DropoutState(p, pass_index)
+render -> render_dropout(activations, state) -> PNG bytes: activations | mask | after dropout
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ..models.layers import dropout
@@ -51,18 +51,36 @@ class DropoutView(CourseWidget):
         if not isinstance(activations, torch.Tensor) or activations.ndim != 2:
             raise ValueError("activations must be a 2D tensor (H, W)")
         self.activations = activations.detach().float().cpu()
-        self.slider = w.FloatSlider(value=p, min=0.0, max=0.9, step=0.05, description="p (drop)",
-                                    continuous_update=True, readout_format=".2f")
-        self.state = DropoutState(float(self.slider.value), 0)  # the value the slider shows (it clamps)
+        self.slider = w.FloatSlider(
+            value=p,
+            min=0.0,
+            max=0.9,
+            step=0.05,
+            description="p (drop)",
+            continuous_update=True,
+            readout_format=".2f",
+        )
+        self.state = DropoutState(
+            float(self.slider.value), 0
+        )  # the value the slider shows (it clamps)
         self.button = w.Button(description="new forward pass", icon="refresh")
         self.image = w.Image(format="png")
         self.caption = w.HTML()
         self.bind(self.slider, "p")
         self.button.on_click(lambda _: self.set(pass_index=self.state.pass_index + 1))
-        self.finish(w.VBox([w.HBox([self.slider, self.button]),
-                            w.HTML("activations &nbsp;|&nbsp; keep mask (white = kept) &nbsp;|&nbsp; "
-                                   "after dropout, kept units x 1/(1-p)"),
-                            self.image, self.caption]))
+        self.finish(
+            w.VBox(
+                [
+                    w.HBox([self.slider, self.button]),
+                    w.HTML(
+                        "activations &nbsp;|&nbsp; keep mask (white = kept) &nbsp;|&nbsp; "
+                        "after dropout, kept units x 1/(1-p)"
+                    ),
+                    self.image,
+                    self.caption,
+                ]
+            )
+        )
 
     def draw(self, state: DropoutState) -> bytes:
         return render_dropout(self.activations, state)
@@ -70,6 +88,8 @@ class DropoutView(CourseWidget):
     def describe(self, state: DropoutState) -> str:
         out, mask = dropout_pass(self.activations, state)
         p = state.p
-        return (f"pass {state.pass_index}: dropped {1 - mask.mean().item():.0%} of units (p = {p:.2f}); "
-                f"kept ones scaled by 1/(1-p) = {1 / (1 - p):.2f}; mean activation "
-                f"{self.activations.mean().item():.3f} -> {out.mean().item():.3f}")
+        return (
+            f"pass {state.pass_index}: dropped {1 - mask.mean().item():.0%} of units (p = {p:.2f}); "
+            f"kept ones scaled by 1/(1-p) = {1 / (1 - p):.2f}; mean activation "
+            f"{self.activations.mean().item():.3f} -> {out.mean().item():.3f}"
+        )

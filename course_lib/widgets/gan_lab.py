@@ -10,6 +10,7 @@ The picture is drawn with numpy + PIL, not matplotlib (a few ms per frame):
   images:  samples from a fixed noise batch;
 and under it the D and G loss curves.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,8 @@ from ..models.gan import GANTrainer, generator_loss
 from ..plot import make_grid
 from .base import CourseWidget
 
-_REAL = np.array([27, 158, 119], np.float32)    # green
-_FAKE = np.array([117, 112, 179], np.float32)   # purple
+_REAL = np.array([27, 158, 119], np.float32)  # green
+_FAKE = np.array([117, 112, 179], np.float32)  # purple
 
 
 @dataclass
@@ -79,8 +80,16 @@ def _surface(D, extent, res, device):
         return torch.sigmoid(D(grid)).reshape(res, res).cpu().numpy()
 
 
-def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0), size: int = 320,
-                arrows: int = 40, res: int = 48) -> Image.Image:
+def render_game(
+    G,
+    D,
+    real: torch.Tensor,
+    noise: torch.Tensor,
+    extent=(-3.0, 3.0),
+    size: int = 320,
+    arrows: int = 40,
+    res: int = 48,
+) -> Image.Image:
     """The 2D game: decision surface, real and generated points, and the generator's gradient arrows."""
     device = model_device(G)
     p = _surface(D, extent, res, device)
@@ -92,7 +101,9 @@ def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0
 
     def to_px(pts):
         pts = pts.detach().cpu().numpy()
-        return np.stack([(pts[:, 0] - lo) / (hi - lo) * size, (hi - pts[:, 1]) / (hi - lo) * size], 1)
+        return np.stack(
+            [(pts[:, 0] - lo) / (hi - lo) * size, (hi - pts[:, 1]) / (hi - lo) * size], 1
+        )
 
     for x, y in to_px(real):
         draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=tuple(_REAL.astype(int) - 20))
@@ -103,7 +114,7 @@ def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0
     # where would the generator like to move its points? minus the gradient of its loss
     pts = fake[:arrows].clone().requires_grad_(True)
     with eval_mode(D, grad=True), torch.enable_grad():
-        grad, = torch.autograd.grad(generator_loss(D(pts)), pts)
+        (grad,) = torch.autograd.grad(generator_loss(D(pts)), pts)
     direction = -F.normalize(grad, dim=1) * 0.25
     starts, ends = to_px(pts.detach()), to_px(pts.detach() + direction)
     for (x0, y0), (x1, y1) in zip(starts, ends):
@@ -112,18 +123,26 @@ def render_game(G, D, real: torch.Tensor, noise: torch.Tensor, extent=(-3.0, 3.0
     return img
 
 
-def render_samples(G, noise: torch.Tensor, labels=None, size: int = 320, nrow: int = 8) -> Image.Image:
+def render_samples(
+    G, noise: torch.Tensor, labels=None, size: int = 320, nrow: int = 8
+) -> Image.Image:
     """A grid of generated images from a fixed noise batch (and labels, for a conditional G)."""
     with eval_mode(G):
         images = G(noise) if labels is None else G(noise, labels)
     grid = make_grid(images.cpu(), nrow=nrow, pad=1, pad_value=0.3)
-    return Image.fromarray((grid * 255).clip(0, 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+    return Image.fromarray((grid * 255).clip(0, 255).astype(np.uint8)).resize(
+        (size, size), Image.NEAREST
+    )
 
 
-def render_gan_view(kind: str, G, D, history: dict, real, noise, extent=(-3.0, 3.0), labels=None) -> bytes:
+def render_gan_view(
+    kind: str, G, D, history: dict, real, noise, extent=(-3.0, 3.0), labels=None
+) -> bytes:
     """The live picture as PNG bytes, a pure function of the models and the loss history:
     the 2D game (kind="2d") or fixed-noise samples (kind="images"), with the loss chart under it."""
-    top = render_game(G, D, real, noise, extent) if kind == "2d" else render_samples(G, noise, labels)
+    top = (
+        render_game(G, D, real, noise, extent) if kind == "2d" else render_samples(G, noise, labels)
+    )
     chart = loss_chart(history, width=top.width)
     img = Image.new("RGB", (top.width, top.height + chart.height), "white")
     img.paste(top, (0, 0))
@@ -135,7 +154,7 @@ def render_gan_view(kind: str, G, D, history: dict, real, noise, extent=(-3.0, 3
 class GANLabState:
     lr: float
     k: int
-    timeline: int = 0   # which snapshot is shown; the last one follows the live training
+    timeline: int = 0  # which snapshot is shown; the last one follows the live training
 
 
 class GANLab(CourseWidget):
@@ -148,9 +167,17 @@ class GANLab(CourseWidget):
 
     css_class = "course-gan-lab"
 
-    def __init__(self, trainer: GANTrainer, kind: str = "2d", real_points: torch.Tensor | None = None,
-                 extent=(-3.0, 3.0), snapshot_every: int = 50, refresh_s: float = 0.15, n_fixed: int = 64,
-                 labels: torch.Tensor | None = None):
+    def __init__(
+        self,
+        trainer: GANTrainer,
+        kind: str = "2d",
+        real_points: torch.Tensor | None = None,
+        extent=(-3.0, 3.0),
+        snapshot_every: int = 50,
+        refresh_s: float = 0.15,
+        n_fixed: int = 64,
+        labels: torch.Tensor | None = None,
+    ):
         import ipywidgets as w
 
         if kind not in ("2d", "images"):
@@ -163,35 +190,63 @@ class GANLab(CourseWidget):
         self.labels = labels
         self.snapshot_every, self.refresh_s = snapshot_every, refresh_s
         self.snapshots: list[Snapshot] = []
-        self.lock = threading.RLock()        # guards the trainer: thread, buttons and sliders take turns
-        self._control = threading.Lock()     # start / pause / stop: one at a time, never two threads
+        self.lock = threading.RLock()  # guards the trainer: thread, buttons and sliders take turns
+        self._control = threading.Lock()  # start / pause / stop: one at a time, never two threads
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._quiet = False                  # True while the code (not a person) moves a control
+        self._quiet = False  # True while the code (not a person) moves a control
         self.renders = 0
         self.error: str | None = None
         self.state = GANLabState(trainer.lr, trainer.k, 0)
 
-        self.play = w.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously")
-        self.step_button = w.Button(description="step", icon="step-forward", tooltip="one training round")
+        self.play = w.ToggleButton(
+            value=False, description="play", icon="play", tooltip="train continuously"
+        )
+        self.step_button = w.Button(
+            description="step", icon="step-forward", tooltip="one training round"
+        )
         wide = {"description_width": "initial"}
-        self.lr = w.FloatLogSlider(value=trainer.lr, base=10, min=-4.5, max=-1.5, step=0.25, description="learning rate",
-                                   readout_format=".1e", style=wide)
+        self.lr = w.FloatLogSlider(
+            value=trainer.lr,
+            base=10,
+            min=-4.5,
+            max=-1.5,
+            step=0.25,
+            description="learning rate",
+            readout_format=".1e",
+            style=wide,
+        )
         self.k = w.IntSlider(value=trainer.k, min=1, max=5, description="k (D steps)", style=wide)
-        self.timeline = w.IntSlider(value=0, min=0, max=0, description="timeline", continuous_update=True,
-                                    layout=w.Layout(width="420px"))
+        self.timeline = w.IntSlider(
+            value=0,
+            min=0,
+            max=0,
+            description="timeline",
+            continuous_update=True,
+            layout=w.Layout(width="420px"),
+        )
         self.status = w.HTML()
         self.image = w.Image(format="png", layout=w.Layout(width="360px"))
         self.play.observe(self._on_play, names="value")
         self.step_button.on_click(lambda _: self.step())
         self.lr.observe(lambda ch: self.set(lr=float(ch["new"])), names="value")
         self.k.observe(lambda ch: self.set(k=int(ch["new"])), names="value")
-        self.timeline.observe(lambda ch: None if self._quiet else self.set(timeline=int(ch["new"])), names="value")
+        self.timeline.observe(
+            lambda ch: None if self._quiet else self.set(timeline=int(ch["new"])), names="value"
+        )
         self.play.add_class("course-play")
         self.step_button.add_class("course-step")
         self._snapshot()
-        self.finish(w.VBox([w.HBox([self.play, self.step_button, self.lr, self.k]), self.timeline, self.image,
-                            self.status]))
+        self.finish(
+            w.VBox(
+                [
+                    w.HBox([self.play, self.step_button, self.lr, self.k]),
+                    self.timeline,
+                    self.image,
+                    self.status,
+                ]
+            )
+        )
 
     # ------------------------------------------------------------------ drawing
     @property
@@ -202,8 +257,16 @@ class GANLab(CourseWidget):
     def render_live(self) -> bytes:
         """The picture of the models as they are now."""
         with self.lock:
-            return render_gan_view(self.kind, self.trainer.G, self.trainer.D, self.trainer.history, self.real,
-                                   self.fixed_noise, self.extent, self.labels)
+            return render_gan_view(
+                self.kind,
+                self.trainer.G,
+                self.trainer.D,
+                self.trainer.history,
+                self.real,
+                self.fixed_noise,
+                self.extent,
+                self.labels,
+            )
 
     def draw(self, state: GANLabState) -> bytes:
         if state.timeline < len(self.snapshots) - 1:
@@ -216,8 +279,10 @@ class GANLab(CourseWidget):
     def _status_text(self) -> str:
         if not self.live:
             snap = self.snapshots[self.state.timeline]
-            return (f"timeline: step {snap.step} (D loss {snap.d_loss:.3f}, G loss {snap.g_loss:.3f}); "
-                    "move the slider to the right end to follow live training")
+            return (
+                f"timeline: step {snap.step} (D loss {snap.d_loss:.3f}, G loss {snap.g_loss:.3f}); "
+                "move the slider to the right end to follow live training"
+            )
         h = self.trainer.history
         text = f"step {self.trainer.steps}"
         if h["d_loss"]:
@@ -247,8 +312,12 @@ class GANLab(CourseWidget):
                 self.trainer.set_lr(float(changes["lr"]))
             if "k" in changes:
                 self.trainer.set_k(int(changes["k"]))
-            self.state = replace(self.state, lr=self.trainer.lr, k=self.trainer.k,
-                                 **{k: v for k, v in changes.items() if k == "timeline"})
+            self.state = replace(
+                self.state,
+                lr=self.trainer.lr,
+                k=self.trainer.k,
+                **{k: v for k, v in changes.items() if k == "timeline"},
+            )
         self.redraw()
 
     def _follow(self) -> None:
@@ -264,8 +333,14 @@ class GANLab(CourseWidget):
     def _snapshot(self) -> None:
         h = self.trainer.history
         following = self.live
-        self.snapshots.append(Snapshot(self.trainer.steps, h["d_loss"][-1] if h["d_loss"] else float("nan"),
-                                       h["g_loss"][-1] if h["g_loss"] else float("nan"), self.render_live()))
+        self.snapshots.append(
+            Snapshot(
+                self.trainer.steps,
+                h["d_loss"][-1] if h["d_loss"] else float("nan"),
+                h["g_loss"][-1] if h["g_loss"] else float("nan"),
+                self.render_live(),
+            )
+        )
         self._quiet = True
         try:
             self.timeline.max = len(self.snapshots) - 1
@@ -303,7 +378,9 @@ class GANLab(CourseWidget):
                 if now - last >= self.refresh_s:
                     last = now
                     self.refresh()
-        except Exception as exc:  # keep the models consistent (the trainer rolls the round back) and say why
+        except (
+            Exception
+        ) as exc:  # keep the models consistent (the trainer rolls the round back) and say why
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.refresh()
@@ -315,7 +392,9 @@ class GANLab(CourseWidget):
         self._quiet = True
         try:
             self.play.value = playing
-            self.play.description, self.play.icon = ("pause", "pause") if playing else ("play", "play")
+            self.play.description, self.play.icon = (
+                ("pause", "pause") if playing else ("play", "play")
+            )
         finally:
             self._quiet = False
 
@@ -351,15 +430,21 @@ class GANLab(CourseWidget):
             thread = self._thread
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
-            stopped = thread is None or not thread.is_alive() or thread is threading.current_thread()
+            stopped = (
+                thread is None or not thread.is_alive() or thread is threading.current_thread()
+            )
             if stopped:
                 self._thread = None
             self._show_playing(False)
         if not stopped:
             import warnings
 
-            warnings.warn(f"GANLab.pause: the training round in progress did not finish within {timeout} s; "
-                          "training stops after it", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"GANLab.pause: the training round in progress did not finish within {timeout} s; "
+                "training stops after it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return stopped
 
     @property

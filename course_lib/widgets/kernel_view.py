@@ -1,8 +1,9 @@
 """Kernel explorer (notebook 02): pick or edit a 3x3 kernel, see the filtered image.
 
-    state  -> KernelState(kernel: 9 floats, row-major)
-    render -> render_kernel(image, state) -> PNG bytes: input | output (valid convolution, 2 px smaller)
+state  -> KernelState(kernel: 9 floats, row-major)
+render -> render_kernel(image, state) -> PNG bytes: input | output (valid convolution, 2 px smaller)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,9 +66,13 @@ class KernelView(CourseWidget):
         self.state = KernelState(PRESETS[preset])
         self._quiet = False
         self.menu = w.Dropdown(options=list(PRESETS), value=preset, description="kernel")
-        self.cells = [w.FloatText(value=round(v, 4), step=0.5, layout=w.Layout(width="70px"))
-                      for v in self.state.kernel]
-        self.state = KernelState(tuple(float(c.value) for c in self.cells))  # exactly what the cells show
+        self.cells = [
+            w.FloatText(value=round(v, 4), step=0.5, layout=w.Layout(width="70px"))
+            for v in self.state.kernel
+        ]
+        self.state = KernelState(
+            tuple(float(c.value) for c in self.cells)
+        )  # exactly what the cells show
         self.image = w.Image(format="png")
         self.caption = w.HTML()
         self.menu.observe(lambda change: self.set_kernel(PRESETS[change["new"]]), names="value")
@@ -81,8 +86,10 @@ class KernelView(CourseWidget):
 
     def describe(self, state: KernelState) -> str:
         h, w = self.input.shape
-        return (f"input {h}x{w} &rarr; output {h - 2}x{w - 2} = (d-k+1) x (d'-k'+1); "
-                f"kernel sum {sum(state.kernel):.2f} (1 keeps brightness, 0 keeps only changes)")
+        return (
+            f"input {h}x{w} &rarr; output {h - 2}x{w - 2} = (d-k+1) x (d'-k'+1); "
+            f"kernel sum {sum(state.kernel):.2f} (1 keeps brightness, 0 keeps only changes)"
+        )
 
     def set_kernel(self, kernel) -> None:
         """Set all nine numbers at once (what choosing a preset does); renders once."""

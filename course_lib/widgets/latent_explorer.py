@@ -11,6 +11,7 @@ state and replaces the image bytes (about a millisecond), never redraws a matplo
 The model only needs `decode(z)` and a `latent_dim` attribute (the VAE and the Autoencoder have both);
 it can live on cpu or cuda.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,15 +24,30 @@ from .. import eval_mode, model_device
 from ..plot import png_bytes, png_grid
 from .base import CourseWidget
 
-_TAB10 = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-                   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]], np.uint8)
+_TAB10 = np.array(
+    [
+        [31, 119, 180],
+        [255, 127, 14],
+        [44, 160, 44],
+        [214, 39, 40],
+        [148, 103, 189],
+        [140, 86, 75],
+        [227, 119, 194],
+        [127, 127, 127],
+        [188, 189, 34],
+        [23, 190, 207],
+    ],
+    np.uint8,
+)
 
 
 def latent_size(model) -> int:
     size = getattr(model, "latent_dim", None)
     if not isinstance(size, int) or not hasattr(model, "decode"):
-        raise TypeError(f"{type(model).__name__} is not a course_lib VAE/autoencoder: it needs decode(z) and "
-                        "a latent_dim attribute")
+        raise TypeError(
+            f"{type(model).__name__} is not a course_lib VAE/autoencoder: it needs decode(z) and "
+            "a latent_dim attribute"
+        )
     return size
 
 
@@ -58,7 +74,9 @@ def render_latent(model, state: LatentState, scale: int = 7) -> bytes:
     return png_bytes(decode_one(model, state.z), scale=scale)
 
 
-def latent_map_background(codes: torch.Tensor, labels=None, size: int = 180, lim: float = 3.0) -> np.ndarray:
+def latent_map_background(
+    codes: torch.Tensor, labels=None, size: int = 180, lim: float = 3.0
+) -> np.ndarray:
     """An RGB picture (size, size, 3) of 2D codes coloured by label, for the explorer's map."""
     codes = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] < 2:
@@ -67,7 +85,11 @@ def latent_map_background(codes: torch.Tensor, labels=None, size: int = 180, lim
     cols = ((codes[:, 0] + lim) / (2 * lim) * (size - 1)).round().astype(int)
     rows = ((lim - codes[:, 1]) / (2 * lim) * (size - 1)).round().astype(int)
     keep = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
-    colours = _TAB10[np.asarray(labels)[keep] % 10] if labels is not None else np.array([[120, 120, 120]], np.uint8)
+    colours = (
+        _TAB10[np.asarray(labels)[keep] % 10]
+        if labels is not None
+        else np.array([[120, 120, 120]], np.uint8)
+    )
     img[rows[keep], cols[keep]] = colours
     mid = size // 2
     img[mid, :] = np.minimum(img[mid, :], 200)
@@ -97,8 +119,15 @@ class LatentExplorer(CourseWidget):
 
     css_class = "course-latent-explorer"
 
-    def __init__(self, model, codes: torch.Tensor | None = None, labels=None, lim: float = 3.0,
-                 size_px: int = 196, title: str = "latent explorer"):
+    def __init__(
+        self,
+        model,
+        codes: torch.Tensor | None = None,
+        labels=None,
+        lim: float = 3.0,
+        size_px: int = 196,
+        title: str = "latent explorer",
+    ):
         import ipywidgets as w
 
         self.model = model
@@ -108,28 +137,54 @@ class LatentExplorer(CourseWidget):
         self.lim = float(lim)
         self.state = LatentState(tuple([0.0] * self.n))
         self._quiet = False
-        self.sliders = [w.FloatSlider(value=0.0, min=-lim, max=lim, step=0.05, description=f"z[{i}]",
-                                      continuous_update=True, readout_format=".2f") for i in range(self.n)]
+        self.sliders = [
+            w.FloatSlider(
+                value=0.0,
+                min=-lim,
+                max=lim,
+                step=0.05,
+                description=f"z[{i}]",
+                continuous_update=True,
+                readout_format=".2f",
+            )
+            for i in range(self.n)
+        ]
         self.image = w.Image(format="png", layout=w.Layout(width=f"{size_px}px"))
-        self.background = latent_map_background(codes, labels, lim=lim) if codes is not None else None
-        self.map = w.Image(format="png", layout=w.Layout(width=f"{size_px}px",
-                                                          display="" if self.background is not None else "none"))
+        self.background = (
+            latent_map_background(codes, labels, lim=lim) if codes is not None else None
+        )
+        self.map = w.Image(
+            format="png",
+            layout=w.Layout(
+                width=f"{size_px}px", display="" if self.background is not None else "none"
+            ),
+        )
         self.sample_button = w.Button(description="random z ~ N(0, I)", icon="random")
         self.reset_button = w.Button(description="reset to 0", icon="undo")
         for i, s in enumerate(self.sliders):
             s.observe(lambda ch, i=i: self._on_slider(i, ch["new"]), names="value")
             s.add_class("course-slider")
         self._gen = torch.Generator().manual_seed(0)
-        self.sample_button.on_click(lambda _: self.set_z(torch.randn(self.n, generator=self._gen).clamp(-lim, lim).tolist()))
+        self.sample_button.on_click(
+            lambda _: self.set_z(torch.randn(self.n, generator=self._gen).clamp(-lim, lim).tolist())
+        )
         self.reset_button.on_click(lambda _: self.set_z([0.0] * self.n))
-        controls = w.VBox([w.HTML(f"<b>{title}</b>"), *self.sliders, w.HBox([self.sample_button, self.reset_button])])
+        controls = w.VBox(
+            [
+                w.HTML(f"<b>{title}</b>"),
+                *self.sliders,
+                w.HBox([self.sample_button, self.reset_button]),
+            ]
+        )
         self.finish(w.HBox([controls, self.image, self.map]))
 
     def draw(self, state: LatentState) -> bytes:
         return render_latent(self.model, state)
 
     def render_map(self) -> bytes:
-        return render_latent_map(self.background, self.state.z[:2] if self.n >= 2 else (self.state.z[0], 0.0), self.lim)
+        return render_latent_map(
+            self.background, self.state.z[:2] if self.n >= 2 else (self.state.z[0], 0.0), self.lim
+        )
 
     def after_redraw(self) -> None:
         if self.background is not None:
@@ -164,7 +219,9 @@ class InterpolationState:
     t: float = 0.5
 
 
-def interpolation_row(models: dict, images: torch.Tensor, state: InterpolationState) -> torch.Tensor:
+def interpolation_row(
+    models: dict, images: torch.Tensor, state: InterpolationState
+) -> torch.Tensor:
     """(2 + len(models), 1, H, W): image a, each model's decode((1-t) z_a + t z_b), image b."""
     if not 0.0 <= state.t <= 1.0:
         raise ValueError(f"t must be in [0, 1], got {state.t}")
@@ -183,7 +240,9 @@ def interpolation_row(models: dict, images: torch.Tensor, state: InterpolationSt
     return torch.cat(out)
 
 
-def render_interpolation(models: dict, images: torch.Tensor, state: InterpolationState, scale: int = 6) -> bytes:
+def render_interpolation(
+    models: dict, images: torch.Tensor, state: InterpolationState, scale: int = 6
+) -> bytes:
     return png_grid(interpolation_row(models, images, state), nrow=len(models) + 2, scale=scale)
 
 
@@ -201,9 +260,15 @@ class InterpolationView(CourseWidget):
         self.state = InterpolationState(a, b, 0.5)
         interpolation_row(self.models, images, self.state)  # fail early on bad indices
         n = len(images) - 1
-        self.a = w.BoundedIntText(value=a, min=0, max=n, description="image A", layout=w.Layout(width="160px"))
-        self.b = w.BoundedIntText(value=b, min=0, max=n, description="image B", layout=w.Layout(width="160px"))
-        self.t = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.02, description="A -> B", continuous_update=True)
+        self.a = w.BoundedIntText(
+            value=a, min=0, max=n, description="image A", layout=w.Layout(width="160px")
+        )
+        self.b = w.BoundedIntText(
+            value=b, min=0, max=n, description="image B", layout=w.Layout(width="160px")
+        )
+        self.t = w.FloatSlider(
+            value=0.5, min=0.0, max=1.0, step=0.02, description="A -> B", continuous_update=True
+        )
         self.image = w.Image(format="png")
         self.bind(self.a, "a", int)
         self.bind(self.b, "b", int)

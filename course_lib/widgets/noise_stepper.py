@@ -7,6 +7,7 @@
 
 Works with any denoiser eps_theta(x_t, t) and any `NoiseSchedule` from course_lib.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,20 +23,22 @@ from .base import CourseWidget
 
 @dataclass(frozen=True)
 class StepperState:
-    image: int = 0         # forward: which image
-    t: int = 0             # forward: 0 = clean, T = fully noised
-    noise_seed: int = 0    # forward: which noise
-    position: int = 0      # reverse: 0 = pure noise ... T = finished sample
-    sample_seed: int = 0   # reverse: which chain
+    image: int = 0  # forward: which image
+    t: int = 0  # forward: 0 = clean, T = fully noised
+    noise_seed: int = 0  # forward: which noise
+    position: int = 0  # reverse: 0 = pure noise ... T = finished sample
+    sample_seed: int = 0  # reverse: which chain
 
 
-def forward_image(schedule: NoiseSchedule, images: torch.Tensor, state: StepperState) -> torch.Tensor:
+def forward_image(
+    schedule: NoiseSchedule, images: torch.Tensor, state: StepperState
+) -> torch.Tensor:
     """x_t of images[state.image] in [0, 1]: t = 0 is the clean image, t = k applies k noising steps."""
     if not 0 <= state.image < len(images):
         raise ValueError(f"image index must be in [0, {len(images) - 1}], got {state.image}")
     if not 0 <= state.t <= schedule.T:
         raise ValueError(f"t must be in [0, {schedule.T}], got {state.t}")
-    x0 = images[state.image:state.image + 1] * 2 - 1
+    x0 = images[state.image : state.image + 1] * 2 - 1
     if state.t == 0:
         xt = x0
     else:
@@ -49,12 +52,16 @@ def forward_caption(schedule: NoiseSchedule, t: int) -> str:
         return "t = 0: the clean image (signal only)"
     ab = schedule.alpha_bars[t - 1].item()
     snr_db = 10 * math.log10(ab / (1 - ab))
-    return (f"t = {t} of {schedule.T}: x_t = {math.sqrt(ab):.3f} x_0 + {math.sqrt(1 - ab):.3f} noise; "
-            f"SNR = {ab / (1 - ab):.3g} ({snr_db:+.1f} dB)")
+    return (
+        f"t = {t} of {schedule.T}: x_t = {math.sqrt(ab):.3f} x_0 + {math.sqrt(1 - ab):.3f} noise; "
+        f"SNR = {ab / (1 - ab):.3g} ({snr_db:+.1f} dB)"
+    )
 
 
-def render_forward(schedule: NoiseSchedule, images: torch.Tensor, state: StepperState, scale: int = 7) -> bytes:
-    clean = images[state.image:state.image + 1]
+def render_forward(
+    schedule: NoiseSchedule, images: torch.Tensor, state: StepperState, scale: int = 7
+) -> bytes:
+    clean = images[state.image : state.image + 1]
     return png_grid(torch.cat([clean, forward_image(schedule, images, state)]), nrow=2, scale=scale)
 
 
@@ -81,8 +88,11 @@ def _stack_png(*pngs: bytes) -> bytes:
 
     images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
     gap = 8
-    out = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images) + gap * (len(images) - 1)),
-                    "white")
+    out = Image.new(
+        "RGB",
+        (max(i.width for i in images), sum(i.height for i in images) + gap * (len(images) - 1)),
+        "white",
+    )
     y = 0
     for image in images:
         out.paste(image, (0, y))
@@ -100,13 +110,17 @@ class NoiseStepper(CourseWidget):
     """
 
     css_class = "course-noise-stepper"
-    MAX_CHAINS = 8  # cached sampling chains (each T steps of n_samples images); older ones are dropped
+    MAX_CHAINS = (
+        8  # cached sampling chains (each T steps of n_samples images); older ones are dropped
+    )
 
     def __init__(self, model, schedule: NoiseSchedule, images: torch.Tensor, n_samples: int = 4):
         import ipywidgets as w
 
         if not isinstance(schedule, NoiseSchedule):
-            raise TypeError(f"schedule must be a course_lib NoiseSchedule, got {type(schedule).__name__}")
+            raise TypeError(
+                f"schedule must be a course_lib NoiseSchedule, got {type(schedule).__name__}"
+            )
         if images.ndim != 4 or images.shape[1] != 1:
             raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
         self.model, self.schedule, self.images, self.n_samples = model, schedule, images, n_samples
@@ -114,7 +128,9 @@ class NoiseStepper(CourseWidget):
         self._chains: OrderedDict[int, tuple] = OrderedDict()
         T = schedule.T
         # forward
-        self.f_image = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=True)
+        self.f_image = w.IntSlider(
+            value=0, min=0, max=len(images) - 1, description="image", continuous_update=True
+        )
         self.f_t = w.IntSlider(value=0, min=0, max=T, description="t", continuous_update=True)
         self.f_noise = w.Button(description="new noise", icon="refresh")
         self.f_view = w.Image(format="png", value=self.draw_forward(self.state))
@@ -122,11 +138,24 @@ class NoiseStepper(CourseWidget):
         self.bind(self.f_image, "image", int)
         self.bind(self.f_t, "t", int)
         self.f_noise.on_click(lambda _: self.set(noise_seed=self.state.noise_seed + 1))
-        forward = w.VBox([w.HBox([self.f_image, self.f_noise]), self.f_t,
-                          w.HTML("clean x_0 &nbsp;|&nbsp; noised x_t"), self.f_view, self.f_caption])
+        forward = w.VBox(
+            [
+                w.HBox([self.f_image, self.f_noise]),
+                self.f_t,
+                w.HTML("clean x_0 &nbsp;|&nbsp; noised x_t"),
+                self.f_view,
+                self.f_caption,
+            ]
+        )
         # reverse
-        self.r_pos = w.IntSlider(value=0, min=0, max=T, description="step", continuous_update=True,
-                                 layout=w.Layout(width="420px"))
+        self.r_pos = w.IntSlider(
+            value=0,
+            min=0,
+            max=T,
+            description="step",
+            continuous_update=True,
+            layout=w.Layout(width="420px"),
+        )
         self.r_play = w.Play(value=0, min=0, max=T, step=2, interval=50, description="play")
         w.jslink((self.r_play, "value"), (self.r_pos, "value"))
         self.r_step = w.Button(description="step", icon="step-forward")
@@ -136,9 +165,17 @@ class NoiseStepper(CourseWidget):
         self.bind(self.r_pos, "position", int)
         self.r_step.on_click(lambda _: self.step())
         self.r_new.on_click(lambda _: self.new_sample())
-        reverse = w.VBox([w.HBox([self.r_play, self.r_step, self.r_new]), self.r_pos,
-                          w.HTML(f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"),
-                          self.r_view, self.r_caption])
+        reverse = w.VBox(
+            [
+                w.HBox([self.r_play, self.r_step, self.r_new]),
+                self.r_pos,
+                w.HTML(
+                    f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"
+                ),
+                self.r_view,
+                self.r_caption,
+            ]
+        )
         self.f_view.add_class("course-image")
         self.f_t.add_class("course-slider")
         self.r_pos.add_class("course-reverse-slider")
@@ -146,7 +183,9 @@ class NoiseStepper(CourseWidget):
         view.set_title(0, "forward: add noise")
         view.set_title(1, "reverse: sample")
         self.finish(view)
-        self.r_view.remove_class("course-image")  # the forward picture is the one the slider tests watch
+        self.r_view.remove_class(
+            "course-image"
+        )  # the forward picture is the one the slider tests watch
         self.r_view.add_class("course-reverse-image")
 
     # ------------------------------------------------------------------ chain cache
@@ -156,8 +195,14 @@ class NoiseStepper(CourseWidget):
         if seed in self._chains:
             self._chains.move_to_end(seed)
         else:
-            _, chain = sample(self.model, self.schedule, self.n_samples, generator=torch.Generator().manual_seed(seed),
-                              shape=tuple(self.images.shape[1:]), return_chain=True)
+            _, chain = sample(
+                self.model,
+                self.schedule,
+                self.n_samples,
+                generator=torch.Generator().manual_seed(seed),
+                shape=tuple(self.images.shape[1:]),
+                return_chain=True,
+            )
             self._chains[seed] = chain
             while len(self._chains) > self.MAX_CHAINS:
                 self._chains.popitem(last=False)

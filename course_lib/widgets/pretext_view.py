@@ -1,12 +1,13 @@
 """Pretext-task explorer (notebook 09): pick a task and a digit, make a new puzzle, see the trained net's answer.
 
-    state  -> PretextState(task, index, seed, mask, strength)
-    render -> render_pretext(images, nets, state) -> PNG bytes of pretext_row(...)[0]
-              pretext_row(images, nets, state) -> (images (3, 1, H, W), caption)
-              inpainting: masked input (hole in grey) | the net's fill pasted into the hole | original
-              jigsaw:     shuffled input | put back with the net's predicted permutation | original
-              views:      view 1 | view 2 of the same digit | a view of another digit
+state  -> PretextState(task, index, seed, mask, strength)
+render -> render_pretext(images, nets, state) -> PNG bytes of pretext_row(...)[0]
+          pretext_row(images, nets, state) -> (images (3, 1, H, W), caption)
+          inpainting: masked input (hole in grey) | the net's fill pasted into the hole | original
+          jigsaw:     shuffled input | put back with the net's predicted permutation | original
+          views:      view 1 | view 2 of the same digit | a view of another digit
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,8 @@ class PretextState:
     task: str = "inpainting"
     index: int = 0
     seed: int = 0
-    mask: int = 12          # side of the hidden square (inpainting)
-    strength: float = 1.0   # augmentation strength (views)
+    mask: int = 12  # side of the hidden square (inpainting)
+    strength: float = 1.0  # augmentation strength (views)
 
 
 def pretext_row(images: torch.Tensor, nets: dict, state: PretextState) -> tuple[torch.Tensor, str]:
@@ -41,7 +42,7 @@ def pretext_row(images: torch.Tensor, nets: dict, state: PretextState) -> tuple[
         raise ValueError(f"no network for task {state.task!r}; nets has {sorted(nets)}")
     if not 0 <= state.index < len(images):
         raise ValueError(f"index must be in [0, {len(images) - 1}], got {state.index}")
-    x = images[state.index:state.index + 1]
+    x = images[state.index : state.index + 1]
     net = nets[state.task]
     device = model_device(net)
     g = torch.Generator().manual_seed(state.seed)
@@ -51,26 +52,30 @@ def pretext_row(images: torch.Tensor, nets: dict, state: PretextState) -> tuple[
             filled = net(masked.to(device)).cpu()
             shown = masked + mask * filled
             err = ((filled - x) ** 2 * mask).sum() / mask.sum()
-            blank = (x ** 2 * mask).sum() / mask.sum()
+            blank = (x**2 * mask).sum() / mask.sum()
             # the hole drawn grey, so you see where it is (the net itself saw zeros there)
-            return torch.cat([masked + 0.4 * mask, shown, x]), \
-                f"hole of {state.mask}x{state.mask}: squared error {err:.3f} (an empty hole: {blank:.3f})"
+            return (
+                torch.cat([masked + 0.4 * mask, shown, x]),
+                f"hole of {state.mask}x{state.mask}: squared error {err:.3f} (an empty hole: {blank:.3f})",
+            )
         if state.task == "jigsaw":
             perm_set = pretext.permutation_set(9, net.head[-1].out_features)
             shuffled, label = pretext.jigsaw_batch(x, perm_set, 3, generator=g)
             probs = net(shuffled.to(device)).softmax(1).cpu()[0]
             guess = int(probs.argmax())
-            restored = pretext.unshuffle_tiles(shuffled, perm_set[guess:guess + 1], 3)
+            restored = pretext.unshuffle_tiles(shuffled, perm_set[guess : guess + 1], 3)
             verdict = "right" if guess == int(label) else f"wrong (it was #{int(label)})"
-            return torch.cat([shuffled, restored, pretext.pad_for_grid(x, 3)]), \
-                f"the net says permutation #{guess} with probability {probs[guess]:.2f}: {verdict}"
+            return torch.cat(
+                [shuffled, restored, pretext.pad_for_grid(x, 3)]
+            ), f"the net says permutation #{guess} with probability {probs[guess]:.2f}: {verdict}"
         other = images[(state.index + 1) % len(images)][None]
         v1 = contrastive.augment(x, g, state.strength)
         v2 = contrastive.augment(x, g, state.strength)
         v3 = contrastive.augment(other, g, state.strength)
         z = F.normalize(net(torch.cat([v1, v2, v3]).to(device)).cpu(), dim=1)
-        return torch.cat([v1, v2, v3]), \
-            f"cosine similarity: same digit {z[0] @ z[1]:.2f}, another digit {z[0] @ z[2]:.2f}"
+        return torch.cat(
+            [v1, v2, v3]
+        ), f"cosine similarity: same digit {z[0] @ z[1]:.2f}, another digit {z[0] @ z[2]:.2f}"
 
 
 def render_pretext(images, nets: dict, state: PretextState, scale: int = 6) -> bytes:
@@ -80,9 +85,11 @@ def render_pretext(images, nets: dict, state: PretextState, scale: int = 6) -> b
 class PretextView(CourseWidget):
     """images: (N, 1, 28, 28) test digits; nets: the trained pretext networks by task name."""
 
-    HEADERS = {"inpainting": "masked input (the hole in grey) | the net's fill | original",
-               "jigsaw": "shuffled input | put back by the net's guess | original",
-               "views": "view 1 | view 2 (same digit) | a view of another digit"}
+    HEADERS = {
+        "inpainting": "masked input (the hole in grey) | the net's fill | original",
+        "jigsaw": "shuffled input | put back by the net's guess | original",
+        "views": "view 1 | view 2 (same digit) | a view of another digit",
+    }
 
     css_class = "course-pretext-view"
 
@@ -97,10 +104,15 @@ class PretextView(CourseWidget):
         self._last = None  # (state, row, caption): draw and describe share one forward pass
         self._row(self.state)  # fail early on bad inputs
         self.task = w.ToggleButtons(options=tasks, value=tasks[0], description="pretext")
-        self.index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="digit", continuous_update=True)
-        self.mask = w.IntSlider(value=self.state.mask, min=4, max=20, description="hole", continuous_update=True)
-        self.strength = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="strength",
-                                      continuous_update=True)
+        self.index = w.IntSlider(
+            value=0, min=0, max=len(images) - 1, description="digit", continuous_update=True
+        )
+        self.mask = w.IntSlider(
+            value=self.state.mask, min=4, max=20, description="hole", continuous_update=True
+        )
+        self.strength = w.FloatSlider(
+            value=1.0, min=0.0, max=2.0, step=0.1, description="strength", continuous_update=True
+        )
         self.new = w.Button(description="new puzzle", icon="refresh")
         self.header = w.HTML()
         self.caption = w.HTML()
@@ -113,8 +125,18 @@ class PretextView(CourseWidget):
         # CSS classes: hooks for the browser tests
         self.index.add_class("course-slider")
         self.new.add_class("course-new")
-        self.finish(w.VBox([self.task, w.HBox([self.index, self.new]), w.HBox([self.mask, self.strength]),
-                            self.header, self.image, self.caption]))
+        self.finish(
+            w.VBox(
+                [
+                    self.task,
+                    w.HBox([self.index, self.new]),
+                    w.HBox([self.mask, self.strength]),
+                    self.header,
+                    self.image,
+                    self.caption,
+                ]
+            )
+        )
 
     def _row(self, state: PretextState):
         if self._last is None or self._last[0] != state:

@@ -6,6 +6,7 @@ many blocks to copy; press train; each finished run becomes a point on the accur
     work   -> evaluate.transfer_accuracy (through train.fit), in a background thread so the kernel stays free;
               run_now() does the same synchronously (tests, scripts)
 """
+
 from __future__ import annotations
 
 import io
@@ -36,15 +37,33 @@ def render_runs(runs: list[dict], n_train: int) -> bytes:
     for strategy in evaluate.STRATEGIES:
         mine = [r for r in runs if r["strategy"] == strategy]
         if mine:
-            ax.scatter([r["labels"] for r in mine], [r["accuracy"] for r in mine],
-                       color=colours[strategy], label=strategy, s=30)
+            ax.scatter(
+                [r["labels"] for r in mine],
+                [r["accuracy"] for r in mine],
+                color=colours[strategy],
+                label=strategy,
+                s=30,
+            )
     if runs:
         last = runs[-1]
-        ax.scatter([last["labels"]], [last["accuracy"]], s=160, facecolors="none",
-                   edgecolors="black", linewidths=1.5, label="latest run")
+        ax.scatter(
+            [last["labels"]],
+            [last["accuracy"]],
+            s=160,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.5,
+            label="latest run",
+        )
         ax.legend(fontsize=8, loc="lower right")
-    ax.set(xscale="log", xlim=(5, n_train * 1.5), ylim=(0, 1), xlabel="labelled training images (log scale)",
-           ylabel="test accuracy", title=f"{len(runs)} run(s)" if runs else "press train to add a run")
+    ax.set(
+        xscale="log",
+        xlim=(5, n_train * 1.5),
+        ylim=(0, 1),
+        xlabel="labelled training images (log scale)",
+        ylabel="test accuracy",
+        title=f"{len(runs)} run(s)" if runs else "press train to add a run",
+    )
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -61,30 +80,58 @@ class TransferLab(CourseWidget):
         import ipywidgets as w
 
         if not encoders:
-            raise ValueError("encoders must name at least one pre-trained ConvEncoder, e.g. {'ssl_simclr': enc}")
-        self.encoders, self.train_data, self.test_data, self.steps = dict(encoders), train, test, steps
+            raise ValueError(
+                "encoders must name at least one pre-trained ConvEncoder, e.g. {'ssl_simclr': enc}"
+            )
+        self.encoders, self.train_data, self.test_data, self.steps = (
+            dict(encoders),
+            train,
+            test,
+            steps,
+        )
         self.n_train = len(train[1])
         self.state = TransferState(source=next(iter(self.encoders)))
         self.runs: list[dict] = []
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
-        self.source = w.Dropdown(options=list(self.encoders), value=self.state.source, description="source")
-        self.strategy = w.ToggleButtons(options=list(evaluate.STRATEGIES), value=self.state.strategy, description="strategy")
-        self.fraction = w.SelectionSlider(options=[(f"{f:.0%}", f) for f in FRACTIONS], value=self.state.fraction,
-                                          description="labels")
+        self.source = w.Dropdown(
+            options=list(self.encoders), value=self.state.source, description="source"
+        )
+        self.strategy = w.ToggleButtons(
+            options=list(evaluate.STRATEGIES), value=self.state.strategy, description="strategy"
+        )
+        self.fraction = w.SelectionSlider(
+            options=[(f"{f:.0%}", f) for f in FRACTIONS],
+            value=self.state.fraction,
+            description="labels",
+        )
         self.k = w.IntSlider(value=self.state.k, min=1, max=3, description="blocks")
         self.train_button = w.Button(description="train", icon="play", button_style="success")
         self.status = w.HTML("choose, then press train (a run takes a few seconds)")
-        self.image = w.Image(format="png", layout=w.Layout(max_width="560px"))  # the chart's size: no blurry stretching
-        self._chart = (None, b"")  # (the runs it shows, PNG): drawn once per finished run, not per control change
+        self.image = w.Image(
+            format="png", layout=w.Layout(max_width="560px")
+        )  # the chart's size: no blurry stretching
+        self._chart = (
+            None,
+            b"",
+        )  # (the runs it shows, PNG): drawn once per finished run, not per control change
         self.bind(self.source, "source", str)
         self.bind(self.strategy, "strategy", str)
         self.bind(self.fraction, "fraction")
         self.bind(self.k, "k", int)
         self.train_button.on_click(lambda _: self.start())
         self.train_button.add_class("course-train")
-        self.finish(w.VBox([w.HBox([self.source, self.k]), self.strategy, w.HBox([self.fraction, self.train_button]),
-                            self.status, self.image]))
+        self.finish(
+            w.VBox(
+                [
+                    w.HBox([self.source, self.k]),
+                    self.strategy,
+                    w.HBox([self.fraction, self.train_button]),
+                    self.status,
+                    self.image,
+                ]
+            )
+        )
 
     def draw(self, state: TransferState) -> bytes:
         """The chart of the finished runs (it does not depend on the controls until a run finishes)."""
@@ -104,13 +151,28 @@ class TransferLab(CourseWidget):
 
         def progress(info):
             if info["step"] % 20 == 0:
-                self.status.value = f"training {state.strategy} ... step {info['step']} of about {total}"
+                self.status.value = (
+                    f"training {state.strategy} ... step {info['step']} of about {total}"
+                )
 
-        acc = evaluate.transfer_accuracy(self.encoders[state.source], state.strategy, self.train_data, self.test_data,
-                                    state.fraction, state.k, self.steps, callbacks=[progress])
+        acc = evaluate.transfer_accuracy(
+            self.encoders[state.source],
+            state.strategy,
+            self.train_data,
+            self.test_data,
+            state.fraction,
+            state.k,
+            self.steps,
+            callbacks=[progress],
+        )
         run = self.record(state, acc)
-        copied = "nothing copied" if state.strategy == "scratch" else f"{state.k} block(s) of {state.source}"
-        self.status.value = f"{state.strategy}, {state.fraction:.0%} of the labels, {copied}: test accuracy <b>{acc:.3f}</b>"
+        copied = (
+            "nothing copied"
+            if state.strategy == "scratch"
+            else f"{state.k} block(s) of {state.source}"
+        )
+        where = f"{state.strategy}, {state.fraction:.0%} of the labels, {copied}"
+        self.status.value = f"{where}: test accuracy <b>{acc:.3f}</b>"
         return run
 
     def record(self, state: TransferState, accuracy: float) -> dict:
@@ -133,7 +195,9 @@ class TransferLab(CourseWidget):
         def work():
             import torch
 
-            torch.set_flush_denormal(True)  # per thread (see course_lib/__init__.py): keeps tiny numbers fast
+            torch.set_flush_denormal(
+                True
+            )  # per thread (see course_lib/__init__.py): keeps tiny numbers fast
             try:
                 self.run_now(state)
             except Exception as exc:  # shown in the widget, not lost in a thread
@@ -147,5 +211,3 @@ class TransferLab(CourseWidget):
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
-
-
