@@ -6,7 +6,10 @@
 
 It takes tensors (the course's datasets fit in memory), shuffles them with a seeded
 generator, shows tqdm progress, calls `callbacks` after every step (for live plots),
-stops with a clear error when the loss becomes NaN or infinite, and runs on cpu or cuda.
+and runs on cpu or cuda. It never destroys a model: a NaN/inf loss is caught *before* the optimizer
+step, a loss that explodes stops the run, and in both cases the weights (and optimizer state) go back
+to the last good point; the history so far is kept on the error (`err.history`), and on Ctrl-C / the
+kernel's stop button too (`last_history()`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,55 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
-__all__ = ["fit", "evaluate", "accuracy", "predict", "History", "NonFiniteLossError"]
+__all__ = [
+    "fit",
+    "evaluate",
+    "accuracy",
+    "predict",
+    "History",
+    "NonFiniteLossError",
+    "last_history",
+]
+
+# A loss this many times its first value (and above 1) means the run diverged.
+EXPLODE_FACTOR = 1e6
+# Losses that compare output and target element by element: their shapes must match exactly
+# (PyTorch would broadcast (N, 1) against (N,) into (N, N) and train on the wrong loss).
+_ELEMENTWISE_LOSSES = (
+    nn.MSELoss,
+    nn.L1Loss,
+    nn.SmoothL1Loss,
+    nn.HuberLoss,
+    nn.BCELoss,
+    nn.BCEWithLogitsLoss,
+)
+_ELEMENTWISE_FUNCTIONS = {
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+}
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; the message names the epoch and step."""
+    """The loss became NaN or infinite, or exploded; the message names the epoch and step.
+
+    The model was put back to its last good weights before this was raised; `history` holds the
+    run so far."""
+
+    def __init__(self, message: str, history: History | None = None):
+        super().__init__(message)
+        self.history = history
+
+
+_LAST_HISTORY: History | None = None
+
+
+def last_history() -> History | None:
+    """The History of the most recent fit(), also when it was interrupted or stopped by an error."""
+    return _LAST_HISTORY
 
 
 class History(dict):
@@ -78,17 +125,34 @@ def _default_step(
     model: nn.Module, batch: Sequence[torch.Tensor], loss_fn: Callable
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Supervised (x, y) -> loss(model(x), y); a single tensor x -> loss(model(x), x) (autoencoders)."""
-    if len(batch) == 1:
-        out = model(batch[0])
-        return loss_fn(out, batch[0]), out
+    target = batch[0] if len(batch) == 1 else batch[1]
     out = model(batch[0])
-    return loss_fn(out, batch[1]), out
+    _check_elementwise_shapes(loss_fn, out, target)
+    return loss_fn(out, target), out
+
+
+def _check_elementwise_shapes(loss_fn, out, target) -> None:
+    elementwise = isinstance(loss_fn, _ELEMENTWISE_LOSSES) or (
+        getattr(loss_fn, "__name__", None) in _ELEMENTWISE_FUNCTIONS
+    )
+    if elementwise and isinstance(out, torch.Tensor) and out.shape != target.shape:
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+        hint = ""
+        if out.numel() == target.numel():
+            hint = (
+                f": reshape one of them, e.g. target.view({tuple(out.shape)}) or output.squeeze()"
+            )
+        raise ValueError(
+            f"{name} compares output and target element by element, but the model's output has shape "
+            f"{tuple(out.shape)} and the target {tuple(target.shape)}; PyTorch would broadcast them "
+            f"and train on the wrong loss{hint}"
+        )
 
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024, device=None) -> torch.Tensor:
     """model(x) in eval mode, batch by batch, returned on the CPU."""
-    device = device or next(model.parameters()).device
+    device = device or _first_parameter(model, "predict()").device
     was_training = model.training
     model.eval()
     try:
@@ -110,7 +174,7 @@ def evaluate(
 ) -> dict:
     """Mean loss (and metrics on the whole set) in eval mode. Returns {"loss": ..., name: ...}."""
     data = _as_tensors(data, "eval_data")
-    device = next(model.parameters()).device
+    device = _first_parameter(model, "evaluate()").device
     step_fn = step_fn or _default_step
     was_training = model.training
     model.eval()
@@ -131,6 +195,47 @@ def evaluate(
         for name, fn in metrics.items():
             result[name] = float(fn(out, target))
     return result
+
+
+def _non_finite_rows(batch, idx, limit: int = 5) -> list[int]:
+    """Indices (into the training set) of rows of this batch with a NaN/inf value in a float tensor."""
+    bad = torch.zeros(len(idx), dtype=torch.bool)
+    for t in batch:
+        if t.is_floating_point():
+            bad |= ~torch.isfinite(t.reshape(len(t), -1)).all(1).cpu()
+    return idx[bad][:limit].tolist()
+
+
+class _Snapshot:
+    """A copy of the model's weights and the optimizer's state at a point where all was well.
+
+    Taken at the start of fit and after every epoch (not every step: copying costs time), so a
+    diverged run goes back to the last epoch that ended with finite losses."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.take("the start of this fit()")
+
+    def take(self, when: str) -> None:
+        import copy
+
+        self.when = when
+        self.weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.optim = copy.deepcopy(self.optimizer.state_dict())
+
+    def restore(self) -> None:
+        with torch.no_grad():
+            self.model.load_state_dict(self.weights)
+        self.optimizer.load_state_dict(self.optim)
+
+
+def _first_parameter(model: nn.Module, what: str) -> torch.Tensor:
+    try:
+        return next(model.parameters())
+    except StopIteration:
+        raise ValueError(
+            f"{what} needs a model with parameters to train; {type(model).__name__} has none"
+        ) from None
 
 
 def fit(
@@ -162,8 +267,12 @@ def fit(
         a dict {"train": (x, y), "test": (x2, y2)} evaluates several sets -> "train_eval_loss", "test_loss", ...
     metrics: {"acc": accuracy}: functions (output, target) -> float, on train batches and eval_data.
     callbacks: f(info) after every step; info has model, epoch, step, loss, history (live plots).
-    Raises NonFiniteLossError (naming epoch and step) when the loss becomes NaN or infinite.
-    The model is left in eval mode, ready to use.
+    Raises NonFiniteLossError (naming epoch and step) when the loss becomes NaN or infinite, checked
+    before the optimizer step, or grows EXPLODE_FACTOR times its first value: the weights and the
+    optimizer state are first put back to the last epoch that ended well; `err.history` holds the run.
+    With an element-wise loss (MSE, L1, BCE) the output and target shapes must match exactly.
+    The model is left in eval mode, ready to use, also after an error or an interrupt
+    (`last_history()` then holds the history so far).
     """
     train_data = _as_tensors(train_data, "train_data")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -176,7 +285,9 @@ def fit(
             "(it may be None only with a step_fn that computes the loss)"
         )
     if device is None:
-        device = next(model.parameters()).device
+        device = _first_parameter(model, "fit()").device
+    else:
+        _first_parameter(model, "fit()")
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     step_fn = step_fn or _default_step
@@ -202,7 +313,11 @@ def fit(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs * steps_per_epoch, desc=desc, leave=False)
-    step = 0
+    global _LAST_HISTORY
+    _LAST_HISTORY = history
+    good = _Snapshot(model, optimizer)  # the last point where every loss was finite
+    step, first_loss = 0, None
+    epoch, i = 0, 0
     try:
         for epoch in range(epochs):
             model.train()
@@ -217,15 +332,33 @@ def fit(
                     else [t[idx].to(device, non_blocking=True) for t in train_data]
                 )
                 loss, out = step_fn(model, batch, loss_fn)
+                value = loss.item()  # checked before the step: a bad loss never reaches the weights
+                if not math.isfinite(value):
+                    good.restore()
+                    bad_rows = _non_finite_rows(batch, idx)
+                    cause = (
+                        f"the batch holds NaN/inf inputs (rows {bad_rows} of train_data): clean the "
+                        "data, a smaller learning rate will not help"
+                        if bad_rows
+                        else "the inputs are finite, so the weights diverged: try a smaller learning rate"
+                    )
+                    raise NonFiniteLossError(
+                        f"loss became {value} at epoch {epoch}, step {i} (global step {step}), caught "
+                        f"before the optimizer step; the weights were restored to {good.when}. {cause}",
+                        history,
+                    )
+                first_loss = abs(value) if first_loss is None else first_loss
+                if abs(value) > EXPLODE_FACTOR * max(first_loss, 1.0):
+                    good.restore()
+                    raise NonFiniteLossError(
+                        f"loss grew from {first_loss:.4g} to {value:.4g} at epoch {epoch}, step {i} "
+                        f"(global step {step}): training diverged; the weights were restored to "
+                        f"{good.when}. Try a smaller learning rate (e.g. 10x smaller)",
+                        history,
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise NonFiniteLossError(
-                        f"loss became {value} at epoch {epoch}, step {i} (global step {step}); "
-                        "try a smaller learning rate or check the inputs for NaN"
-                    )
                 history.step_loss.append(value)
                 loss_sum += value * len(idx)
                 if metrics:
@@ -256,10 +389,21 @@ def fit(
             for prefix, data in eval_sets.items():
                 result = evaluate(model, data, loss_fn, metrics, step_fn=step_fn)
                 history.log(**{f"{prefix}_{k}": v for k, v in result.items()})
+            good.take(f"the end of epoch {epoch}")
+    except KeyboardInterrupt:
+        import sys
+
+        print(
+            f"training interrupted at epoch {epoch}, step {i}: the model keeps the weights it has "
+            f"now ({len(history['epoch'])} full epoch(s) logged); the history so far is "
+            "course_lib.train.last_history()",
+            file=sys.stderr,
+        )
+        raise
     finally:
         if bar is not None:
             bar.close()
-    model.eval()
+        model.eval()
     return history
 
 

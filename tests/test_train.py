@@ -68,7 +68,7 @@ def test_nan_guard_names_the_step():
     # an infinite loss from a diverging learning rate is caught too
     model = nn.Linear(2, 1)
     xs = torch.randn(64, 2) * 1e3
-    with pytest.raises(NonFiniteLossError, match="loss became"):
+    with pytest.raises(NonFiniteLossError, match="loss became|loss grew"):
         fit(
             model,
             (xs, xs.sum(1, keepdim=True)),
@@ -171,3 +171,143 @@ def test_fit_evaluates_several_named_sets():
     )
     with pytest.raises(TypeError, match=r"eval_data\['test'\]"):
         fit(model, (x, y), nn.CrossEntropyLoss(), progress=False, eval_data={"test": [1]})
+
+
+# ----------------------------------------------------------------------------- fit never destroys a model
+def _trained_blob_model():
+    torch.manual_seed(0)
+    x, y = _blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    fit(model, (x, y), nn.CrossEntropyLoss(), epochs=10, lr=1e-2, batch_size=32, progress=False)
+    return model, x, y
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_a_diverging_learning_rate_leaves_the_trained_weights_intact():
+    model, x, y = _trained_blob_model()
+    before, acc = _weights(model), accuracy(predict(model, x), y)
+    sgd = torch.optim.SGD(model.parameters(), lr=1e9)
+    with pytest.raises(NonFiniteLossError, match="restored to the start of this fit") as err:
+        fit(model, (x, y), nn.CrossEntropyLoss(), epochs=3, optimizer=sgd, progress=False)
+    assert "smaller learning rate" in str(err.value)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert accuracy(predict(model, x), y) == acc and not model.training
+    assert err.value.history is not None and len(err.value.history.step_loss) >= 1
+    # the message's advice works: refit with a sensible learning rate
+    fit(model, (x, y), nn.CrossEntropyLoss(), epochs=1, lr=1e-3, progress=False)
+    assert accuracy(predict(model, x), y) > 0.9
+
+
+def test_a_nan_input_names_the_row_and_changes_no_weight():
+    model, x, y = _trained_blob_model()
+    before = _weights(model)
+    x = x.clone()
+    x[123] = float("nan")
+    with pytest.raises(NonFiniteLossError, match=r"rows \[123\] of train_data") as err:
+        fit(model, (x, y), nn.CrossEntropyLoss(), epochs=2, batch_size=32, progress=False)
+    assert "clean the data" in str(err.value)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_a_nan_in_a_later_epoch_goes_back_to_the_last_good_epoch():
+    x, y = _blobs(64)
+
+    def make():
+        torch.manual_seed(1)
+        return nn.Linear(2, 3)
+
+    reference = make()
+    fit(reference, (x, y), nn.CrossEntropyLoss(), epochs=2, batch_size=16, progress=False)
+    calls = {"n": 0}
+
+    def poisoned(model, batch, loss_fn):  # NaN at the 2nd step of epoch 2 (4 steps per epoch)
+        calls["n"] += 1
+        out = model(batch[0])
+        loss = loss_fn(out, batch[1])
+        return (loss * float("nan") if calls["n"] == 10 else loss), out
+
+    model = make()
+    with pytest.raises(NonFiniteLossError, match="end of epoch 1") as err:
+        fit(
+            model,
+            (x, y),
+            nn.CrossEntropyLoss(),
+            epochs=3,
+            batch_size=16,
+            progress=False,
+            step_fn=poisoned,
+        )
+    assert all(torch.equal(reference.state_dict()[k], v) for k, v in model.state_dict().items())
+    assert err.value.history["epoch"] == [0, 1] and len(err.value.history.step_loss) == 9
+
+
+def test_an_exploding_loss_stops_with_a_clear_message():
+    model, x, y = _trained_blob_model()
+    before = _weights(model)
+    adam = torch.optim.Adam(model.parameters(), lr=1e9)
+    with pytest.raises(NonFiniteLossError, match="loss became|training diverged"):
+        fit(model, (x, y), nn.CrossEntropyLoss(), epochs=20, optimizer=adam, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_an_exploding_but_finite_loss_is_caught():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    x = torch.linspace(-1, 1, 64)[:, None]
+
+    def growing(model, batch, loss_fn):  # finite, but a million times the first loss by step 3
+        growing.k += 1
+        out = model(batch[0])
+        return F_mse(out, batch[0]) * 0 + 10.0 ** (3 * growing.k), out
+
+    growing.k = 0
+    F_mse = nn.functional.mse_loss
+    with pytest.raises(NonFiniteLossError, match="loss grew from 1000 to 1e\\+12"):
+        fit(model, x, None, epochs=1, batch_size=8, step_fn=growing, progress=False)
+
+
+def test_interrupting_fit_keeps_the_history_and_leaves_eval_mode(capsys):
+    import course_lib.train as train
+
+    x, y = _blobs(64)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 3))
+
+    def stop_button(info):
+        if info["step"] == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            model,
+            (x, y),
+            nn.CrossEntropyLoss(),
+            epochs=5,
+            batch_size=16,
+            callbacks=[stop_button],
+            progress=False,
+        )
+    assert not model.training
+    assert len(train.last_history().step_loss) == 6 and train.last_history()["epoch"] == [0]
+    assert "training interrupted at epoch 1" in capsys.readouterr().err
+
+
+def test_an_elementwise_loss_refuses_shapes_that_would_broadcast():
+    x = torch.randn(32, 3)
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match=r"output has shape \(8, 1\) and the target \(8,\)"):
+        fit(model, (x, x.sum(1)), nn.MSELoss(), batch_size=8, progress=False)
+    with pytest.raises(ValueError, match="broadcast"):
+        fit(model, (x, x.sum(1)), nn.functional.mse_loss, batch_size=8, progress=False)
+    fit(model, (x, x.sum(1, keepdim=True)), nn.MSELoss(), batch_size=8, progress=False)
+    # cross-entropy compares (B, C) logits with (B,) labels: different shapes are right there
+    fit(nn.Linear(3, 4), (x, torch.randint(0, 4, (32,))), nn.CrossEntropyLoss(), progress=False)
+
+
+def test_a_model_without_parameters_is_a_clear_error():
+    with pytest.raises(ValueError, match="Flatten has none"):
+        fit(nn.Flatten(), torch.randn(4, 2), nn.MSELoss(), progress=False)
+    with pytest.raises(ValueError, match="predict\\(\\) needs a model with parameters"):
+        predict(nn.Flatten(), torch.randn(4, 2))

@@ -1,0 +1,149 @@
+"""course_lib.plot: grids, PNG frames, the labelled plots, LiveLossPlot, and show_source."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from course_lib import plot  # noqa: E402
+from course_lib.models.autoencoders import Autoencoder  # noqa: E402
+from course_lib.train import History  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_make_grid_places_each_image_in_its_tile():
+    images = torch.stack([torch.full((1, 3, 2), float(i) / 10) for i in range(5)])
+    grid = plot.make_grid(images, nrow=3, pad=1, pad_value=-1)
+    assert grid.shape == (2 * (3 + 1) + 1, 3 * (2 + 1) + 1)
+    for i in range(5):
+        r, c = divmod(i, 3)
+        tile = grid[1 + r * 4 : 1 + r * 4 + 3, 1 + c * 3 : 1 + c * 3 + 2]
+        assert np.allclose(tile, i / 10), i
+    assert np.all(grid[0] == -1) and np.all(grid[:, 0] == -1), "padding around the tiles"
+    assert np.all(grid[5:8, 7:9] == -1), "the missing sixth tile stays padding"
+
+
+def test_images_of_every_accepted_shape_and_a_clear_error():
+    assert plot.make_grid(torch.rand(4, 8, 8)).shape == plot.make_grid(torch.rand(4, 1, 8, 8)).shape
+    assert plot.make_grid(np.random.rand(8, 8), pad=0).shape == (8, 8)
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        plot.make_grid(torch.rand(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="nrow must be positive"):
+        plot.make_grid(torch.rand(4, 8, 8), nrow=-1)
+
+
+def test_png_bytes_scales_and_maps_the_value_range():
+    image = torch.tensor([[0.0, 0.5], [1.0, 2.0]])
+    pixels = _decode(plot.png_bytes(image, scale=3))
+    assert pixels.shape == (6, 6) and pixels.dtype == np.uint8
+    assert pixels[0, 0] == 0 and pixels[0, 3] == 128 and pixels[3, 0] == 255
+    assert pixels[3, 3] == 255, "values above vmax are clipped"
+    signed = _decode(
+        plot.png_bytes(torch.tensor([[-1.0, 1.0], [0.0, 0.0]]), scale=1, vmin=-1, vmax=1)
+    )
+    assert signed.tolist() == [[0, 255], [128, 128]]
+    with pytest.raises(ValueError, match="one greyscale image"):
+        plot.png_bytes(torch.rand(2, 4, 4))
+    with pytest.raises(ValueError, match="scale must be a positive int"):
+        plot.png_bytes(torch.rand(4, 4), scale=0)
+
+
+def test_png_grid_is_the_grid_upscaled():
+    images = torch.rand(6, 1, 5, 5)
+    pixels = _decode(plot.png_grid(images, nrow=3, scale=2, pad=1))
+    grid = plot.make_grid(images, nrow=3, pad=1, pad_value=0.35)
+    assert pixels.shape == (grid.shape[0] * 2, grid.shape[1] * 2)
+    assert np.allclose(pixels[::2, ::2] / 255, grid, atol=1 / 255)
+
+
+def test_image_grid_draws_the_images_and_the_labels():
+    images = torch.rand(4, 1, 8, 8)
+    ax = plot.image_grid(images, nrow=2, title="digits", labels=torch.tensor([1, 2, 3, 4]))
+    shown = ax.get_images()[0].get_array()
+    assert np.allclose(shown, plot.make_grid(images, 2))
+    assert ax.get_title() == "digits\n1 2 | 3 4"
+
+
+def test_loss_curves_plots_every_loss_and_refuses_an_empty_history():
+    history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6], "val_acc": [0.5, 0.7, 0.8]}
+    ax = plot.loss_curves(history, logy=True)
+    assert [line.get_label() for line in ax.get_lines()] == ["loss", "val_loss"]
+    assert list(ax.get_lines()[0].get_xdata()) == [1, 2, 3] and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "epoch"
+    with pytest.raises(ValueError, match="no loss values"):
+        plot.loss_curves({"acc": [0.1]})
+
+
+def test_latent_scatter_has_one_legend_entry_per_label():
+    z, labels = torch.randn(30, 2), torch.arange(3).repeat(10)
+    ax = plot.latent_scatter(z, labels)
+    offsets = ax.collections[0].get_offsets()
+    assert np.allclose(offsets, z.numpy())
+    assert len(ax.get_legend().get_texts()) == 3
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z[0]", "z[1]")
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plot.latent_scatter(torch.randn(5, 3))
+
+
+def test_live_loss_plot_draws_the_running_mean():
+    live = plot.LiveLossPlot(every_s=0.0, smooth=2)
+    history = History()
+    history.step_loss.extend([4.0, 2.0, 1.0, 3.0])
+    live({"history": history})
+    assert list(live.raw.get_ydata()) == [4.0, 2.0, 1.0, 3.0]
+    assert list(live.avg.get_xdata()) == [2, 3, 4] and list(live.avg.get_ydata()) == [3.0, 1.5, 2.0]
+    live.update([])  # nothing to draw yet: no error
+
+
+def test_source_of_is_the_code_that_runs():
+    src = plot.source_of(Autoencoder)
+    assert src.startswith("class Autoencoder(nn.Module):") and "def forward" in src
+    namespace = {}
+    exec(
+        plot.source_of(plot.make_grid),
+        {"np": np, "math": __import__("math"), **vars(plot)},
+        namespace,
+    )
+    images = torch.rand(3, 1, 4, 4)
+    assert np.array_equal(namespace["make_grid"](images), plot.make_grid(images))
+
+
+def test_source_of_can_drop_docstrings_and_stays_valid_python():
+    import ast
+
+    full, short = plot.source_of(Autoencoder), plot.source_of(Autoencoder, skip_docstrings=True)
+    assert '"""Fully connected autoencoder' in full and "Fully connected autoencoder" not in short
+    assert "def forward" in short and len(short) < len(full)
+    ast.parse(short)
+    both = plot.source_of(plot.png_bytes, plot.png_grid)
+    assert both.index("def png_bytes") < both.index("def png_grid")
+    with pytest.raises(TypeError, match="at least one"):
+        plot.source_of()
+    with pytest.raises(TypeError, match="a class or a function"):
+        plot.source_of(42)
+
+
+def test_show_source_returns_highlighted_code():
+    from IPython.display import Code
+
+    shown = plot.show_source(plot.png_grid)
+    assert isinstance(shown, Code) and "def png_grid" in shown.data
+    assert "highlight" in shown._repr_html_()

@@ -1,0 +1,210 @@
+"""course_lib.models.rnn: the by-hand RNN/LSTM against PyTorch's, BPTT against autograd, the tasks
+and the text models of notebooks 08 and 09."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.models import rnn
+
+
+def _weights(D=3, H=5, out=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(H, D, generator=g) * 0.5,
+        torch.randn(H, H, generator=g) * 0.5,
+        torch.randn(H, generator=g) * 0.1,
+        torch.randn(out, H, generator=g) * 0.5,
+    )
+
+
+def test_rnn_forward_equals_nn_rnn():
+    W, U, b, _ = _weights()
+    ref = nn.RNN(3, 5, batch_first=True)
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(W)
+        ref.weight_hh_l0.copy_(U)
+        ref.bias_ih_l0.copy_(b)
+        ref.bias_hh_l0.zero_()
+    x = torch.randn(4, 7, 3)
+    h = rnn.rnn_forward(x, W, U, b)
+    expected, _ = ref(x)
+    assert h.shape == (4, 7, 5)
+    assert torch.allclose(h, expected, atol=1e-6)
+
+
+def test_rnn_forward_uses_the_initial_state():
+    W, U, b, _ = _weights()
+    x, h0 = torch.randn(2, 3, 3), torch.randn(2, 5)
+    first = torch.tanh(x[:, 0] @ W.T + h0 @ U.T + b)
+    assert torch.allclose(rnn.rnn_forward(x, W, U, b, h0)[:, 0], first, atol=1e-6)
+
+
+def test_bptt_by_hand_equals_autograd():
+    W, U, b, V = (t.double() for t in _weights())
+    x, y = torch.randn(4, 6, 3, dtype=torch.double), torch.randn(4, 2, dtype=torch.double)
+    grads = rnn.bptt(x, W, U, b, V, y)
+    params = [t.clone().requires_grad_(True) for t in (W, U, b, V)]
+    h = rnn.rnn_forward(x, *params[:3])
+    h.retain_grad()
+    loss = 0.5 * ((h[:, -1] @ params[3].T - y) ** 2).sum()
+    loss.backward()
+    for name, p in zip("WUbV", params):
+        assert torch.allclose(grads[name], p.grad, atol=1e-10), name
+    assert torch.allclose(grads["dh"][:, -1], h.grad[:, -1], atol=1e-10)
+    assert grads["dh"].shape == (4, 6, 5)
+
+
+def test_bptt_gradient_vanishes_with_a_small_recurrent_matrix():
+    W, U, b, V = _weights(seed=1)
+    x, y = torch.randn(8, 20, 3), torch.randn(8, 2)
+    dh = rnn.bptt(x, W, 0.2 * U, b, V, y)["dh"].norm(dim=(0, 2))
+    assert dh[0] < 1e-3 * dh[-1], "with ||U|| small the error signal dies out going back in time"
+
+
+def test_rnn_forward_rejects_bad_shapes():
+    W, U, b, _ = _weights()
+    with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
+        rnn.rnn_forward(torch.randn(7, 3), W, U, b)
+    with pytest.raises(ValueError, match="expected 3 features"):
+        rnn.rnn_forward(torch.randn(2, 7, 4), W, U, b)
+    with pytest.raises(ValueError, match="U must be"):
+        rnn.rnn_forward(torch.randn(2, 7, 3), W, U[:3], b)
+    with pytest.raises(ValueError, match="batch, time, features"):
+        rnn.rnn_forward([1, 2, 3], W, U, b)
+
+
+def test_lstm_forward_equals_nn_lstm_and_gates_are_in_range():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(4, 6, batch_first=True)
+    x = torch.randn(3, 9, 4)
+    out, (h, c), gates = rnn.lstm_forward(x, lstm)
+    expected, (h_ref, c_ref) = lstm(x)
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert torch.allclose(h, h_ref[0], atol=1e-6) and torch.allclose(c, c_ref[0], atol=1e-6)
+    for name in ("input", "forget", "output"):
+        assert gates[name].shape == (3, 9, 6) and 0 <= gates[name].min() and gates[name].max() <= 1
+    assert gates["cell"].min() >= -1 and gates["cell"].max() <= 1
+
+
+def test_lstm_cell_keeps_its_memory_when_forget_is_open_and_input_closed():
+    H = 3
+    b = torch.zeros(4 * H)
+    b[:H], b[H : 2 * H] = -50.0, 50.0  # input gate ~0, forget gate ~1
+    c = torch.randn(2, H)
+    _, c_new, gates = rnn.lstm_cell(
+        torch.randn(2, 2),
+        torch.randn(2, H),
+        c,
+        torch.zeros(4 * H, 2),
+        torch.zeros(4 * H, H),
+        b,
+        0 * b,
+    )
+    assert torch.allclose(c_new, c, atol=1e-6)
+    assert gates["forget"].min() > 0.999 and gates["input"].max() < 1e-3
+
+
+def test_lstm_forward_rejects_unsupported_layers():
+    with pytest.raises(ValueError, match="single-layer"):
+        rnn.lstm_forward(torch.randn(1, 2, 4), nn.LSTM(4, 6, num_layers=2, batch_first=True))
+    with pytest.raises(ValueError, match="batch_first"):
+        rnn.lstm_forward(torch.randn(1, 2, 4), nn.LSTM(4, 6))
+    with pytest.raises(ValueError, match="single-layer"):
+        rnn.lstm_forward(torch.randn(1, 2, 4), nn.GRU(4, 6, batch_first=True))
+
+
+def test_rnn_classifier_shapes_and_open_forget_gate():
+    m = rnn.RNNClassifier(5, hidden=8, classes=3)
+    assert m(torch.randn(2, 7, 5)).shape == (2, 3)
+    assert torch.equal(m.rnn.bias_ih_l0[8:16], torch.ones(8)), "forget-gate bias starts at +1"
+    every = rnn.RNNClassifier(5, hidden=8, classes=3, cell="rnn", every_step=True)
+    assert every(torch.randn(2, 7, 5)).shape == (2, 7, 3)
+    with pytest.raises(ValueError, match="'rnn' or 'lstm'"):
+        rnn.RNNClassifier(5, cell="gru")
+    with pytest.raises(ValueError, match="expected 5 features"):
+        m(torch.randn(2, 7, 4))
+
+
+def test_window_mlp_sees_only_its_window():
+    torch.manual_seed(0)
+    m = rnn.WindowMLP(3, window=4, classes=2)
+    x = torch.randn(2, 10, 3)
+    changed_early = x.clone()
+    changed_early[:, :6] = torch.randn(2, 6, 3)
+    assert torch.equal(m(x), m(changed_early)), "inputs older than the window cannot matter"
+    changed_late = x.clone()
+    changed_late[:, -1] += 1.0
+    assert not torch.equal(m(x), m(changed_late))
+    assert m(torch.randn(2, 2, 3)).shape == (2, 2), "short sequences are padded on the left"
+
+
+def test_recall_task_layout():
+    x, y = rnn.recall_task(50, gap=6, classes=4, seed=3)
+    assert x.shape == (50, 8, 9) and y.shape == (50,)
+    assert torch.equal(x[:, 0, :4].argmax(1), y), "step 0 shows the symbol to remember"
+    assert torch.all(x[:, -1, -1] == 1) and torch.all(x[:, :-1, -1] == 0), (
+        "the recall flag comes last"
+    )
+    assert torch.all(x[:, 1:7, 4:8].sum(2) == 1), "one distractor per gap step"
+    x2, y2 = rnn.recall_task(50, gap=6, classes=4, seed=3)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    quiet, _ = rnn.recall_task(5, gap=3, distractors=False)
+    assert quiet[:, 1:4].sum() == 0
+    with pytest.raises(ValueError, match="gap must be >= 0"):
+        rnn.recall_task(5, gap=-1)
+
+
+def test_char_lstm_carries_state_between_calls():
+    torch.manual_seed(0)
+    m = rnn.CharLSTM(vocab=11, embed=4, hidden=8).eval()
+    tokens = torch.randint(0, 11, (2, 9))
+    whole, _ = m(tokens)
+    first, state = m(tokens[:, :5])
+    second, _ = m(tokens[:, 5:], state)
+    assert whole.shape == (2, 9, 11)
+    assert torch.allclose(torch.cat([first, second], 1), whole, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(batch, time\)"):
+        m(torch.randint(0, 11, (9,)))
+
+
+def test_char_lstm_generate_is_seeded_and_leaves_the_mode_alone():
+    torch.manual_seed(0)
+    m = rnn.CharLSTM(vocab=7, embed=4, hidden=8)
+    m.train()
+    a = m.generate([1, 2], 10, generator=torch.Generator().manual_seed(5))
+    b = m.generate([1, 2], 10, generator=torch.Generator().manual_seed(5))
+    assert a == b and len(a) == 12 and a[:2] == [1, 2] and all(0 <= t < 7 for t in a)
+    assert m.training, "generate must give the model back in the mode it found it"
+
+
+def test_ngram_perplexity_reference_values():
+    vocab = 4
+    cycle = [0, 1, 2, 3] * 50
+    assert math.isclose(rnn.ngram_perplexity(cycle, cycle, 1, vocab, k=0.1), 4.0, rel_tol=1e-6)
+    # order 2 knows the cycle: the next symbol is certain, up to the smoothing
+    assert rnn.ngram_perplexity(cycle, cycle, 2, vocab, k=0.01) < 1.01
+    unseen = [3, 2, 1, 0] * 10
+    assert rnn.ngram_perplexity(cycle, unseen, 2, vocab, k=0.01) > 50
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        rnn.ngram_perplexity(cycle, cycle, 0, vocab)
+
+
+def test_word_tokens_windows_and_the_next_word_model():
+    words = rnn.tokenize_words("The cat sat. The dog ran.")
+    assert words == ["the", "cat", "sat", ".", "the", "dog", "ran", "."]
+    ids = list(range(8))
+    ctx, nxt = rnn.word_windows(ids, k=3)
+    assert ctx.shape == (5, 3) and ctx[0].tolist() == [0, 1, 2] and nxt.tolist() == [3, 4, 5, 6, 7]
+    m = rnn.NextWordMLP(vocab=8, k=3, dim=4, hidden=16)
+    assert m(ctx).shape == (5, 8)
+    with pytest.raises(ValueError, match=r"\(B, 3\)"):
+        m(ctx[:, :2])
+    with pytest.raises(ValueError, match="k must be an int"):
+        rnn.word_windows(ids, k=8)
+    with pytest.raises(TypeError, match="must be a str"):
+        rnn.tokenize_words(["a", "b"])
