@@ -104,10 +104,47 @@ def manifest(data_dir=None, missing_ok: bool = True) -> dict:
         )
     try:
         data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it from git") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(
+            f'{path} must hold a JSON object with a "checkpoints" object, got a '
+            f"{type(data).__name__}; restore it from git"
+        )
     data.setdefault("checkpoints", {})
+    if not isinstance(data["checkpoints"], dict):
+        raise CheckpointError(
+            f'{path}: "checkpoints" must be an object of name -> entry, got a '
+            f"{type(data['checkpoints']).__name__}; restore it from git"
+        )
     return data
+
+
+def _check_entry(name: str, entry, data_dir) -> dict:
+    """A manifest entry must name a file inside the data folder, its sha256 and (optionally) a config."""
+    where = f"{_manifest_path(data_dir)}, entry {name!r}"
+    if not isinstance(entry, dict):
+        raise CheckpointError(f"{where} must be an object, got a {type(entry).__name__}")
+    file, digest = entry.get("file"), entry.get("sha256")
+    if not isinstance(file, str) or not file:
+        raise CheckpointError(f'{where} has no "file" (the checkpoint\'s path inside the folder)')
+    rel = Path(file)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise CheckpointError(
+            f'{where}: "file" must be a path inside the data folder, got {file!r}'
+        )
+    if (
+        not isinstance(digest, str)
+        or len(digest) != 64
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise CheckpointError(
+            f'{where} has no valid "sha256" (64 hex digits), got {digest!r}: the file cannot be '
+            f"checked, so it is not loaded. {_rebuild_hint(name)}"
+        )
+    if not isinstance(entry.get("config", {}), dict):
+        raise CheckpointError(f'{where}: "config" must be an object of constructor arguments')
+    return entry
 
 
 def save_checkpoint(
@@ -149,7 +186,7 @@ def verify(name: str, data_dir=None) -> dict:
             f"no checkpoint named {name!r} in the MANIFEST.json of {_where(data_dir)} "
             f"(known: {sorted(entries) or 'none'}). {_rebuild_hint(name)}"
         )
-    entry = entries[name]
+    entry = _check_entry(name, entries[name], data_dir)
     path = _data_dir(data_dir) / entry["file"]
     if not path.exists():
         raise CheckpointError(

@@ -66,6 +66,36 @@ def _check_seed(seed) -> int:
     return _check_count("seed", seed, 0, 2**31 - 1)
 
 
+def _check_number(name: str, value, minimum: float, maximum: float) -> float:
+    """A finite real number (Python or numpy scalar) in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise ValueError(
+            f"{name} must be a finite number in [{minimum:g}, {maximum:g}], got {value!r}"
+        )
+    return value
+
+
+# The largest tensor a dataset function builds; a bigger request is refused before allocating.
+MAX_BYTES = 2 * 1024**3
+
+
+def _check_memory(call: str, shape: tuple[int, ...], formula: str) -> None:
+    need = math.prod(shape) * 4  # float32
+    if need > MAX_BYTES:
+        raise ValueError(
+            f"{call} would need about {need / 1e9:.1f} GB ({formula} x 4 bytes, a float32 tensor of "
+            f"shape {shape}); the limit is {MAX_BYTES / 1e9:.1f} GB (course_lib.data.MAX_BYTES): ask "
+            "for fewer images or a smaller size"
+        )
+
+
+# Rows rendered at once: the renderers' intermediate tensors stay a few hundred MB at most.
+_CHUNK = 2048
+
+
 # ----------------------------------------------------------------------------- 8x8 digits
 DIGITS8_TEST_FRACTION = 0.2
 _DIGITS8_SPLIT_SEED = 0  # fixed: the split never changes between runs or machines
@@ -172,8 +202,8 @@ def make_digits28(
     """
     n = _check_count("n", n)
     seed = _check_seed(seed)
-    if not isinstance(difficulty, (int, float)) or not 0.0 <= difficulty <= 2.0:
-        raise ValueError(f"difficulty must be a number in [0, 2], got {difficulty!r}")
+    difficulty = _check_number("difficulty", difficulty, 0.0, 2.0)
+    _check_memory(f"make_digits28(n={n})", (n, 1, 28, 28), "n x 28 x 28")
     templates = _digit_templates()
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
@@ -244,6 +274,7 @@ def make_shapes(n: int = 5_000, seed: int = 0, size: int = 32) -> tuple[torch.Te
     n = _check_count("n", n)
     seed = _check_seed(seed)
     size = _check_count("size", size, 8, 256)
+    _check_memory(f"make_shapes(n={n}, size={size})", (n, 1, size, size), "n x size x size")
     g = torch.Generator().manual_seed(seed)
     factors = {
         "shape": torch.randint(0, 3, (n,), generator=g),
@@ -270,16 +301,31 @@ def render_shapes(shape, scale, rotation, x, y, size: int = 32) -> torch.Tensor:
             f"shape, scale, rotation, x and y must be 1D tensors of one length, got "
             f"{[tuple(t.shape) for t in tensors]}"
         )
+    for name, t in zip(("shape", "scale", "rotation", "x", "y"), tensors):
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise ValueError(f"{name} must hold finite numbers, got {t.tolist()[:8]}")
+    size = _check_count("size", size, 8, 256)
+    _check_memory(f"render_shapes(n={n}, size={size})", (n, 1, size, size), "n x size x size")
     if not bool(((tensors[0] >= 0) & (tensors[0] <= 2)).all()):
         raise ValueError("shape must hold 0 (square), 1 (ellipse) or 2 (triangle)")
     shape_t = tensors[0].long()
-    return _render_shapes(
-        shape_t, *(t.float() for t in tensors[1:]), _check_count("size", size, 8, 256)
-    )
+    return _render_shapes(shape_t, *(t.float() for t in tensors[1:]), size)
 
 
 def _render_shapes(shape, scale, rotation, cx, cy, size):
-    """Anti-aliased shapes from signed distances; all inputs (n,), returns (n, 1, size, size)."""
+    """Anti-aliased shapes from signed distances; all inputs (n,), returns (n, 1, size, size).
+
+    Rendered _CHUNK rows at a time, so the intermediate tensors stay small."""
+    if len(shape) > _CHUNK:
+        out = torch.empty(len(shape), 1, size, size)
+        for i in range(0, len(shape), _CHUNK):
+            sl = slice(i, i + _CHUNK)
+            out[sl] = _render_chunk(shape[sl], scale[sl], rotation[sl], cx[sl], cy[sl], size)
+        return out
+    return _render_chunk(shape, scale, rotation, cx, cy, size)
+
+
+def _render_chunk(shape, scale, rotation, cx, cy, size):
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
     py, px = torch.meshgrid(coords, coords, indexing="ij")
     # move each pixel into the shape's own frame
@@ -314,6 +360,11 @@ def make_moving_shapes(
     frames = _check_count("frames", frames, 2, 256)
     seed = _check_seed(seed)
     size = _check_count("size", size, 8, 256)
+    _check_memory(
+        f"make_moving_shapes(n={n}, frames={frames}, size={size})",
+        (n, frames, 1, size, size),
+        "n x frames x size x size",
+    )
     g = torch.Generator().manual_seed(seed)
     shape = torch.randint(0, 3, (n,), generator=g)
     scale = 0.45 + 0.2 * torch.rand(n, generator=g)
@@ -344,10 +395,18 @@ def translate(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
         )
     h, w = images.shape[-2:]
-    if not (isinstance(dx, int) and isinstance(dy, int)) or abs(dx) >= w or abs(dy) >= h:
+    ints = (int, np.integer)
+    if (
+        isinstance(dx, bool)
+        or isinstance(dy, bool)
+        or not (isinstance(dx, ints) and isinstance(dy, ints))
+        or abs(dx) >= w
+        or abs(dy) >= h
+    ):
         raise ValueError(
             f"dx and dy must be ints smaller than the image ({w}x{h}), got {dx!r}, {dy!r}"
         )
+    dx, dy = int(dx), int(dy)
     out = torch.zeros_like(images)
     src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
     src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
@@ -373,8 +432,8 @@ def make_toy2d(
         raise ValueError(f"name must be one of {TOY2D_NAMES}, got {name!r}")
     n = _check_count("n", n)
     seed = _check_seed(seed)
-    if noise is not None and (not isinstance(noise, (int, float)) or noise < 0):
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    if noise is not None:
+        noise = _check_number("noise", noise, 0.0, 10.0)
     g = torch.Generator().manual_seed(seed)
     if name == "ring":
         k = torch.randint(0, 8, (n,), generator=g).float()

@@ -3,8 +3,8 @@ import os
 # Tests are deterministic and CPU-only, whatever the machine has.
 os.environ.setdefault("COURSE_DEVICE", "cpu")
 
-# The course's CPU thread policy, before any test imports torch: passive OpenMP waiting and as many
-# threads as CPUs this process may use. Kernels that nbval and the tests start inherit the environment.
+# The course's CPU thread policy, before any test imports torch: passive OpenMP waiting and
+# threads.usable_threads() of the CPUs this process may use. Kernels that nbval and the tests start inherit it.
 import matplotlib  # noqa: E402
 
 import course_lib  # noqa: E402,F401

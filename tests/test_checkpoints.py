@@ -113,3 +113,65 @@ def test_shipped_digits_mlp_reaches_its_recorded_accuracy():
     recorded = checkpoints.manifest()["checkpoints"]["digits_mlp"]["metrics"]["test_acc"]
     assert accuracy(predict(model, x), y) == pytest.approx(recorded, abs=1e-3)
     assert recorded > 0.9
+
+
+def _edit_manifest(tmp_path, change):
+    path = tmp_path / "MANIFEST.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(change(data)))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: [d], r"must hold a JSON object .* got a list"),
+        (lambda d: {"checkpoints": [1, 2]}, r"\"checkpoints\" must be an object"),
+        (
+            lambda d: {"checkpoints": {"tiny": "tiny.pt"}},
+            r"entry 'tiny' must be an object, got a str",
+        ),
+        (
+            lambda d: {
+                "checkpoints": {
+                    "tiny": {k: v for k, v in d["checkpoints"]["tiny"].items() if k != "sha256"}
+                }
+            },
+            r"entry 'tiny' has no valid \"sha256\".*not loaded",
+        ),
+        (
+            lambda d: {"checkpoints": {"tiny": {**d["checkpoints"]["tiny"], "sha256": "abc"}}},
+            r"entry 'tiny' has no valid \"sha256\"",
+        ),
+        (
+            lambda d: {
+                "checkpoints": {
+                    "tiny": {k: v for k, v in d["checkpoints"]["tiny"].items() if k != "file"}
+                }
+            },
+            r"entry 'tiny' has no \"file\"",
+        ),
+        (
+            lambda d: {
+                "checkpoints": {"tiny": {**d["checkpoints"]["tiny"], "file": "../../etc/passwd"}}
+            },
+            r"must be a path inside the data folder",
+        ),
+        (
+            lambda d: {"checkpoints": {"tiny": {**d["checkpoints"]["tiny"], "config": [1]}}},
+            r"\"config\" must be an object",
+        ),
+    ],
+)
+def test_a_malformed_manifest_names_the_file_and_the_entry(tmp_path, change, message):
+    _saved(tmp_path)
+    _edit_manifest(tmp_path, change)
+    with pytest.raises(CheckpointError, match=message) as err:
+        load_checkpoint("tiny", MLPClassifier, data_dir=tmp_path)
+    assert "MANIFEST.json" in str(err.value)
+
+
+def test_a_manifest_that_is_not_text_is_a_checkpoint_error(tmp_path):
+    _saved(tmp_path)
+    (tmp_path / "MANIFEST.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        verify("tiny", data_dir=tmp_path)

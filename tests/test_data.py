@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -183,3 +184,54 @@ def test_load_mnist_explains_what_is_missing(tmp_path):
     else:
         with pytest.raises(RuntimeError, match="torchvision"):
             data.load_mnist("mnist", root=tmp_path)
+
+
+# ----------------------------------------------------------------------------- bad input, big requests
+def test_nan_and_inf_are_refused_with_the_name_of_the_argument():
+    with pytest.raises(ValueError, match="noise must be a finite number"):
+        data.make_toy2d("ring", 10, noise=float("nan"))
+    with pytest.raises(ValueError, match="difficulty must be a finite number"):
+        data.make_digits28(4, difficulty=float("inf"))
+    ones = torch.ones(2)
+    with pytest.raises(ValueError, match="scale must hold finite numbers"):
+        data.render_shapes(
+            torch.zeros(2), torch.tensor([0.5, float("nan")]), 0 * ones, 0 * ones, 0 * ones
+        )
+
+
+def test_numpy_scalars_are_accepted():
+    x, y = data.make_digits28(np.int64(4), seed=np.int64(1), difficulty=np.float32(0.5))
+    assert x.shape == (4, 1, 28, 28) and torch.equal(
+        x, data.make_digits28(4, seed=1, difficulty=0.5)[0]
+    )
+    assert data.make_toy2d("ring", 5, noise=np.float64(0.1)).shape == (5, 2)
+    images = torch.rand(2, 1, 8, 8)
+    assert torch.equal(
+        data.translate(images, np.int64(2), np.int32(-1)), data.translate(images, 2, -1)
+    )
+
+
+@pytest.mark.parametrize(
+    "call, need",
+    [
+        (lambda: data.make_shapes(10**6), "4.1 GB"),
+        (lambda: data.make_shapes(100_000, size=256), "26.2 GB"),
+        (lambda: data.make_moving_shapes(10**6, frames=256, size=256), "67108.9 GB"),
+        (lambda: data.make_digits28(10**6), "3.1 GB"),
+    ],
+)
+def test_an_oversized_request_is_refused_before_allocating(call, need):
+    with pytest.raises(ValueError, match=rf"would need about {need}.*limit is 2\.1 GB"):
+        call()
+
+
+def test_large_shape_sets_render_in_chunks_with_the_same_result():
+    small = data.make_shapes(50, seed=3)[0]
+    many = data.make_shapes(data._CHUNK + 50, seed=3)
+    assert many[0].shape == (data._CHUNK + 50, 1, 32, 32)
+    f = many[1]
+    again = data.render_shapes(
+        f["shape"][:50], f["scale"][:50], f["rotation"][:50], f["x"][:50], f["y"][:50]
+    )
+    assert torch.allclose(again, many[0][:50])
+    assert small.shape == (50, 1, 32, 32)

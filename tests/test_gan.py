@@ -234,3 +234,56 @@ def test_checkers_of_notebooks_05_06():
         "percentage"
         in check.class_agreement(lambda lg, r: 100 * (lg.argmax(1) == r).float().mean()).message
     )
+
+
+def test_gan_lab_stress_never_runs_two_training_threads():
+    """Play / pause / step / parameter changes, hundreds of times from another thread: one training
+    thread at most, a history that matches the step count, no error, and a button that tells the truth."""
+    import random
+    import threading as th
+
+    from course_lib.widgets import GANLab
+
+    torch.manual_seed(0)
+    ring = data.make_toy2d("ring", 500, seed=0)
+    trainer = GANTrainer(
+        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), toy_sampler(ring), 2, lr=1e-3
+    )
+    lab = GANLab(trainer, "2d", ring, snapshot_every=5)
+    errors, most_threads = [], [0]
+    rnd = random.Random(0)
+
+    def hammer():
+        try:
+            for _ in range(300):
+                action = rnd.choice(["play", "pause", "step", "lr", "k", "start", "button"])
+                if action == "play":
+                    lab.start()
+                elif action == "pause":
+                    lab.pause(timeout=5)
+                elif action == "step":
+                    lab.step()
+                elif action == "lr":
+                    lab.lr.value = rnd.choice([1e-3, 3e-3, 1e-2])
+                elif action == "k":
+                    lab.k.value = rnd.choice([1, 2, 3])
+                elif action == "start":
+                    lab.start()
+                    lab.start()
+                else:
+                    lab.play.value = not lab.play.value
+                alive = [t for t in th.enumerate() if t.name == "gan-lab" and t.is_alive()]
+                most_threads[0] = max(most_threads[0], len(alive))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = th.Thread(target=hammer)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the stress run did not finish in 120 s"
+    assert lab.pause(timeout=10)
+    assert not errors, errors
+    assert lab.error is None, lab.error
+    assert most_threads[0] <= 1, f"{most_threads[0]} training threads ran at once"
+    assert len(trainer.history["step"]) == trainer.steps
+    assert lab.play.value is False and not lab.playing, "the button shows the real (paused) state"

@@ -128,6 +128,10 @@ def test_latent_explorer_every_slider_changes_the_image():
         explorer.set_z([5.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="3 values"):
         explorer.set_z([0.0])
+    z_before = explorer.state.z
+    with pytest.raises(ValueError, match="finite number"):
+        explorer.set_z([float("nan"), 0.0, 0.0])
+    assert explorer.state.z == z_before, "a refused z leaves the view as it was"
     with pytest.raises(ValueError, match="lim must be a positive number"):
         LatentExplorer(vae, lim=-1)
     with pytest.raises(ValueError, match="model expects 3"):

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import course_lib  # noqa: F401  the course's thread policy; the kernels started here inherit it
+
 ROOT = Path(__file__).resolve().parent.parent
 REVEAL_VERSION = "5.1.0"
 

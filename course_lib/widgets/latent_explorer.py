@@ -15,6 +15,7 @@ it can live on cpu or cuda.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,8 +196,10 @@ class LatentExplorer(CourseWidget):
         z = [float(v) for v in z]
         if len(z) != self.n:
             raise ValueError(f"z must have {self.n} values, got {len(z)}")
-        if any(abs(v) > self.lim for v in z):
-            raise ValueError(f"every value of z must be within [-{self.lim}, {self.lim}], got {z}")
+        if any(not math.isfinite(v) or abs(v) > self.lim for v in z):
+            raise ValueError(
+                f"every value of z must be a finite number within [-{self.lim}, {self.lim}], got {z}"
+            )
         self._quiet = True
         try:
             for s, v in zip(self.sliders, z):
