@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import eval_mode, seed_everything
+from . import eval_mode, model_device, seed_everything
 from .checkpoints import load_checkpoint
 from .models.encoder import ConvEncoder
 from .models.transfer import PRETEXT_NETS, TransferNet, copy_blocks, freeze_blocks
@@ -34,7 +34,7 @@ STRATEGIES = ("scratch", "frozen", "fine-tuned")
 
 def encode(encoder: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Frozen features of x in eval mode, in batches: (N, features). The encoder's mode is left as it was."""
-    device = next(encoder.parameters()).device
+    device = model_device(encoder)
     with eval_mode(encoder):
         return torch.cat(
             [encoder(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]

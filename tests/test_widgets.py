@@ -305,3 +305,24 @@ def test_transfer_lab_reports_errors_in_the_widget():
         from course_lib.models.encoder import ConvEncoder
 
         evaluate.transfer_accuracy(ConvEncoder(), "partly", lab.train_data, lab.test_data)
+
+
+def test_every_widget_label_fits(tmp_path):
+    """No cut labels: descriptions get the width they need and buttons grow to their text."""
+    import ipywidgets as w
+
+    from course_lib.models.vae import VAE
+    from course_lib.widgets import DropoutView, LatentExplorer
+    from course_lib.widgets.base import _descendants
+
+    for view in (
+        LatentExplorer(VAE(64, hidden=[16], latent_dim=2)),
+        DropoutView(torch.rand(8, 16)),
+    ):
+        controls = [c for c in _descendants(view.view) if getattr(c, "description", "")]
+        assert controls
+        for c in controls:
+            if isinstance(c, (w.Button, w.ToggleButton)):
+                assert c.layout.width == "auto", c.description
+            elif hasattr(c.style, "description_width"):
+                assert c.style.description_width == "initial", c.description

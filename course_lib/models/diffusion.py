@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import eval_mode
+from .. import eval_mode, model_device
 
 
 class NoiseSchedule:
@@ -268,7 +268,7 @@ def sample(
     return_chain=True also returns the chain: (timesteps, x_t list, predicted-x0 list), each x on the CPU
     in [-1, 1] (the widget caches it once and then scrubs through it).
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     if steps is not None and not 1 <= steps <= schedule.T:
         raise ValueError(f"steps must be in [1, {schedule.T}], got {steps}")
     x = torch.randn(n, *shape, generator=generator).to(device)

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import model_device
+
 REAL, FAKE = 1.0, 0.0
 
 
@@ -253,7 +255,7 @@ class GANTrainer:
         self.sample_real = sample_real
         self.classes = classes
         self.noise_dim, self.k, self.batch_size = noise_dim, k, batch_size
-        self.device = device or next(G.parameters()).device
+        self.device = device or model_device(G)
         self.opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
         self.opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
         self.gen = torch.Generator().manual_seed(seed)

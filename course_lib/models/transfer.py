@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import model_device
 from .contrastive import SiameseNet
 from .encoder import ConvEncoder
 from .pretext import InpaintingNet, JigsawNet
@@ -32,7 +33,7 @@ def copy_blocks(source: ConvEncoder, k: int) -> ConvEncoder:
     if not isinstance(k, int) or not 0 <= k <= len(source.blocks):
         raise ValueError(f"k must be an int in 0..{len(source.blocks)}, got {k!r}")
     widths = tuple(block[0].out_channels for block in source.blocks)
-    new = ConvEncoder(source.in_channels, widths).to(next(source.parameters()).device)
+    new = ConvEncoder(source.in_channels, widths).to(model_device(source))
     for i in range(k):
         new.blocks[i].load_state_dict(source.blocks[i].state_dict())  # values, not shared tensors
     return new

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import eval_mode
+from .. import eval_mode, model_device
 
 
 def reparameterize(
@@ -127,7 +127,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n new images decoded from z ~ N(0, I)."""
-        device = next(self.parameters()).device
+        device = model_device(self)
         z = torch.randn(n, self.latent_dim, generator=generator).to(device)
         return self.decode(z)
 
@@ -154,7 +154,7 @@ def vae_step(beta: float = 1.0):
 
 def encode_mean(model: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
     """Codes of x on the CPU: mu for a VAE, z for a plain autoencoder (the model's mode is left as it was)."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     out = []
     with eval_mode(model):
         for i in range(0, len(x), batch_size):
@@ -185,6 +185,6 @@ def decode_grid(
     z = torch.zeros(n * n, latent) if base is None else base.reshape(1, latent).repeat(n * n, 1)
     z[:, dims[0]] = xs.repeat(n)
     z[:, dims[1]] = ys.repeat_interleave(n)
-    device = next(model.parameters()).device
+    device = model_device(model)
     with eval_mode(model):
         return model.decode(z.to(device)).cpu()

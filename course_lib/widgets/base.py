@@ -80,9 +80,30 @@ class CourseWidget:
         self.after_redraw()
         if self.css_class:
             view.add_class(self.css_class)
+        readable_labels(view)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
         return data
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()) or ():
+        yield from _descendants(child)
+
+
+def readable_labels(view) -> None:
+    """No cut labels: every control's description gets the width it needs, and buttons grow to fit
+    their text (ipywidgets cuts a description at about 80 px and a button at 148 px)."""
+    import ipywidgets as w
+
+    for widget in _descendants(view):
+        style = getattr(widget, "style", None)
+        if getattr(widget, "description", "") and hasattr(style, "description_width"):
+            if not style.description_width:
+                style.description_width = "initial"
+        if isinstance(widget, (w.Button, w.ToggleButton)) and widget.layout.width is None:
+            widget.layout.width = "auto"

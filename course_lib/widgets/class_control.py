@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import eval_mode
+from .. import eval_mode, model_device
 from ..plot import png_grid
 from .base import CourseWidget
 
@@ -34,7 +34,7 @@ def class_samples(G, state: ClassState, n: int = 8) -> torch.Tensor:
     g = torch.Generator().manual_seed(state.seed)
     z_a, z_b = torch.randn(2, n, G.noise_dim, generator=g)
     z = (1 - state.t) * z_a + state.t * z_b
-    device = next(G.parameters()).device
+    device = model_device(G)
     with eval_mode(G):
         return G(z.to(device), torch.full((n,), state.digit, device=device)).cpu()
 

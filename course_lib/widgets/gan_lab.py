@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from .. import eval_mode, model_device
 from ..models.gan import GANTrainer, generator_loss
@@ -46,29 +46,71 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def loss_chart(history: dict, width: int = 320, height: int = 110, last: int = 600) -> Image.Image:
-    """D and G loss curves (the last `last` steps) as a small PIL image."""
+def _font(size: int = 13):
+    """A readable font (Pillow's bundled one, scalable since Pillow 10.1); the bitmap default otherwise."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # pragma: no cover - old Pillow
+        return ImageFont.load_default()
+
+
+def loss_chart(history: dict, width: int = 320, height: int = 130, last: int = 600) -> Image.Image:
+    """D and G loss curves (the last `last` steps, lightly smoothed) with a y axis, as a PIL image."""
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
+    font, small = _font(13), _font(11)
     d = np.asarray(history["d_loss"][-last:], float)
     g = np.asarray(history["g_loss"][-last:], float)
-    draw.text((4, 2), "D loss", fill=(40, 40, 40))
-    draw.text((60, 2), "G loss", fill=tuple(_FAKE.astype(int)))
+    draw.text((40, 2), "D loss", fill=(40, 40, 40), font=font)
+    draw.text((100, 2), "G loss", fill=tuple(_FAKE.astype(int)), font=font)
     if len(d) < 2:
-        draw.text((4, height // 2), "no training steps yet", fill=(120, 120, 120))
+        draw.text((40, height // 2), "no training steps yet", fill=(120, 120, 120), font=font)
         return img
     top = float(np.nanmax(np.concatenate([d, g]))) * 1.05 + 1e-6
     steps = history["step"][-last:]
-    draw.text((width - 110, 2), f"steps {steps[0]}-{steps[-1]}", fill=(120, 120, 120))
+    left, bottom, y_top = 36, height - 18, 20  # the plot area
+    # axes with values: 0 and the top of the y axis, the first and last step on the x axis
+    draw.line([(left, y_top), (left, bottom), (width - 2, bottom)], fill=(150, 150, 150))
+    draw.text((2, bottom - 7), "0", fill=(90, 90, 90), font=small)
+    draw.text((2, y_top - 6), f"{top:.2g}", fill=(90, 90, 90), font=small)
+    draw.text((left, bottom + 3), f"step {steps[0]}", fill=(90, 90, 90), font=small)
+    label = f"step {steps[-1]}"
+    draw.text(
+        (width - 4 - draw.textlength(label, font=small), bottom + 3),
+        label,
+        fill=(90, 90, 90),
+        font=small,
+    )
     for series, colour in ((d, (40, 40, 40)), (g, tuple(_FAKE.astype(int)))):
-        # smooth a little so the curve is readable
         k = min(10, len(series))
-        s = np.convolve(series, np.ones(k) / k, mode="valid")
-        xs = np.linspace(2, width - 3, len(s))
-        ys = height - 4 - (s / top) * (height - 20)
+        sm = np.convolve(series, np.ones(k) / k, mode="valid")
+        xs = np.linspace(left + 2, width - 3, len(sm))
+        ys = bottom - (sm / top) * (bottom - y_top)
         draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
-    draw.line([(0, height - 4), (width, height - 4)], fill=(200, 200, 200))
     return img
+
+
+def _legend(draw: ImageDraw.ImageDraw, size: int) -> None:
+    """What the colours of the 2D game mean, in its bottom-left corner."""
+    font = _font(12)
+    items = [
+        ("real data", tuple(_REAL.astype(int) - 20), "dot"),
+        ("generated", tuple(_FAKE.astype(int) - 40), "dot"),
+        ("where G pushes its points", (60, 60, 60), "line"),
+    ]
+    x0, y0 = 6, size - 6 - 16 * len(items) - 16
+    draw.rectangle(
+        [x0 - 3, y0 - 3, x0 + 178, size - 4], fill=(255, 255, 255), outline=(190, 190, 190)
+    )
+    for i, (text, colour, mark) in enumerate(items):
+        y = y0 + 16 * i + 7
+        if mark == "dot":
+            draw.ellipse([x0 + 3, y - 3, x0 + 9, y + 3], fill=colour)
+        else:
+            draw.line([(x0 + 1, y), (x0 + 11, y)], fill=colour, width=2)
+        draw.text((x0 + 16, y - 7), text, fill=(40, 40, 40), font=font)
+    y = y0 + 16 * len(items) + 7
+    draw.text((x0, y - 7), "background: D(x), green = says real", fill=(40, 40, 40), font=font)
 
 
 def _surface(D, extent, res, device):
@@ -120,6 +162,7 @@ def render_game(
     for (x0, y0), (x1, y1) in zip(starts, ends):
         draw.line([(x0, y0), (x1, y1)], fill=(60, 60, 60), width=1)
         draw.ellipse([x1 - 1, y1 - 1, x1 + 1, y1 + 1], fill=(60, 60, 60))
+    _legend(draw, size)
     return img
 
 

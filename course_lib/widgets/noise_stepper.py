@@ -156,7 +156,9 @@ class NoiseStepper(CourseWidget):
             continuous_update=True,
             layout=w.Layout(width="420px"),
         )
-        self.r_play = w.Play(value=0, min=0, max=T, step=2, interval=50, description="play")
+        self.r_play = w.Play(
+            value=0, min=0, max=T, step=2, interval=50, description="play", tooltip="play the chain"
+        )
         w.jslink((self.r_play, "value"), (self.r_pos, "value"))
         self.r_step = w.Button(description="step", icon="step-forward")
         self.r_new = w.Button(description="new sample", icon="random")
@@ -167,7 +169,7 @@ class NoiseStepper(CourseWidget):
         self.r_new.on_click(lambda _: self.new_sample())
         reverse = w.VBox(
             [
-                w.HBox([self.r_play, self.r_step, self.r_new]),
+                w.HBox([w.HTML("play the chain:"), self.r_play, self.r_step, self.r_new]),
                 self.r_pos,
                 w.HTML(
                     f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"
