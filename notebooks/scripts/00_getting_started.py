@@ -10,6 +10,8 @@
 # - has **sliders and buttons** to play with, and **exercises** that check your answer.
 #
 # Run a cell with **Shift+Enter**. Change a number and run it again: that is the point.
+# Wait until the kernel is ready (the circle at the top right is empty and the status bar says
+# "Idle") before *Run All*: pressed earlier, JupyterLab silently runs nothing.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The one knob
