@@ -90,6 +90,31 @@ def test_diffusion_stepper_t_slider_changes_the_image(lab):
     page.close()
 
 
+def test_diffusion_reverse_play_plays_and_pops_back_up(lab):
+    page, _, _ = _open_widget(
+        lab, "07_diffusion.ipynb", "sampler = NoiseStepper(", ".course-noise-stepper"
+    )
+    widget = page.locator(".course-noise-stepper").nth(1)  # the second stepper, on its reverse tab
+    widget.scroll_into_view_if_needed()
+    image = widget.locator(".course-reverse-image").first
+    play = widget.locator(".course-stepper-play")
+    seen = {lab.image_src(image)}
+    play.click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "mod-active" in (play.get_attribute("class") or ""):
+        seen.add(lab.image_src(image))
+        time.sleep(0.1)
+    seen.add(lab.image_src(image))
+    assert len(seen) >= 10, f"play showed only {len(seen)} different frames"
+    assert "mod-active" not in (play.get_attribute("class") or ""), (
+        "at the end the button pops back up"
+    )
+    assert "step 200 of 200" in widget.inner_text()
+    _shot(widget, "diffusion_reverse_played")
+    assert not lab.error_outputs(page)
+    page.close()
+
+
 def test_gan_lab_play_and_pause(lab):
     page, widget, image = _open_widget(
         lab, "05_gan.ipynb", "lab = GANLab(trainer", ".course-gan-lab"

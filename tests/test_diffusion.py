@@ -156,6 +156,38 @@ def test_noise_stepper_forward_and_cached_reverse_chain():
         NoiseStepper(unet, "not a schedule", images)
 
 
+def test_noise_stepper_play_plays_to_the_end_and_pause_stops_it():
+    import time
+
+    from course_lib.widgets import NoiseStepper
+
+    torch.manual_seed(0)
+    s = NoiseSchedule(40)
+    stepper = NoiseStepper(SmallUNet(channels=8, t_dim=16), s, torch.rand(3, 1, 8, 8), n_samples=2)
+    stepper.r_pos.value = 10
+    frames = {stepper.r_view.value}
+    stepper.r_view.observe(lambda change: frames.add(change["new"]), names="value")
+    stepper.r_play.value = True  # what pressing the button does
+    assert stepper.playing and stepper.r_play.description == "pause"
+    deadline = time.time() + 10
+    while stepper.playing and time.time() < deadline:
+        time.sleep(0.02)
+    assert not stepper.playing, "play stops by itself at the end of the chain"
+    assert stepper.r_pos.value == s.T and stepper.state.position == s.T
+    assert stepper.r_play.value is False and stepper.r_play.description == "play", (
+        "the button pops up"
+    )
+    assert len(frames) >= 10, f"only {len(frames)} frames were shown while playing"
+    # pressed at the end, play starts again from the noise; pressing again pauses where it is
+    stepper.r_play.value = True
+    time.sleep(0.3)
+    stepper.r_play.value = False
+    paused_at = stepper.r_pos.value
+    assert 0 < paused_at < s.T and not stepper.playing
+    time.sleep(0.2)
+    assert stepper.r_pos.value == paused_at, "paused: the chain stays where it is"
+
+
 def test_shipped_diffusion_checkpoint_loads():
     from course_lib import checkpoints
 

@@ -11,6 +11,7 @@ Works with any denoiser eps_theta(x_t, t) and any `NoiseSchedule` from course_li
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
@@ -156,10 +157,19 @@ class NoiseStepper(CourseWidget):
             continuous_update=True,
             layout=w.Layout(width="420px"),
         )
-        self.r_play = w.Play(
-            value=0, min=0, max=T, step=2, interval=50, description="play", tooltip="play the chain"
+        # Play runs in the kernel (a small thread moves the step slider), so what the button shows is
+        # what happens: it plays to the end of the chain, then pops back up; pressing it pauses.
+        self.r_play = w.ToggleButton(
+            value=False,
+            description="play",
+            icon="play",
+            tooltip="play the reverse chain to the end",
         )
-        w.jslink((self.r_play, "value"), (self.r_pos, "value"))
+        self.r_play.add_class("course-stepper-play")
+        self.r_play.observe(self._on_play, names="value")
+        self._player: threading.Thread | None = None
+        self._stop_play = threading.Event()
+        self._play_lock = threading.Lock()
         self.r_step = w.Button(description="step", icon="step-forward")
         self.r_new = w.Button(description="new sample", icon="random")
         self.image = self.r_view = w.Image(format="png")  # the image benchmarks watch by default
@@ -169,7 +179,7 @@ class NoiseStepper(CourseWidget):
         self.r_new.on_click(lambda _: self.new_sample())
         reverse = w.VBox(
             [
-                w.HBox([w.HTML("play the chain:"), self.r_play, self.r_step, self.r_new]),
+                w.HBox([self.r_play, self.r_step, self.r_new]),
                 self.r_pos,
                 w.HTML(
                     f"top: x_t for {n_samples} samples &nbsp;|&nbsp; bottom: the model's predicted x_0"
@@ -239,7 +249,68 @@ class NoiseStepper(CourseWidget):
         self.r_pos.value = min(self.r_pos.value + 1, self.schedule.T)
 
     def new_sample(self) -> None:
+        """A new chain (the "new sample" button): T denoiser calls, about a second; the caption says so."""
+        self.r_caption.value = "sampling a new chain..."
         self.set(sample_seed=self.state.sample_seed + 1)
+
+    # ------------------------------------------------------------------ play (kernel-side)
+    PLAY_STEP, PLAY_INTERVAL_S = 2, 0.05  # 2 chain steps every 50 ms: T=200 plays in 5 s
+
+    @property
+    def playing(self) -> bool:
+        return self._player is not None and self._player.is_alive()
+
+    def play(self) -> None:
+        """Walk the reverse chain from the current step to the end (from the start if at the end)."""
+        with self._play_lock:
+            if self.playing:
+                return
+            if self.r_pos.value >= self.schedule.T:
+                self.r_pos.value = 0
+            self._stop_play.clear()
+            self._player = threading.Thread(
+                target=self._play_loop, daemon=True, name="stepper-play"
+            )
+            self._show_playing(True)
+            self._player.start()
+
+    def pause(self, timeout: float = 5.0) -> None:
+        with self._play_lock:
+            self._stop_play.set()
+            player = self._player
+            if player is not None and player is not threading.current_thread():
+                player.join(timeout)
+            self._player = None
+            self._show_playing(False)
+
+    def _play_loop(self) -> None:
+        try:
+            while not self._stop_play.wait(self.PLAY_INTERVAL_S):
+                position = min(self.r_pos.value + self.PLAY_STEP, self.schedule.T)
+                self.r_pos.value = position  # -> set(position=...) -> the picture and caption
+                if position >= self.schedule.T:
+                    break
+        finally:
+            if threading.current_thread() is self._player:
+                self._show_playing(False)
+
+    def _show_playing(self, playing: bool) -> None:
+        self._quiet_play = True
+        try:
+            self.r_play.value = playing
+            self.r_play.description, self.r_play.icon = (
+                ("pause", "pause") if playing else ("play", "play")
+            )
+        finally:
+            self._quiet_play = False
+
+    def _on_play(self, change) -> None:
+        if getattr(self, "_quiet_play", False):
+            return
+        if change["new"]:
+            self.play()
+        else:
+            self.pause()
 
     def set(self, **changes) -> None:
         """Redraw only the tab whose fields changed (each picture is about a millisecond)."""

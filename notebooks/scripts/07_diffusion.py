@@ -291,14 +291,16 @@ assert confidence.mean() >= 0.9 and (counts > 0).all()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Watch the reverse process
-# Open the **reverse** tab of the stepper above (or use this copy): press play, or drag the step
-# slider. Top: $x_t$; bottom: what the model believes $x_0$ is at that moment. The coarse shape is
-# decided early, the details late. The chain is computed once, so scrubbing is instant.
+# A second stepper, open on its **reverse** tab: press play (it plays to the end; press again to
+# pause), step, or drag the step slider. Top: $x_t$; bottom: what the model believes $x_0$ is at that
+# moment. The coarse shape is decided early, the details late. The chain is computed once, so
+# scrubbing is instant; "new sample" computes another (about a second).
 
 # %% slideshow={"slide_type": "-"}
-stepper.view.selected_index = 1
-stepper.r_pos.value = 100
-stepper
+sampler = NoiseStepper(denoiser, schedule, x_digits[:50])
+sampler.view.selected_index = 1
+sampler.r_pos.value = 100
+sampler
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fewer steps: DDIM
