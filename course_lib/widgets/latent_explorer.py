@@ -99,19 +99,21 @@ def latent_map_background(
 
 
 def render_latent_map(background: np.ndarray, z, lim: float = 3.0) -> bytes:
-    """The map with a black cross at (z[0], z[1]); pure function of its inputs."""
-    from PIL import Image
+    """The map with a marker at (z[0], z[1]): a black ring and cross with a white outline, so it
+    stands out on any colour; pure function of its inputs."""
+    from PIL import Image, ImageDraw
 
-    img = background.copy()
-    size = img.shape[0]
-    c = int(round((float(z[0]) + lim) / (2 * lim) * (size - 1)))
-    r = int(round((lim - float(z[1])) / (2 * lim) * (size - 1)))
-    for dr in range(-6, 7):
-        for rr, cc in ((r + dr, c), (r, c + dr)):
-            if 0 <= rr < size and 0 <= cc < size:
-                img[rr, cc] = 0
+    img = Image.fromarray(background.copy())
+    size = img.width
+    c = (float(z[0]) + lim) / (2 * lim) * (size - 1)
+    r = (lim - float(z[1])) / (2 * lim) * (size - 1)
+    draw = ImageDraw.Draw(img)
+    for colour, width in (((255, 255, 255), 5), ((0, 0, 0), 2)):
+        draw.line([(c - 10, r), (c + 10, r)], fill=colour, width=width)
+        draw.line([(c, r - 10), (c, r + 10)], fill=colour, width=width)
+        draw.ellipse([c - 6, r - 6, c + 6, r + 6], outline=colour, width=width - 1)
     buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", compress_level=1)
+    img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
