@@ -132,9 +132,17 @@ def test_gan_lab_play_and_pause(lab):
     time.sleep(1.0)
     assert lab.image_src(image) == paused_src, "paused: the view stops changing"
     _shot(widget, "gan_lab")
-    # the notebook stays usable while and after training: the step button works
+    # scrub the timeline back: an older snapshot, and the status says so
+    widget.locator(".course-timeline .noUi-handle").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    scrubbed_src = lab.wait_for_change(image, paused_src)
+    assert "timeline" in widget.locator(".widget-html").last.inner_text()
+    # step while scrubbed back: it trains and the view jumps to the new live step
     widget.locator(".course-step").click()
-    lab.wait_for_change(image, paused_src)
+    lab.wait_for_change(image, scrubbed_src)
+    time.sleep(0.5)
+    assert lab.image_src(image) != paused_src
     assert not lab.error_outputs(page)
     page.close()
 

@@ -179,7 +179,9 @@ def test_gan_lab_buttons_change_state_and_view_headless():
     live = lab.image.value
     lab.timeline.value = 0  # scrub back
     assert lab.image.value == lab.snapshots[0].png != live and "timeline" in lab.status.value
-    lab.timeline.value = lab.timeline.max
+    lab.step_button.click()  # a step while scrubbed back trains AND shows the new live step
+    assert trainer.steps == 12 and lab.timeline.value == lab.timeline.max
+    assert lab.image.value == lab.render_live() != lab.snapshots[0].png
     # play runs in a background thread; pause stops it and the models stay consistent
     lab.play.value = True
     deadline = time.time() + 10

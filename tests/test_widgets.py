@@ -326,3 +326,15 @@ def test_every_widget_label_fits(tmp_path):
                 assert c.layout.width == "auto", c.description
             elif hasattr(c.style, "description_width"):
                 assert c.style.description_width == "initial", c.description
+
+
+def test_widgets_draw_exactly_the_value_their_control_shows():
+    from course_lib.models.autoencoders import Autoencoder
+    from course_lib.widgets import DenoiseView, DropoutView
+
+    view = DropoutView(torch.rand(8, 16), p=0.95)  # the slider stops at 0.9
+    assert view.slider.value == view.state.p == pytest.approx(0.9)
+    denoise = DenoiseView(
+        torch.rand(4, 1, 8, 8), {"AE": Autoencoder(64, hidden=[16], code=4)}, level=3
+    )
+    assert denoise.level.value == denoise.state.level == pytest.approx(1.0)

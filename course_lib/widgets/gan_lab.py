@@ -279,6 +279,7 @@ class GANLab(CourseWidget):
         )
         self.play.add_class("course-play")
         self.step_button.add_class("course-step")
+        self.timeline.add_class("course-timeline")
         self._snapshot()
         self.finish(
             w.VBox(
