@@ -37,7 +37,7 @@ cl.seed_everything(0)
 x_demo, y_demo = recall_task(1, gap=8, seed=0)
 fig, ax = plt.subplots(figsize=(8, 2.2))
 ax.imshow(x_demo[0].T, cmap="Greys", aspect="auto")
-ax.set(xlabel="time step", ylabel="input", yticks=range(9),
+_ = ax.set(xlabel="time step", ylabel="input", yticks=range(9),
        yticklabels=["A", "B", "C", "D", "d1", "d2", "d3", "d4", "ask"],
        title=f"one sequence with gap 8: remember the symbol of step 0 (answer: {'ABCD'[int(y_demo[0])]})")
 
@@ -173,8 +173,56 @@ assert ratio[0.5] < 1e-6, "small recurrent weights: the gradient vanishes"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # With small weights the first steps get ~nothing: a plain RNN cannot learn what happened long
-# ago. Large weights saturate tanh (which also kills the gradient) or explode it. The LSTM was
-# designed against exactly this.
+# ago. Here even the large scale vanishes: large weights saturate tanh, and a saturated tanh has a
+# derivative near 0, which kills the gradient too.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exploding gradients, and clipping
+# The product explodes when the error keeps its size at every step and U stretches it, i.e. while
+# the activation stays in its linear range. A linear recurrence $h_t = W x_t + U h_{t-1}$ shows it
+# cleanly: with $U = \rho Q$ ($Q$ orthogonal) the error is multiplied by exactly $\rho$ per step back.
+
+# %% slideshow={"slide_type": "-"}
+def linear_rnn_grads(rho, T=60):
+    """Per-step ||dL/dh_t|| and the gradient of U for a linear RNN whose U has spectral radius rho."""
+    torch.manual_seed(4)
+    U_rho = (torch.linalg.qr(torch.randn(H, H))[0] * rho).requires_grad_(True)
+    h, states = torch.zeros(8, H), []
+    for t in range(T):
+        h = x_long[:, t] @ W.T + h @ U_rho.T
+        h.retain_grad()
+        states.append(h)
+    (0.5 * ((h @ V.T - y_long) ** 2).sum()).backward()
+    return torch.stack([s.grad.norm(dim=1).mean() for s in states]), U_rho.grad
+
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+linear = {}
+for rho in (0.9, 1.0, 1.2):
+    per_step, grad_U = linear_rnn_grads(rho)
+    linear[rho] = (per_step, grad_U)
+    ax.plot(range(1, T + 1), per_step, label=f"spectral radius {rho}")
+ax.set(yscale="log", xlabel="time step t", ylabel="||dL/dh_t||",
+       title="linear RNN: the error signal at each step (loss at t = 60)")
+ax.legend(); ax.grid(alpha=0.3)
+growth = {rho: (n[0] / n[-1]).item() for rho, (n, _) in linear.items()}
+print("gradient at t=1 relative to t=60:", {r: f"{g:.1e}" for r, g in growth.items()})
+assert growth[0.9] < 1e-2 and growth[1.2] > 1e4, "below 1 it vanishes, above 1 it explodes"
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# An exploded gradient throws the weights far away in one step. The usual fix is **gradient
+# clipping**: rescale the whole gradient when its norm exceeds a threshold. The direction is kept,
+# only the length is capped (call it between `loss.backward()` and `optimizer.step()`):
+
+# %% slideshow={"slide_type": "-"}
+grad = linear[1.2][1].clone()
+param = torch.zeros_like(grad, requires_grad=True)
+param.grad = grad.clone()
+before = torch.nn.utils.clip_grad_norm_([param], max_norm=1.0)  # returns the norm before clipping
+by_hand = grad * min(1.0, 1.0 / grad.norm().item())
+assert torch.allclose(param.grad, by_hand) and abs(param.grad.norm().item() - 1.0) < 1e-5
+cosine = F.cosine_similarity(param.grad.flatten(), grad.flatten(), dim=0).item()
+print(f"gradient norm {before:.3g} -> {param.grad.norm():.3g} after clipping; same direction (cosine {cosine:.3f})")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The LSTM
