@@ -180,6 +180,92 @@ assert with_drop[3] < no_drop[3], "and lowers the test loss"
 # Without dropout the test loss turns up while the training loss goes to zero: the net memorises.
 # With dropout no unit can rely on a particular other unit being present, and the gap is smaller.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Dropout is not a penalty
+# The lecture calls regularization a **penalty added to the loss**, e.g. L2: $L + \lambda \lVert w \rVert^2$.
+# Dropout adds nothing to the loss: it trains a randomly thinned network on the plain loss, and the
+# regularising comes from the noise. The same net with an explicit L2 penalty instead (its
+# objective is visibly bigger than its data loss; dropout's is not):
+
+# %% slideshow={"slide_type": "-"}
+LAMBDA = 1e-3
+
+
+def l2_step(model, batch, loss_fn):
+    out = model(batch[0])
+    penalty = sum((w ** 2).sum() for name, w in model.named_parameters() if name.endswith("weight"))
+    return loss_fn(out, batch[1]) + LAMBDA * penalty, out
+
+
+cl.seed_everything(0)
+l2_net = MLPClassifier(784, [512, 512], 10, dropout=0.0).to(device)
+runs["L2"] = fit(l2_net, train_set, nn.CrossEntropyLoss(), epochs=EPOCHS, lr=1e-3, batch_size=50, step_fn=l2_step,
+                 eval_data={"train": train_set, "test": test_set}, metrics={"acc": accuracy}, desc="L2 penalty")
+with torch.no_grad():
+    data_loss = nn.functional.cross_entropy(l2_net(train_set[0].to(device)), train_set[1].to(device)).item()
+    l2_term = LAMBDA * sum((w ** 2).sum() for n, w in l2_net.named_parameters() if n.endswith("weight")).item()
+print(f"L2 run, training objective = data loss {data_loss:.3f} + penalty {l2_term:.3f}")
+for name, h in (("no regularization", runs[0.0]), ("dropout p=0.5", runs[0.5]), ("L2, lambda=1e-3", runs["L2"])):
+    print(f"{name:>18}: test acc {h['test_acc'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}, "
+          f"loss gap test-train {h['test_loss'][-1] - h['train_eval_loss'][-1]:.3f}")
+assert l2_term > 0.01, "the penalty is a real part of the L2 objective"
+assert runs["L2"]["test_loss"][-1] < runs[0.0]["test_loss"][-1], "both regularizers beat no regularization"
+assert runs[0.5]["test_loss"][-1] < runs[0.0]["test_loss"][-1]
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Both lower the test loss and shrink the gap. L2 does it through a term in the objective (the
+# penalty above is larger than the data loss it sits beside); dropout through noise in the network,
+# with nothing added to the loss.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Dropout on convolutional layers
+# "Dropout is applied to fully connected layers only" was the rule when the lecture's sources were
+# written. Dropping single pixels of a feature map does little (neighbouring pixels carry the same
+# information); **spatial dropout** (`nn.Dropout2d`, Tompson et al., 2015) drops whole channels
+# instead. What each one zeroes in a batch of feature maps (8 channels of 6x6, p = 0.5):
+
+# %% slideshow={"slide_type": "-"}
+maps = torch.ones(1, 8, 6, 6)
+torch.manual_seed(0)
+plain, spatial = nn.Dropout(0.5).train()(maps), nn.Dropout2d(0.5).train()(maps)
+fig, axes = plt.subplots(2, 8, figsize=(9, 2.6))
+for row, (name, out) in enumerate((("nn.Dropout", plain), ("nn.Dropout2d", spatial))):
+    for c in range(8):
+        axes[row, c].imshow(out[0, c], cmap="gray", vmin=0, vmax=2)
+        axes[row, c].set(xticks=[], yticks=[])
+    axes[row, 0].set_ylabel(name, fontsize=8)
+fig.suptitle("white: kept (scaled x2), black: dropped - per pixel (top) or per channel (bottom)", fontsize=9)
+whole = [bool((spatial[0, c] == 0).all() or (spatial[0, c] == 2).all()) for c in range(8)]
+assert all(whole), "Dropout2d keeps or drops each channel as a whole"
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The effect on a small CNN trained on the same 500 digits (dropout after each conv block):
+
+# %% slideshow={"slide_type": "-"}
+def small_cnn(drop):
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
+                         nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+
+
+conv_runs = {}
+for name, drop in (("none", nn.Identity), ("nn.Dropout(0.3)", lambda: nn.Dropout(0.3)),
+                   ("nn.Dropout2d(0.3)", lambda: nn.Dropout2d(0.3))):
+    cl.seed_everything(0)
+    conv_runs[name] = fit(small_cnn(drop).to(device), train_set, nn.CrossEntropyLoss(), epochs=15, lr=1e-3,
+                          batch_size=50, eval_data={"test": test_set}, metrics={"acc": accuracy}, progress=False)
+    h = conv_runs[name]
+    print(f"{name:>18}: test acc {h['test_acc'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}")
+conv_loss = {name: h["test_loss"][-1] for name, h in conv_runs.items()}
+assert conv_loss["none"] < min(conv_loss["nn.Dropout(0.3)"], conv_loss["nn.Dropout2d(0.3)"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# An honest result: on this small CNN (16 and 32 channels, few weights to over-fit with) and at this
+# budget, neither kind of dropout helps - both slow learning more than they regularise. Dropout on
+# conv layers pays off in bigger networks that do over-fit, and there the channel-wise
+# `nn.Dropout2d` is the form used. Convolution itself is the stronger regulariser here: far fewer
+# weights than a dense layer, shared across positions.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Part B · Batch normalization
 # For a batch of B values of one unit (or one channel of a convolution):

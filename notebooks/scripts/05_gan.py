@@ -225,11 +225,17 @@ lab.step()
 assert trainer.steps == LIVE_STEPS + 1 and lab.image.value != before
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Mode collapse
-# The grid of 25 Gaussians is harder. G tends to put its samples on **a few modes** that currently
-# fool D; D learns to reject them there, and G moves to other modes. The samples look real, but at
-# any moment most of the data distribution is never produced: **mode collapse**. We count the modes
-# that receive at least 1% of 2,000 samples, every 200 rounds, for small (16) and larger (128) batches.
+# ## When the game does not settle: non-convergence and mode collapse
+# The min-max game has an equilibrium (a Nash equilibrium): $p_G = p_{data}$ and $D(x) = 1/2$
+# everywhere, where neither player can improve alone. Alternating gradient steps are not
+# guaranteed to reach it. Two ways they fail, told apart by two numbers on 2,000 samples:
+#
+# - **on data**: the share of samples within 0.25 of one of the 25 modes (are the samples realistic?);
+# - **modes covered**: how many modes get at least 1% of the samples (is all of the data produced?).
+#
+# **Non-convergence**: many samples off the data - G and D keep chasing each other. **Mode
+# collapse**: the samples that are produced look real (on data), but only a few modes get any.
+# First the grid of 25 Gaussians, trained as above, with small (16) and larger (128) batches:
 
 # %% slideshow={"slide_type": "-"}
 grid = data.make_toy2d("grid", 5_000, seed=0)
@@ -244,6 +250,10 @@ def covered_set(samples, radius=0.25, min_share=0.01):
     return set(torch.nonzero(shares >= min_share)[:, 0].tolist())
 
 
+def on_data(samples, radius=0.25):
+    return (torch.cdist(samples, grid_centres).min(1).values < radius).float().mean().item()
+
+
 collapse = {}
 for batch_size in (16, 128):
     cl.seed_everything(0)
@@ -255,14 +265,15 @@ for batch_size in (16, 128):
         with torch.no_grad():
             sets.append(covered_set(t.G(t.noise(2_000))))
     with torch.no_grad():
-        collapse[batch_size] = (sets, t.G(t.noise(1_000)))
+        collapse[batch_size] = (sets, t.G(t.noise(2_000)))
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 for ax, batch_size in zip(axes[:2], (16, 128)):
     samples = collapse[batch_size][1]
     ax.scatter(grid[:1000, 0], grid[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
-    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:purple", alpha=0.5, label="G")
-    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"batch {batch_size}: {len(collapse[batch_size][0][-1])} of 25 modes")
+    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
+           title=f"batch {batch_size}: {len(collapse[batch_size][0][-1])} of 25 modes, {on_data(samples):.0%} on data")
     ax.legend(fontsize=7, loc="upper right")
 for batch_size in (16, 128):
     axes[2].plot(np.arange(1, 7) * 200, [len(s) for s in collapse[batch_size][0]], "o-", label=f"batch {batch_size}")
@@ -271,10 +282,59 @@ axes[2].legend(); axes[2].grid(alpha=0.3)
 fig.tight_layout()
 sets16 = collapse[16][0]
 moved = [len(a ^ b) for a, b in zip(sets16, sets16[1:])]
-print("batch 16, covered modes every 200 rounds:", [sorted(s) for s in sets16])
-print("modes gained or lost between checks:", moved)
+grid_on_data = {b: on_data(collapse[b][1]) for b in (16, 128)}
+print("share of samples on data:", {b: round(v, 2) for b, v in grid_on_data.items()})
+print("batch 16, modes gained or lost between checks:", moved)
 assert max(len(s) for sets, _ in collapse.values() for s in sets) < 15, "most modes are never produced"
-assert sum(moved) > 0, "and the covered set keeps changing: G hops between modes"
+assert max(grid_on_data.values()) < 0.5, "and most samples are not on the data"
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Most of these samples lie **between** the modes (see the share on data): this is
+# **non-convergence**, not mode collapse. After 1,200 rounds G has neither found the 25 modes nor
+# settled; the covered set keeps changing as G and D chase each other around the equilibrium.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Real mode collapse
+# Why a generator collapses: against a *fixed* discriminator, G's best move is to put all of its
+# samples where D says "real" most strongly - one spot. Alternating training normally stops this
+# by updating D, which then rejects that spot. Freeze D after 300 rounds and keep training only G
+# (2,000 steps, with a larger learning rate so that it gets there quickly):
+
+# %% slideshow={"slide_type": "-"}
+cl.seed_everything(0)
+t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), noise_dim=2, lr=1e-3)
+t.run(300)
+with torch.no_grad():
+    before_freeze = t.G(t.noise(2_000))
+opt_G_only = torch.optim.Adam(t.G.parameters(), lr=1e-2, betas=(0.5, 0.999))
+for _ in range(2_000):  # generator steps only: D is frozen
+    generator_step(t.G, t.D, t.noise(128), opt_G_only)
+with torch.no_grad():
+    frozen_samples = t.G(t.noise(2_000))
+
+
+def ring_on_data(samples, radius=0.3):
+    return (torch.cdist(samples, ring_centres).min(1).values < radius).float().mean().item()
+
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+for ax, (title, samples) in zip(axes, [("after 300 alternating rounds", before_freeze),
+                                       ("then 2,000 G steps against a frozen D", frozen_samples)]):
+    ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
+    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
+           title=f"{title}\n{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}")
+    ax.legend(fontsize=7, loc="upper right")
+fig.tight_layout()
+spread = {"alternating": before_freeze.std(0).mean().item(), "frozen D": frozen_samples.std(0).mean().item()}
+print("modes covered:", modes_covered(before_freeze, ring_centres), "->", modes_covered(frozen_samples, ring_centres),
+      "| spread of the samples:", {k: round(v, 2) for k, v in spread.items()})
+assert modes_covered(frozen_samples, ring_centres) <= 2 and spread["frozen D"] < 0.2 * spread["alternating"]
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# That is **mode collapse**: G squeezes its samples together onto D's favourite spot and produces
+# (almost) nothing else. In real training it happens in a milder, moving form: G over-produces a few
+# modes until D catches up, then hops to others.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Fixes people use: larger batches and longer training (slowly), minibatch discrimination,
@@ -320,5 +380,5 @@ image_lab
 # - D is trained to tell data (1) from fakes (0); G is trained, through a frozen D, to be called real.
 # - In practice G minimises $-\log D(G(z))$, which does not saturate when D wins.
 # - Training is a moving target: watch the losses oscillate rather than fall, and look out for
-#   mode collapse.
+#   non-convergence and mode collapse.
 # - Next: `06_conditional_gan`, telling G *which* digit to draw.
