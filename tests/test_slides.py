@@ -35,8 +35,9 @@ def test_a_deck_has_its_slides_and_the_widget_pictures(tmp_path):
 
     x, y = make_digits28(10_000, seed=0)
     browser = DatasetBrowser(x[:1000], y[:1000])
-    # the picture is taken when the widget is displayed (image 0)
-    assert base64.b64encode(browser.render()).decode() in images, (
-        "the widget's picture is in the deck"
-    )
+    from course_lib.widgets.base import labelled_png
+
+    # the picture is taken when the widget is displayed (image 0), with its caption under it
+    picture = labelled_png(browser.render(), browser.static_caption())
+    assert base64.b64encode(picture).decode() in images, "the widget's picture is in the deck"
     assert "Getting started" in deck

@@ -54,7 +54,10 @@ def test_exports_carry_a_picture_of_the_current_view(images):
     browser.set_index(3)
     bundle = browser._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert base64.b64decode(bundle["image/png"]) == browser.image.value
+    from course_lib.widgets.base import labelled_png
+
+    expected = labelled_png(browser.image.value, browser.static_caption())
+    assert base64.b64decode(bundle["image/png"]) == expected, "the current view, with its caption"
 
 
 def test_dropout_view_slider_and_button_change_the_picture():
@@ -338,3 +341,25 @@ def test_widgets_draw_exactly_the_value_their_control_shows():
         torch.rand(4, 1, 8, 8), {"AE": Autoencoder(64, hidden=[16], code=4)}, level=3
     )
     assert denoise.level.value == denoise.state.level == pytest.approx(1.0)
+
+
+def test_the_static_picture_carries_its_caption():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from course_lib.models.vae import VAE
+    from course_lib.widgets import DropoutView, LatentExplorer
+    from course_lib.widgets.base import _plain
+
+    for widget, words in (
+        (LatentExplorer(VAE(64, hidden=[16], latent_dim=2)), "z = (0, 0)"),
+        (DropoutView(torch.rand(8, 16)), "dropped"),
+    ):
+        assert words in widget.static_caption()
+        bundle = widget._repr_mimebundle_()
+        static = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+        bare = Image.open(io.BytesIO(widget.snapshot_png()))
+        assert static.height > bare.height, "a caption strip is added under the picture"
+    assert _plain("a <b>bold</b>&nbsp;&mdash; b") == "a bold — b"

@@ -16,7 +16,7 @@ the current view, so an exported deck or HTML page (no kernel) still shows a pic
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, Callable
 
 
@@ -82,10 +82,20 @@ class CourseWidget:
             view.add_class(self.css_class)
         readable_labels(view)
 
+    def static_caption(self) -> str:
+        """The line printed under the static picture: the caption, or else the state's values."""
+        text = self.describe(self.state) if self.state is not None else None
+        if not text and is_dataclass(self.state):
+            text = ", ".join(
+                f"{f.name} = {_short(getattr(self.state, f.name))}" for f in fields(self.state)
+            )
+        return f"{type(self).__name__}: {_plain(text or '')}".rstrip(": ")
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
+        png = labelled_png(self.snapshot_png(), self.static_caption())
+        data["image/png"] = base64.b64encode(png).decode("ascii")
         return data
 
 
@@ -107,3 +117,43 @@ def readable_labels(view) -> None:
                 style.description_width = "initial"
         if isinstance(widget, (w.Button, w.ToggleButton)) and widget.layout.width is None:
             widget.layout.width = "auto"
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return str(value)
+
+
+def _plain(text: str) -> str:
+    """Caption HTML (<b>, &nbsp;, &mdash;) as plain text."""
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+def labelled_png(png: bytes, caption: str) -> bytes:
+    """The static picture with its caption written under it (exports and decks have no live labels)."""
+    import io
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    try:
+        font = ImageFont.load_default(size=13)
+    except TypeError:  # pragma: no cover - old Pillow
+        font = ImageFont.load_default()
+    width = max(image.width, 320)
+    lines = textwrap.wrap(caption, width=max(20, width // 7)) or [""]
+    out = Image.new("RGB", (width, image.height + 6 + 17 * len(lines)), "white")
+    out.paste(image, (0, 0))
+    draw = ImageDraw.Draw(out)
+    for i, line in enumerate(lines):
+        draw.text((4, image.height + 3 + 17 * i), line, fill=(40, 40, 40), font=font)
+    buf = io.BytesIO()
+    out.save(buf, format="PNG")
+    return buf.getvalue()

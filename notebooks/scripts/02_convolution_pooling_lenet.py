@@ -195,6 +195,10 @@ shapes = {name: shape[1:] for name, shape, _ in layer_shapes(lenet, torch.zeros(
 assert [shapes[k] for k in ("features.conv1", "features.pool1", "features.conv2", "features.pool2",
                             "classifier.fc1", "classifier.fc2", "classifier.fc3")] == \
     [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120,), (84,), (10,)]
+conv1_weights = sum(p.numel() for p in lenet.features.conv1.parameters())
+dense_weights = (32 * 32) * (6 * 28 * 28) + 6 * 28 * 28  # a dense layer from the same input to the same outputs
+print(f"conv1: {conv1_weights:,} weights; a dense layer with the same input and output sizes: {dense_weights:,} "
+      f"({dense_weights / conv1_weights:,.0f}x more) - the kernel's weights are shared across positions")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The code of `LeNet`, as the library runs it:

@@ -359,6 +359,27 @@ print("accuracy gained over the last 10 epochs:", still_rising)
 # ReLU, good initialisation and Adam, a network this size trains from scratch. The idea lives
 # on as **self-supervised pre-training** (notebook 09).
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Are the features "more abstract" one level up? One way to ask: how much of the digit's class a
+# linear classifier can read from each level (1,000 labels), next to how much of the image each
+# level keeps (the reconstruction error of a linear map back to the pixels):
+
+# %% slideshow={"slide_type": "-"}
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+with torch.no_grad():
+    levels = {"pixels (784)": x_train.flatten(1)[:3000]}
+    h = x_train.flatten(1)[:3000]
+    for i, encoder in enumerate(stack, 1):
+        h = encoder(h)
+        levels[f"level {i} ({h.shape[1]})"] = h.clone()
+for name, feats in levels.items():
+    probe_acc = LogisticRegression(max_iter=1000).fit(feats[:1000].numpy(), y_train[:1000].numpy()).score(
+        feats[1000:].numpy(), y_train[1000:3000].numpy())
+    back = LinearRegression().fit(feats[:1000].numpy(), x_train.flatten(1)[:1000].numpy())
+    rec = F.mse_loss(torch.as_tensor(back.predict(feats[1000:].numpy())), x_train.flatten(1)[1000:3000]).item()
+    print(f"{name:>14}: linear probe accuracy {probe_acc:.3f}, linear reconstruction MSE {rec:.4f}")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What autoencoders are for · 1. Storage and transmission
 # Send the code instead of the image; the receiver runs the decoder. With the deep autoencoder

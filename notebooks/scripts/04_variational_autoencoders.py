@@ -8,6 +8,12 @@
 #
 # The new ingredient: the encoder outputs a **mean and a standard deviation** per latent dimension,
 # and the decoder sees a **sample** from that distribution.
+#
+# This is where the course's **generative** models begin. A discriminative model (LeNet in 02)
+# learns $p(C \mid I)$: which class, given the image. A generative model learns how the images
+# themselves are distributed - $p(I)$, or $p(C, I) = p(C)\,p(I \mid C)$ with labels - so it can
+# *draw* new images. (Some versions of the lecture write $p(C \mid I)$ for both; that is the
+# discriminative one.) VAEs, GANs (05, 06) and diffusion models (07) are three ways to learn $p(I)$.
 
 # %% slideshow={"slide_type": "-"}
 LIVE_EPOCHS = 8   # the short live training run; the explorer uses shipped weights trained for 30

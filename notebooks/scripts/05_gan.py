@@ -86,8 +86,10 @@ assert g_non[i].abs() > 50 * g_sat[i].abs()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The training loop, written out once
-# Exactly the lecture's recipe, on the ring of 8 Gaussians. G: 2 noise numbers -> 64 -> 64 -> 64 -> 2;
-# D: 2 -> 64 -> 64 -> 64 -> 1 logit.
+# The lecture's four-step recipe, on the ring of 8 Gaussians, with one difference: the recipe
+# labels real data **0** and fakes **1**, while its cGAN slide - like this notebook, notebook 06 and
+# most code - calls genuine **1**. The label is only a convention (we check below that flipped
+# labels train the same). G: 2 noise numbers -> 64 -> 64 -> 64 -> 2; D: 2 -> 64 -> 64 -> 64 -> 1 logit.
 
 # %% slideshow={"slide_type": "-"}
 cl.seed_everything(0)
@@ -118,6 +120,42 @@ assert not all(torch.equal(a, b) for a, b in zip(g_before, G.parameters()))
 D.requires_grad_(True)
 # 5) repeat
 print(f"one round: D loss {loss_D.item():.3f}, G loss {loss_G.item():.3f}; each step changed only its own network")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **Which label is "real" does not matter**, as long as G and D use the same one: with the
+# lecture's labels (real 0, fake 1), D's loss has its targets swapped and G asks D to say 0 for its
+# fakes. The two conventions, trained side by side from the same start for 1,000 rounds:
+
+# %% slideshow={"slide_type": "-"}
+def train_with_labels(real_label, rounds=1_000):
+    cl.seed_everything(0)
+    G_, D_ = MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64)
+    oG = torch.optim.Adam(G_.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    oD = torch.optim.Adam(D_.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    fake_label = 1.0 - real_label
+    bce = F.binary_cross_entropy_with_logits
+    for _ in range(rounds):
+        x = ring[torch.randint(0, len(ring), (128,))]
+        fake = G_(torch.randn(128, 2)).detach()
+        loss_d = bce(D_(x), torch.full((128,), real_label)) + bce(D_(fake), torch.full((128,), fake_label))
+        oD.zero_grad(); loss_d.backward(); oD.step()
+        loss_g = bce(D_(G_(torch.randn(128, 2))), torch.full((128,), real_label))  # G wants "real"
+        oG.zero_grad(); loss_g.backward(); oG.step()
+    with torch.no_grad():
+        return G_(torch.randn(2_000, 2, generator=torch.Generator().manual_seed(5)))
+
+
+conventions = {"genuine = 1 (this notebook)": train_with_labels(1.0), "genuine = 0 (the lecture's recipe)": train_with_labels(0.0)}
+fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+for ax, (name, samples) in zip(axes, conventions.items()):
+    ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
+    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"{name}\n{modes_covered(samples, ring_centres)} of 8 modes")
+    ax.legend(fontsize=7, loc="upper right")
+fig.tight_layout()
+covered_by = {name: modes_covered(samples, ring_centres) for name, samples in conventions.items()}
+print("modes covered after 1,000 rounds:", covered_by)
+assert min(covered_by.values()) >= 6, "both conventions learn the ring"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The library's `discriminator_step` and `generator_step` are these lines; `GANTrainer` repeats

@@ -143,6 +143,29 @@ with torch.no_grad():
     generated = cgan.eval()(torch.randn(1000, 32, generator=g).to(device), requested.to(device)).cpu()
 logits = predict(judge, generated)
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# First, why condition at all. The *unconditional* DCGAN of notebook 05 draws some digit: the same
+# judge on 1,000 of its samples shows which digits come out, and there is no way to ask for one.
+
+# %% slideshow={"slide_type": "-"}
+dcgan = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device)
+with torch.no_grad():
+    unconditional = dcgan(torch.randn(1000, 32, generator=torch.Generator().manual_seed(2)).to(device)).cpu()
+drawn = torch.bincount(predict(judge, unconditional).argmax(1), minlength=10)
+fig, ax = plt.subplots(figsize=(6, 2.8))
+ax.bar(range(10), drawn.numpy(), color="tab:purple")
+ax.axhline(100, color="grey", ls=":", label="even share (100 each)")
+ax.set(xticks=range(10), xlabel="digit the judge reads", ylabel="samples of 1,000",
+       title="an unconditional GAN: which digits it happens to draw")
+ax.legend(fontsize=8)
+fig.tight_layout()
+print("samples per digit:", drawn.tolist())
+assert drawn.sum() == 1000 and drawn.min() < 50 < 100 < drawn.max(), "uneven, and not chosen by anyone"
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Uneven - some digits almost never come out (the smallest count above) - and nobody chose them.
+# A conditional GAN takes the digit as an input:
+
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · The agreement score
@@ -265,6 +288,9 @@ assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
 # - **Style transfer** and domain translation: pix2pix needs paired examples; CycleGAN learns
 #   horse <-> zebra or photo <-> painting from unpaired collections, with a cycle-consistency loss.
 # - The same three-case idea - D must check that *condition and output match* - is in all of them.
+#
+# These are named here, not demonstrated: they need large datasets and many GPU hours, far beyond
+# a laptop notebook.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
