@@ -33,7 +33,7 @@ lab: $(STAMP)
 	exec $(BIN)/jupyter lab --port $(PORT) $$ROOT_ARG $(LAB_ARGS) notebooks/
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
