@@ -325,6 +325,12 @@ train_feats, test_feats = lenet_features(x_train).numpy(), lenet_features(x_test
 clf = LogisticRegression(max_iter=300, C=1.0).fit(train_feats, y_train.numpy())
 results["LeNet's features (learned)"] = (train_feats.shape[1], clf.score(test_feats, y_test.numpy()))
 results["LeNet end to end"] = (16 * 5 * 5, lenet_acc)  # its own dense layers on the same features
+# The strongest handcrafted pipeline a practitioner would use: HOG-style features + an RBF-kernel SVM
+from sklearn.svm import SVC
+
+hog_train, hog_test = gradient_histograms(x_train).numpy(), gradient_histograms(x_test).numpy()
+svm = SVC(C=10.0, gamma="scale").fit(hog_train, y_train.numpy())
+results["gradient histograms + SVM"] = (hog_train.shape[1], svm.score(hog_test, y_test.numpy()))
 print(f"{'features':<28}{'size':>8}{'test accuracy':>16}")
 for name, (size, acc) in results.items():
     print(f"{name:<28}{size:>8}{acc:>16.3f}")
@@ -332,10 +338,10 @@ for name, (size, acc) in results.items():
 # %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots(figsize=(7, 3))
 names = list(results)
-ax.barh(names, [results[n][1] for n in names], color=["grey", "grey", "tab:orange", "tab:blue", "tab:blue"])
+ax.barh(names, [results[n][1] for n in names], color=["grey", "grey", "tab:orange", "tab:blue", "tab:blue", "tab:orange"])
 for i, n in enumerate(names):
     ax.text(results[n][1] + 0.005, i, f"{results[n][1]:.3f}", va="center")
-ax.set(xlim=(0.0, 1.08), xlabel="held-out accuracy", title="handcrafted features + logistic regression vs LeNet")
+ax.set(xlim=(0.0, 1.08), xlabel="held-out accuracy", title="handcrafted vs learned features (logistic regression unless named)")
 ax.invert_yaxis()
 fig.tight_layout()
 assert results["gradient histograms"][1] > results["raw pixels"][1] > results["pixel statistics"][1]
@@ -346,7 +352,8 @@ stats, raw, hog, learned = (results[k][1] for k in ("pixel statistics", "raw pix
                                                      "LeNet's features (learned)"))
 print(f"the same logistic regression: {stats:.1%} on pixel statistics, {raw:.1%} on raw pixels, "
       f"{hog:.1%} on gradient histograms, {learned:.1%} on LeNet's learned features; "
-      f"LeNet end to end: {lenet_acc:.1%}")
+      f"LeNet end to end: {lenet_acc:.1%}; gradient histograms + SVM: {results['gradient histograms + SVM'][1]:.1%}")
+assert results["gradient histograms + SVM"][1] > lenet_acc, "what the text below says"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Features matter more than the classifier: the same logistic regression goes from about two thirds
@@ -354,9 +361,14 @@ print(f"the same logistic regression: {stats:.1%} on pixel statistics, {raw:.1%}
 # says. Compared like for like - the same linear classifier on each set of features - LeNet's
 # learned features come out ahead of the designed gradient histograms, while LeNet end to end
 # (its own dense layers) ties with them. Gradient histograms are edge orientations, the very thing
-# LeNet's first kernels detect. The difference is who did the designing: HOG took years of vision research; LeNet learnt
-# its kernels from the labels in seconds, and the same recipe keeps working on tasks where nobody
-# knows what to design.
+# LeNet's first kernels detect.
+#
+# The strongest baseline a practitioner would use - gradient histograms with an RBF-kernel SVM
+# instead of a linear classifier - does better still: above LeNet end to end at this budget (3
+# epochs on 10,000 clean digits). On a small, clean task a good handcrafted pipeline still wins.
+# The difference is who did the designing: HOG took years of vision research; LeNet learnt its
+# kernels from the labels in seconds, and the same recipe keeps working - and scales with data -
+# on tasks where nobody knows what to design.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
