@@ -208,3 +208,22 @@ def test_word_tokens_windows_and_the_next_word_model():
         rnn.word_windows(ids, k=8)
     with pytest.raises(TypeError, match="must be a str"):
         rnn.tokenize_words(["a", "b"])
+
+
+def test_witten_bell_reference_values_and_a_distribution():
+    # train 0 1 0 1 0 2, n = 2: P(w) = (c(w) + 1) / 9; after "0": c = 3, T = 2 distinct followers
+    model = rnn.WittenBellModel([0, 1, 0, 1, 0, 2], n=2, vocab=3)
+    assert model.prob([], 0) == pytest.approx(4 / 9)
+    assert model.prob([0], 1) == pytest.approx((2 + 2 * 3 / 9) / 5)
+    assert model.prob([0], 0) == pytest.approx((0 + 2 * 4 / 9) / 5)
+    assert model.prob([2], 1) == pytest.approx(3 / 9), (
+        "an unseen context falls back to the shorter one"
+    )
+    text = [0, 1, 2, 3, 1, 2, 0, 3, 3, 1, 2, 0] * 30 + [0, 2, 1]
+    big = rnn.WittenBellModel(text, n=4, vocab=6)  # two symbols (4, 5) never occur
+    for history in ([], [0], [1, 2], [3, 1, 2], [5, 5, 5]):
+        assert sum(big.prob(history, w) for w in range(6)) == pytest.approx(1.0), history
+    assert big.prob([1, 2], 4) > 0, "unseen characters keep some probability"
+    assert big.perplexity(text[:60]) < 1.5, "the training text itself is nearly certain"
+    with pytest.raises(ValueError, match="n and vocab"):
+        rnn.WittenBellModel(text, n=0, vocab=6)

@@ -261,6 +261,55 @@ def ngram_perplexity(
     return math.exp(nll / (len(test) - n + 1))
 
 
+class WittenBellModel:
+    """An order-n character model with interpolated Witten-Bell smoothing: the n-gram baseline a
+    practitioner would use (add-k smoothing, `ngram_perplexity`, is the simple one).
+
+    P(w | h) = (c(h, w) + T(h) P(w | h')) / (c(h) + T(h)), with h' the context one shorter, T(h) the
+    number of distinct characters seen after h, down to a uniform distribution over the vocabulary.
+    """
+
+    def __init__(self, train: list[int], n: int, vocab: int):
+        from collections import Counter
+
+        if n < 1 or vocab < 1:
+            raise ValueError(f"n and vocab must be >= 1, got {n} and {vocab}")
+        self.n, self.vocab = n, vocab
+        self.counts = [Counter() for _ in range(n)]  # [k][(context of length k) + (w,)]
+        self.context = [
+            Counter() for _ in range(n)
+        ]  # [k][context]: how often it was followed by anything
+        self.types = [
+            Counter() for _ in range(n)
+        ]  # [k][context]: distinct characters seen after it
+        for i, w in enumerate(train):
+            for k in range(min(n, i + 1)):
+                ctx = tuple(train[i - k : i])
+                key = ctx + (w,)
+                if self.counts[k][key] == 0:
+                    self.types[k][ctx] += 1
+                self.counts[k][key] += 1
+                self.context[k][ctx] += 1
+
+    def prob(self, history: list[int], w: int) -> float:
+        """P(w | the last n-1 characters of history)."""
+        p = 1.0 / self.vocab
+        for k in range(min(self.n, len(history) + 1)):
+            ctx = tuple(history[len(history) - k :]) if k else ()
+            c = self.context[k][ctx]
+            if c:
+                t = self.types[k][ctx]
+                p = (self.counts[k][ctx + (w,)] + t * p) / (c + t)
+        return p
+
+    def perplexity(self, test: list[int]) -> float:
+        start = self.n - 1
+        nll = -sum(
+            math.log(self.prob(test[i - start : i], test[i])) for i in range(start, len(test))
+        )
+        return math.exp(nll / (len(test) - start))
+
+
 # ----------------------------------------------------------------------------- next word (notebook 09)
 def tokenize_words(text: str) -> list[str]:
     """Lower-case words, with '.' as a word of its own (the end of a sentence)."""
