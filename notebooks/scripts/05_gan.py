@@ -359,7 +359,9 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (title, samples) in zip(axes, [("after 300 alternating rounds", before_freeze),
                                        ("then 2,000 G steps against a frozen D", frozen_samples)]):
     ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
-    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
+    collapsed = samples.std(0).mean() < 0.1  # all samples on (almost) one point: draw it big enough to see
+    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=150 if collapsed else 3, marker="X" if collapsed else "o",
+               c="tab:purple", alpha=1.0 if collapsed else 0.5, label="G (all samples)" if collapsed else "G")
     ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
            title=f"{title}\n{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}")
     ax.legend(fontsize=7, loc="upper right")
