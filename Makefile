@@ -5,6 +5,10 @@
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
 #   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
+#   make hub     (as root) build the class environment under /opt, then start a JupyterHub for a class
+#                settings: hub/jupyterhub_config.py, e.g. make hub HUB_PORT=80 HUB_ADMIN=smith
+#   make hub-publish   publish this checkout's notebooks to the hub's students (nbgitpuller)
+#   make bench-hub     (as root) load-test the hub with 1..16 simulated students (bench/results.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +16,7 @@ STAMP  := $(VENV)/.installed
 PORT     ?= 8888
 LAB_ARGS ?=
 
-.PHONY: lab test bench slides setup clean
+.PHONY: lab test bench slides setup clean hub hub-setup hub-publish bench-hub
 
 setup: $(STAMP)
 
@@ -40,6 +44,21 @@ bench: $(STAMP)
 
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+HUB_ENV ?= /opt/course-hub/env
+export HUB_ENV
+
+hub-setup:
+	bash hub/setup.sh
+
+hub: hub-setup
+	exec $(HUB_ENV)/bin/jupyterhub -f hub/jupyterhub_config.py
+
+hub-publish:
+	bash hub/setup.sh publish
+
+bench-hub: $(STAMP) hub-setup
+	$(BIN)/python -m bench.hub
 
 clean:
 	rm -rf $(VENV) build test-artifacts

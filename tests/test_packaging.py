@@ -32,6 +32,10 @@ def test_environment_yml_pins_the_same_packages_and_versions_as_pyproject():
     pyproject = _pins((ROOT / "pyproject.toml").read_text())
     env = _pins((ROOT / "environment.yml").read_text())
     assert pyproject["torch"] == "2.13.0"
+    # these two run beside the hub only (hub/setup.sh), never in a student's image
+    for hub_side in ("jupyterhub-nativeauthenticator", "jupyterhub-idle-culler"):
+        assert hub_side in pyproject and hub_side not in env
+        del pyproject[hub_side]
     assert env == pyproject, (
         f"only in environment.yml: {sorted(env.items() - pyproject.items())}; "
         f"only in pyproject.toml: {sorted(pyproject.items() - env.items())}"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds what the class hub needs, as root (`make hub-setup`; `make hub` runs it first):
+#   1. the class environment in $HUB_ENV (default /opt/course-hub/env), from the system's Python,
+#      root-owned and read-only to students: course_lib, torch, JupyterLab, JupyterHub,
+#      nbgitpuller, the idle culler, jupyter-resource-usage, and the course kernel;
+#   2. configurable-http-proxy from npm into hub/node_modules (npm ci, pinned by package-lock.json);
+#   3. the course repository students pull from, $HUB_STATE/course.git, published from this
+#      checkout's HEAD (run `make hub-publish` after you change the notebooks).
+# Re-running it is cheap: each step is skipped when it is up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+HUB_ENV=${HUB_ENV:-/opt/course-hub/env}
+HUB_STATE=${HUB_STATE:-/srv/course-hub}
+ONLY=${1:-all}   # all | publish
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "hub/setup.sh: run as root (the hub creates a Unix account per student)" >&2
+  exit 1
+fi
+
+publish() {
+  mkdir -p "$HUB_STATE"
+  chmod 755 "$HUB_STATE"
+  if [ ! -d "$HUB_STATE/course.git" ]; then
+    git init --quiet --bare --initial-branch=main "$HUB_STATE/course.git"
+  fi
+  git -C "$ROOT" push --quiet --force "$HUB_STATE/course.git" HEAD:refs/heads/main
+  chmod -R a+rX,go-w "$HUB_STATE/course.git"
+  # Students' git refuses a repository another user owns unless it is marked safe; this file is
+  # the system git config of student servers only (GIT_CONFIG_SYSTEM in jupyterhub_config.py).
+  printf '[include]\n\tpath = /etc/gitconfig\n[safe]\n\tdirectory = %s\n' "$HUB_STATE/course.git" \
+    > "$HUB_STATE/gitconfig"
+  chmod 644 "$HUB_STATE/gitconfig"
+  echo "hub/setup.sh: published $(git -C "$ROOT" rev-parse --short HEAD) to $HUB_STATE/course.git"
+}
+
+if [ "$ONLY" = publish ]; then
+  publish
+  exit 0
+fi
+
+# 1. The class environment. The course's own .venv may sit under /root (mode 700), where students
+#    cannot run it, so this one is built from the system's Python under /opt.
+PY=${HUB_PYTHON:-$(command -v /usr/bin/python3.11 || command -v /usr/bin/python3 || true)}
+if [ -z "$PY" ]; then
+  echo "hub/setup.sh: no system Python 3 found (apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+d=$(dirname "$(readlink -f "$PY")")
+while [ "$d" != / ]; do
+  if [ "$(( 0$(stat -c %a "$d") & 1 ))" -eq 0 ]; then
+    echo "hub/setup.sh: $PY lies under $d, which other users cannot enter; students could not" \
+      "run it. Set HUB_PYTHON to a Python outside it (e.g. /usr/bin/python3.11)" >&2
+    exit 1
+  fi
+  d=$(dirname "$d")
+done
+STAMP="$HUB_ENV/.course-hub-installed"
+WANT=$(cat pyproject.toml hub/setup.sh | sha256sum | cut -d' ' -f1)
+if [ ! -x "$HUB_ENV/bin/python" ]; then
+  umask 022
+  "$PY" -m venv "$HUB_ENV"
+fi
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  (umask 022
+   "$HUB_ENV/bin/python" -m pip install --quiet --upgrade pip
+   "$HUB_ENV/bin/python" -m pip install --quiet ".[hub]")
+  echo "$WANT" > "$STAMP"
+else
+  # the dependencies are current; refresh course_lib itself (code, checkpoints, notebooks)
+  (umask 022; "$HUB_ENV/bin/python" -m pip install --quiet --no-deps --force-reinstall .)
+fi
+"$HUB_ENV/bin/python" -m course_lib kernel --prefix "$HUB_ENV" >/dev/null
+chmod -R go-w "$HUB_ENV"
+echo "hub/setup.sh: class environment ready in $HUB_ENV ($("$HUB_ENV/bin/jupyterhub" --version | tail -1))"
+
+# 2. The proxy, into the project (not a global npm install).
+if [ ! -x hub/node_modules/.bin/configurable-http-proxy ] \
+   || [ hub/package-lock.json -nt hub/node_modules/.package-lock.json ]; then
+  (cd hub && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "hub/setup.sh: configurable-http-proxy $(hub/node_modules/.bin/configurable-http-proxy --version)"
+
+# 3. The course repository.
+publish
