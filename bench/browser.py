@@ -92,6 +92,8 @@ class JupyterLabSession:
                 "--LabApp.news_url=",
                 "--LabApp.expose_app_in_browser=True",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                # the live slideshow (JUPYTER_NO_CONFIG skips the config file that enables it)
+                "--ServerApp.jpserver_extensions=jupyterlab_rise=True",
             ],
             cwd=self.root,
             env=env,

@@ -45,7 +45,6 @@ from bench.hub_client import (
     hub_unavailable_reason,
     rss_mb,
     setup_hub,
-    student_processes,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,8 +108,10 @@ class MemorySampler:
 
     def _run(self):
         while not self._stop.is_set():
+            # one pass over the process table per sample, so the sampler itself stays cheap
+            by_user = rss_by_user(self.names)
             for n in self.names:
-                self.peak[n] = max(self.peak[n], rss_mb(student_processes(n)))
+                self.peak[n] = max(self.peak[n], by_user.get(n, 0.0))
             self.hub_peak = max(self.hub_peak, hub_rss_mb(self.hub))
             self._stop.wait(self.every)
 
@@ -123,6 +124,16 @@ class MemorySampler:
         self._thread.join(10)
 
 
+def rss_by_user(names) -> dict[str, float]:
+    """MiB of resident memory per user name, for the given names."""
+    wanted, out = set(names), {}
+    for p in psutil.process_iter(["username", "memory_info"]):
+        user, mem = p.info["username"], p.info["memory_info"]
+        if user in wanted and mem is not None:
+            out[user] = out.get(user, 0.0) + mem.rss / 2**20
+    return out
+
+
 def hub_rss_mb(hub: Hub) -> float:
     """The hub, its proxy and its services (one process group)."""
     if hub.proc is None:
@@ -131,14 +142,16 @@ def hub_rss_mb(hub: Hub) -> float:
         pgid = os.getpgid(hub.proc.pid)
     except ProcessLookupError:
         return 0.0
-    procs = []
-    for p in psutil.process_iter(["pid"]):
-        try:
-            if os.getpgid(p.pid) == pgid:
-                procs.append(p)
-        except (ProcessLookupError, psutil.Error):
-            pass
-    return rss_mb(procs)
+    root = psutil.Process(hub.proc.pid)
+    procs = [root, *root.children(recursive=True)]  # hub, proxy, culler
+    return rss_mb([p for p in procs if _pgid(p.pid) == pgid])
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 def one_student(
@@ -238,7 +251,8 @@ def run_level(
                 except Exception as e:
                     results.append({"error": f"{type(e).__name__}: {e}"[:300]})
         time.sleep(2)  # kernels idle again
-        idle = [rss_mb(student_processes(name)) for name in names]
+        by_user = rss_by_user(names)
+        idle = [by_user.get(name, 0.0) for name in names]
         ok = [r for r in results if "error" not in r]
         return {
             "n": n,
@@ -313,9 +327,10 @@ def load_test(
         admin = hub.login(admin_name, "instructor-pass-1")
         for n in levels:
             if levels_done and levels_done[-1]["busy_mb"]:
-                need = n * max(levels_done[-1]["busy_mb"]) * 1.2 / 1024
+                # every student at their busy peak at once, with 1 GiB to spare
+                need = n * max(levels_done[-1]["busy_mb"]) / 1024
                 free = psutil.virtual_memory().available / 2**30
-                if need > free - 2:
+                if need > free - 1:
                     skipped.append(f"N = {n}: needs about {need:.1f} GiB, {free:.1f} GiB free")
                     continue
             print(f"bench.hub: {n} student(s) at once ...", flush=True)

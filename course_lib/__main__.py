@@ -1,15 +1,19 @@
 """python -m course_lib COMMAND: small helpers around the course.
 
-python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyter kernel
+python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyter kernel (and the
+                                                      JupyterLab settings for presenting, see below)
 python -m course_lib threads                          show the CPU thread policy and why
 python -m course_lib notebooks DIR                    copy the course's notebooks into DIR
+python -m course_lib warmup                           before class: load what the first demo needs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 KERNEL_NAME = "python3"
@@ -32,6 +36,96 @@ def install_kernel(user: bool = False, prefix: str | None = None) -> str:
         display_name=KERNEL_DISPLAY_NAME,
         env=dict(KERNEL_ENV),
     )
+
+
+# JupyterLab settings installed beside the kernel (PREFIX/share/jupyter/lab/settings/overrides.json,
+# merged with what is there): one key runs the whole lecture, also inside the RISE slideshow, so an
+# instructor who opens a lecture as slides (make present) brings every widget to life at once.
+RUN_ALL_KEYS = "Ctrl Shift Enter"
+LAB_SETTINGS = {
+    "@jupyterlab/shortcuts-extension:shortcuts": {
+        "shortcuts": [
+            {"command": "notebook:run-all-cells", "keys": [RUN_ALL_KEYS], "selector": ".jp-Notebook"}
+        ]
+    },
+}
+
+
+def install_lab_settings(prefix: str | None = None) -> Path:
+    """Merge LAB_SETTINGS into PREFIX/share/jupyter/lab/settings/overrides.json; returns its path."""
+    path = Path(prefix or sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); fix or remove it, then run again") from exc
+    if not isinstance(current, dict):
+        raise ValueError(f"{path} must hold a JSON object, found {type(current).__name__}")
+    for plugin, settings in LAB_SETTINGS.items():
+        merged = dict(current.get(plugin, {}))
+        for key, value in settings.items():
+            if key == "shortcuts":
+                mine = {(s["command"], tuple(s["keys"])) for s in value}
+                kept = [
+                    s
+                    for s in merged.get("shortcuts", [])
+                    if (s.get("command"), tuple(s.get("keys", ()))) not in mine
+                ]
+                merged["shortcuts"] = kept + value
+            else:
+                merged[key] = value
+        current[plugin] = merged
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n")
+    return path
+
+
+def warmup() -> list[str]:
+    """What the first demo of a class waits for, done before class: torch, matplotlib (its font
+    cache), ipywidgets, every shipped checkpoint (sha256 checked, read into the disk cache), and one
+    picture of the widgets the lectures open with. Returns one line per step with its time."""
+    lines = []
+
+    def step(what, fn):
+        t0 = time.perf_counter()
+        fn()
+        lines.append(f"{what}: {time.perf_counter() - t0:.1f} s")
+
+    step("import torch, matplotlib, ipywidgets", _import_stack)
+    step("load every shipped checkpoint (sha256 checked)", _load_checkpoints)
+    step("draw the widgets' first pictures", _first_pictures)
+    return lines
+
+
+def _import_stack():
+    import ipywidgets  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch  # noqa: F401
+
+    fig, ax = plt.subplots()
+    ax.set_title("warm-up $x^2$")
+    fig.canvas.draw()
+    plt.close(fig)
+
+
+def _load_checkpoints():
+    from . import checkpoints
+
+    for name in checkpoints.manifest()["checkpoints"]:
+        checkpoints.load_state(name)
+
+
+def _first_pictures():
+    import torch
+
+    from . import checkpoints
+    from .models.vae import VAE
+    from .widgets import LatentExplorer
+
+    vae = checkpoints.load_checkpoint("vae_digits", VAE)
+    LatentExplorer(vae, codes=torch.randn(100, 2), labels=torch.randint(0, 10, (100,))).render()
 
 
 def notebook_sources() -> tuple[Path, list[Path]]:
@@ -62,7 +156,8 @@ def copy_notebooks(dest) -> tuple[list[str], list[str]]:
     _, sources = notebook_sources()
     dest.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
-    for src in sources:
+    style = sources[0].parent / "rise.css"  # the slideshow's look (make present, RISE)
+    for src in sources + ([style] if style.exists() else []):
         target = dest / src.name
         try:
             with (
@@ -93,6 +188,7 @@ def main(argv=None) -> int:
     )
     where.add_argument("--prefix", help="into PREFIX/share/jupyter")
     sub.add_parser("threads", help="print the thread policy in force and why")
+    sub.add_parser("warmup", help="before class: load the checkpoints and libraries the demos need")
     nb = sub.add_parser(
         "notebooks", help="copy the course's notebooks into DIR (files already there are kept)"
     )
@@ -101,6 +197,13 @@ def main(argv=None) -> int:
     if args.command == "kernel":
         path = install_kernel(user=args.user, prefix=args.prefix)
         print(f"installed the kernel '{KERNEL_DISPLAY_NAME}' in {path} (environment: {KERNEL_ENV})")
+        if not args.user:
+            settings = install_lab_settings(args.prefix)
+            print(f"JupyterLab: {RUN_ALL_KEYS} runs every cell, also in the slideshow ({settings})")
+    elif args.command == "warmup":
+        for line in warmup():
+            print(line, flush=True)
+        print("done: the libraries and checkpoints are in the disk cache, matplotlib's font cache is built")
     elif args.command == "threads":
         from . import threads
 

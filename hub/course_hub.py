@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import subprocess
+import time
 from pathlib import Path
 
 STUDENT_GROUP = "course-students"
@@ -93,10 +94,29 @@ def ensure_student_account(name: str, home_root: str = "/home") -> pwd.struct_pa
 
 
 def remove_student_account(name: str) -> None:
-    """Delete a student's account and home (used by the tests and the load test)."""
+    """Delete a student's account, home and cgroups (used by the tests and the load test)."""
     if is_student_account(name):
         subprocess.run(["pkill", "-KILL", "-u", name], check=False)
+        for _ in range(50):  # the processes are gone before the account and its cgroups go
+            if subprocess.run(["pgrep", "-u", name], capture_output=True).returncode:
+                break
+            time.sleep(0.1)
         subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+        remove_student_cgroups(name)
+
+
+def remove_student_cgroups(name: str, dirs: dict[str, Path] | None = None) -> None:
+    """Remove the (empty) cgroups `setup_student_cgroups` made for `name`."""
+    check_username(name)
+    try:
+        dirs = _own_cgroup_dirs() if dirs is None else dirs
+    except OSError:
+        return
+    for parent in set(dirs.values()):
+        try:
+            (parent / "course-hub" / name).rmdir()
+        except OSError:
+            pass
 
 
 # --- cgroups -----------------------------------------------------------------------------------

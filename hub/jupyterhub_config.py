@@ -102,6 +102,7 @@ c.Spawner.mem_limit = S["HUB_MEM_LIMIT"]
 c.Spawner.cpu_limit = float(S["HUB_CPU_LIMIT"])
 c.Spawner.start_timeout = 180  # a busy machine starts servers slowly
 c.Spawner.http_timeout = 120
+c.Spawner.poll_interval = 10  # a crashed server shows as stopped within ~10 s (default 30)
 c.Spawner.environment = {
     "PATH": f"{ENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
     # the course's thread policy (course_lib/threads.py) reads the CPU quota of the cgroup;

@@ -1,10 +1,14 @@
 """Build reveal.js decks of the notebooks, executed:  python tools/build_slides.py [NAME ...] [--out build/slides]
 
-Each notebook is executed headless, then exported with nbconvert's slides exporter using the
-cells' slideshow metadata. Widget state is not stored, so each widget shows the static PNG of its
-current view (course_lib widgets put one in their output) instead of an empty box.
-reveal.js comes from the npm registry into build/reveal.js when `npm` is available (decks then
-work offline); otherwise the decks load it from a CDN.
+Handouts and a fallback for a room without the live slideshow (README "Presenting"). Each notebook
+is executed headless, then exported with nbconvert's slides exporter and the course's template
+(tools/slides_template/course_reveal): the cells' slideshow metadata makes the slides, fragments
+and speaker notes (press S), `notebooks/rise.css` sizes them for a 1280x720 projector like the
+live RISE slideshow, and every widget is drawn from its saved state with its controls' current
+values (tools/static_widgets.py).
+
+Decks work offline: reveal.js and MathJax come from the npm registry once, at build time, into
+build/slides/reveal.js and build/slides/mathjax; the decks load nothing else (no CDN).
 """
 
 from __future__ import annotations
@@ -19,45 +23,57 @@ from pathlib import Path
 import course_lib  # noqa: F401  the course's thread policy; the kernels started here inherit it
 
 ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "slides_template"
 REVEAL_VERSION = "5.1.0"
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_FILE = "tex-svg-full.js"  # SVG output: one file, no web fonts to fetch
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 
 
-def local_reveal(out: Path) -> str | None:
-    """Install reveal.js next to the decks (once); return the relative URL prefix, or None."""
-    target = out / "reveal.js"
-    if (target / "dist" / "reveal.js").exists():
-        return "reveal.js"
-    npm = shutil.which("npm")
-    if npm is None:
-        return None
-    tmp = out / ".npm"
-    tmp.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [
-            npm,
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(tmp),
-            f"reveal.js@{REVEAL_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        print("npm could not fetch reveal.js; the decks will load it from a CDN", file=sys.stderr)
-        return None
-    shutil.move(str(tmp / "node_modules" / "reveal.js"), str(target))
-    shutil.rmtree(tmp, ignore_errors=True)
-    return "reveal.js"
+class AssetError(RuntimeError):
+    pass
 
 
-def build(notebook: Path, out: Path, reveal_prefix: str | None, timeout: int = 600) -> Path:
+def local_assets(out: Path) -> dict:
+    """reveal.js and MathJax next to the decks (fetched once with npm); their relative URLs."""
+    reveal, mathjax = out / "reveal.js", out / "mathjax" / MATHJAX_FILE
+    if not (reveal / "dist" / "reveal.js").exists() or not mathjax.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise AssetError(
+                "the decks bundle reveal.js and MathJax from the npm registry, but npm is not "
+                "installed (sudo apt-get install npm)"
+            )
+        tmp = out / ".npm"
+        tmp.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [
+                npm,
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(tmp),
+                f"reveal.js@{REVEAL_VERSION}",
+                f"mathjax@{MATHJAX_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise AssetError(f"npm could not fetch reveal.js and MathJax:\n{result.stderr[-2000:]}")
+        shutil.rmtree(reveal, ignore_errors=True)
+        shutil.move(str(tmp / "node_modules" / "reveal.js"), str(reveal))
+        mathjax.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp / "node_modules" / "mathjax" / "es5" / MATHJAX_FILE, mathjax)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"reveal": "reveal.js", "mathjax": f"mathjax/{MATHJAX_FILE}"}
+
+
+def execute(notebook: Path, timeout: int = 600):
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import SlidesExporter
 
     nb = nbformat.read(notebook, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # a non-inline backend in the kernel would drop every figure
@@ -65,16 +81,42 @@ def build(notebook: Path, out: Path, reveal_prefix: str | None, timeout: int = 6
         nb,
         timeout=timeout,
         kernel_name="python3",
-        store_widget_state=False,
+        store_widget_state=True,  # the decks draw each widget from its saved state
         resources={"metadata": {"path": str(notebook.parent)}},
     ).execute()
-    exporter = SlidesExporter()
-    if reveal_prefix:
-        exporter.reveal_url_prefix = reveal_prefix
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
-    target = out / f"{notebook.stem}.slides.html"
+    return nb
+
+
+def export(nb, name: str, out: Path, assets: dict) -> Path:
+    from nbconvert import SlidesExporter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from static_widgets import replace_widget_outputs
+
+    replace_widget_outputs(nb)
+    exporter = SlidesExporter(template_name="course_reveal", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.reveal_url_prefix = assets["reveal"]
+    exporter.reveal_width = str(SLIDE_WIDTH)
+    exporter.reveal_height = str(SLIDE_HEIGHT)
+    exporter.reveal_number = "c/t"
+    exporter.reveal_transition = "none"
+    resources = {
+        "metadata": {"name": name},
+        "course": {
+            "mathjax_url": assets["mathjax"],
+            "css": (ROOT / "notebooks" / "rise.css").read_text(),
+        },
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    target = out / f"{name}.slides.html"
     target.write_text(body, encoding="utf-8")
     return target
+
+
+def build(notebook: Path, out: Path, assets: dict | None = None, timeout: int = 600) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    assets = assets or local_assets(out)
+    return export(execute(notebook, timeout), notebook.stem, out, assets)
 
 
 def main(argv=None) -> int:
@@ -89,9 +131,12 @@ def main(argv=None) -> int:
         notebooks = [p for p in notebooks if any(n in p.name for n in args.names)]
     if not notebooks:
         parser.error("no notebook matches")
-    prefix = local_reveal(out)
+    try:
+        assets = local_assets(out)
+    except AssetError as e:
+        parser.exit(1, f"build_slides: {e}\n")
     for nb in notebooks:
-        print(f"{nb.name} -> {build(nb, out, prefix)}", flush=True)
+        print(f"{nb.name} -> {build(nb, out, assets)}", flush=True)
     print(f"open {out}/<name>.slides.html in a browser (arrow keys to move, S for speaker notes)")
     return 0
 

@@ -323,7 +323,10 @@ moved = [len(a ^ b) for a, b in zip(sets16, sets16[1:])]
 grid_on_data = {b: on_data(collapse[b][1]) for b in (16, 128)}
 print("share of samples on data:", {b: round(v, 2) for b, v in grid_on_data.items()})
 print("batch 16, modes gained or lost between checks:", moved)
-assert max(len(s) for sets, _ in collapse.values() for s in sets) < 15, "most modes are never produced"
+coverage = [len(s) for sets, _ in collapse.values() for s in sets]
+print("modes covered at the checks:", coverage)
+assert np.mean(coverage) < 12.5, "on average fewer than half of the 25 modes are produced"
+assert sum(moved) >= 5, "and the covered set keeps changing"
 assert max(grid_on_data.values()) < 0.5, "and most samples are not on the data"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -369,11 +372,14 @@ fig.tight_layout()
 spread = {"alternating": before_freeze.std(0).mean().item(), "frozen D": frozen_samples.std(0).mean().item()}
 print("modes covered:", modes_covered(before_freeze, ring_centres), "->", modes_covered(frozen_samples, ring_centres),
       "| spread of the samples:", {k: round(v, 2) for k, v in spread.items()})
-assert modes_covered(frozen_samples, ring_centres) <= 2 and spread["frozen D"] < 0.2 * spread["alternating"]
+# collapse onto one or two of D's favourite spots (which one depends on the last bits of the
+# arithmetic, so on the CPU), from (almost) all 8 modes before
+assert modes_covered(frozen_samples, ring_centres) <= 2 < modes_covered(before_freeze, ring_centres)
+assert spread["frozen D"] < 0.6 * spread["alternating"]
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# That is **mode collapse**: G squeezes its samples together onto D's favourite spot and produces
-# (almost) nothing else. In real training it happens in a milder, moving form: G over-produces a few
+# That is **mode collapse**: G squeezes its samples together onto D's favourite spot (or two) and
+# produces (almost) nothing else. In real training it happens in a milder, moving form: G over-produces a few
 # modes until D catches up, then hops to others.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
