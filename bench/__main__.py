@@ -144,10 +144,11 @@ def main(argv=None) -> int:
     return 0 if ok else 1
 
 
-def merge_sections(old: str, measured: dict, machine: str) -> str:
+def merge_sections(old: str, measured: dict, machine: str, command: str | None = None) -> str:
     """Replace (or append, in number order) the measured sections of an existing results file.
 
-    measured: {"5": (title, table)}. Each replaced section says it was measured in a later run."""
+    measured: {"5": (title, table)}. Each replaced section says it was measured in a later run,
+    by `command` (default: python -m bench --sections N)."""
     head, *blocks = old.split("\n## ")
     parts = {}
     for block in blocks:
@@ -156,7 +157,8 @@ def merge_sections(old: str, measured: dict, machine: str) -> str:
     for number, (title, table) in measured.items():
         parts[number] = (
             title,
-            f"\n_Measured separately (`python -m bench --sections {number}`). {machine}_\n\n{table}\n",
+            f"\n_Measured separately (`{command or f'python -m bench --sections {number}'}`). "
+            f"{machine}_\n\n{table}\n",
         )
     ordered = sorted(parts, key=lambda n: (int(n.rstrip("abc")), n))
     return head + "".join(f"\n## {parts[n][0]}\n{parts[n][1]}" for n in ordered)

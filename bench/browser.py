@@ -171,6 +171,31 @@ class JupyterLabSession:
             toast.first.click()
         return page
 
+    def open_slideshow(self, notebook: str, width: int = 1280, height: int = 720):
+        """The notebook as a live RISE slideshow (what `make present` opens), at projector size."""
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(60_000)
+        page.goto(f"http://127.0.0.1:{self.port}/rise/{notebook}?token={self.token}")
+        page.wait_for_selector(".reveal .slides section.present", timeout=90_000)
+        self._wait_kernel_idle(page, 90)
+        return page
+
+    def run_all_in_slideshow(self, page, keys: str = "Control+Shift+Enter", timeout: float = 300):
+        """Press the course's run-everything key inside the slideshow, as an instructor does once
+        before teaching; wait until every code cell (the skipped ones too) has run."""
+        page.locator(".reveal .slides section.present").first.click(position={"x": 5, "y": 5})
+        page.keyboard.press("Escape")  # command mode: keys go to the notebook, not an editor
+        page.keyboard.press(keys)
+        time.sleep(1.0)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            pending = page.evaluate(r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .filter(p => !/\[\d+\]/.test(p.textContent)).length""")
+            if pending == 0:
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"cells still waiting or running after {timeout} s in the slideshow")
+
     @staticmethod
     def _wait_kernel_idle(page, timeout: float) -> None:
         deadline = time.time() + timeout

@@ -393,7 +393,7 @@ def main(argv=None) -> int:
     if args.out:
         title = "6. A class on one hub (load test, `make bench-hub`)"
         old = out.read_text() if out.exists() else "# Course benchmarks\n"
-        out.write_text(merge_sections(old, {"6": (title, table)}, machine))
+        out.write_text(merge_sections(old, {"6": (title, table)}, machine, "make bench-hub"))
         print(f"written to {out}")
     return 0
 

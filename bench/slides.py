@@ -28,7 +28,9 @@ MEASURE_JS = """([width, height]) => {
   const slide = document.querySelector('.reveal .slides section.present:not(.stack)')
              || document.querySelector('.reveal .slides section.present');
   if (!slide) return null;
-  const scale = (window.Reveal && Reveal.getScale) ? Reveal.getScale() : 1;
+  const box = document.querySelector('.reveal .slides');
+  const scale = (window.Reveal && Reveal.getScale) ? Reveal.getScale()
+              : box.getBoundingClientRect().width / box.offsetWidth;   // RISE keeps Reveal private
   const top = slide.getBoundingClientRect().top, left = slide.getBoundingClientRect().left;
   let bottom = 0, right = 0, cut = [];
   for (const el of slide.querySelectorAll('*')) {
@@ -101,6 +103,47 @@ def measure_deck(page, deck: Path) -> SlideReport:
     return report
 
 
+def live_slides(page) -> list[tuple[int, int]]:
+    """(h, v) of every slide of the RISE slideshow shown in `page`."""
+    return page.evaluate("""() => {
+        const out = [];
+        [...document.querySelectorAll('.reveal .slides > section')].forEach((s, h) => {
+            const inner = s.querySelectorAll(':scope > section');
+            if (inner.length) inner.forEach((_, v) => out.push([h, v])); else out.push([h, 0]);
+        });
+        return out; }""")
+
+
+def go_to_live_slide(page, h: int, v: int) -> None:
+    """Show slide (h, v) in the RISE slideshow (reveal follows the URL's #/h/v)."""
+    page.evaluate("([h, v]) => { location.hash = '#/' + h + '/' + v; }", [h, v])
+    page.wait_for_function(
+        """([h, v]) => { const p = document.querySelector('.reveal .slides > section.present');
+            if (!p) return false;
+            const all = [...document.querySelectorAll('.reveal .slides > section')];
+            if (all.indexOf(p) !== h) return false;
+            const inner = [...p.querySelectorAll(':scope > section')];
+            return !inner.length || inner.findIndex(s => s.classList.contains('present')) === v; }""",
+        arg=[h, v],
+        timeout=10_000,
+    )
+
+
+def measure_live(page, notebook: str) -> SlideReport:
+    """Every slide of the RISE slideshow open in `page` (its cells already run)."""
+    report = SlideReport(notebook)
+    for n, (h, v) in enumerate(live_slides(page)):
+        go_to_live_slide(page, h, v)
+        page.wait_for_timeout(150)
+        m = page.evaluate(MEASURE_JS, [WIDTH, HEIGHT])
+        report.slides += 1
+        why = _verdict(m) if m else "no slide shown"
+        if why:
+            report.overflowing.append((n + 1, m["title"] if m else "", why))
+    report.math = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+    return report
+
+
 def offline_browser(pw):
     browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
@@ -139,9 +182,7 @@ def table(reports: list[SlideReport], where: str) -> str:
     ]
     for r in reports:
         worst = "; ".join(f"#{i} {t!r}: {w}" for i, t, w in r.overflowing[:2]) or "-"
-        rows.append(
-            f"| | {r.notebook} | {r.slides} | {len(r.overflowing)} | {r.math} | {worst} |"
-        )
+        rows.append(f"| | {r.notebook} | {r.slides} | {len(r.overflowing)} | {r.math} | {worst} |")
     total = sum(len(r.overflowing) for r in reports)
     rows.append(
         f"| **all** | | **{sum(r.slides for r in reports)}** | **{total}** | | goal 0: "
@@ -150,20 +191,64 @@ def table(reports: list[SlideReport], where: str) -> str:
     return "\n".join(rows)
 
 
+def measure_live_all(notebooks: list[str]) -> list[SlideReport]:
+    """Each notebook as a live RISE slideshow in JupyterLab: every cell run (the instructor's one
+    key), then every slide measured with the widgets live."""
+    from bench.browser import JupyterLabSession
+
+    reports = []
+    with JupyterLabSession() as lab:
+        for name in notebooks:
+            page = lab.open_slideshow(f"notebooks/{name}.ipynb")
+            lab.run_all_in_slideshow(page)
+            reports.append(measure_live(page, name))
+            page.close()
+    return reports
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.slides", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.slides", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--decks", default=str(ROOT / "build" / "slides"))
+    parser.add_argument("--live", action="store_true", help="also measure the live RISE slideshows")
+    parser.add_argument("--out", default="", help="write section 7 of this results file")
     args = parser.parse_args(argv)
-    decks = sorted(Path(args.decks).glob("*.slides.html"))
+    decks = sorted(Path(args.decks).glob("[0-9][0-9]_*.slides.html"))
     if not decks:
         parser.exit(1, f"no decks in {args.decks}: run `make slides` first\n")
     reports, blocked = measure_decks(decks)
-    print(table(reports, "static deck"))
+    text = [table(reports, "static deck")]
+    if args.live:
+        live = measure_live_all([d.name.split(".")[0] for d in decks])
+        text += ["", table(live, "live RISE")]
+        reports += live
+    text.append("")
+    text.append(
+        "Every slide at 1280x720 in Chromium, every fragment shown. Overflowing: taller than the "
+        "slide, wider than it, or a code block cut at the right edge. Static decks opened with the "
+        "network blocked: "
+        + (
+            f"they asked for {sorted(set(blocked))}."
+            if blocked
+            else "they asked the network for nothing."
+        )
+    )
+    body = "\n".join(text)
+    print(body)
     for r in reports:
         for i, t, w in r.overflowing:
             print(f"  {r.notebook} slide {i} {t!r}: {w}")
-    if blocked:
-        print(f"requests the decks tried to make to the network (blocked): {sorted(set(blocked))}")
+    if args.out:
+        from bench.__main__ import machine_line, merge_sections
+
+        out = Path(args.out)
+        title = "7. Slides fit the projector (`python -m bench.slides --live`)"
+        text = merge_sections(
+            out.read_text(), {"7": (title, body)}, machine_line(), "python -m bench.slides --live"
+        )
+        out.write_text(text)
+        print(f"written to {out}")
     return 0
 
 

@@ -45,7 +45,11 @@ RUN_ALL_KEYS = "Ctrl Shift Enter"
 LAB_SETTINGS = {
     "@jupyterlab/shortcuts-extension:shortcuts": {
         "shortcuts": [
-            {"command": "notebook:run-all-cells", "keys": [RUN_ALL_KEYS], "selector": ".jp-Notebook"}
+            {
+                "command": "notebook:run-all-cells",
+                "keys": [RUN_ALL_KEYS],
+                "selector": ".jp-Notebook",
+            }
         ]
     },
 }
@@ -57,7 +61,9 @@ def install_lab_settings(prefix: str | None = None) -> Path:
     try:
         current = json.loads(path.read_text()) if path.exists() else {}
     except ValueError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}); fix or remove it, then run again") from exc
+        raise ValueError(
+            f"{path} is not valid JSON ({exc}); fix or remove it, then run again"
+        ) from exc
     if not isinstance(current, dict):
         raise ValueError(f"{path} must hold a JSON object, found {type(current).__name__}")
     for plugin, settings in LAB_SETTINGS.items():
@@ -203,7 +209,9 @@ def main(argv=None) -> int:
     elif args.command == "warmup":
         for line in warmup():
             print(line, flush=True)
-        print("done: the libraries and checkpoints are in the disk cache, matplotlib's font cache is built")
+        print(
+            "done: the libraries and checkpoints are in the disk cache, matplotlib's font cache is built"
+        )
     elif args.command == "threads":
         from . import threads
 
@@ -215,12 +223,15 @@ def main(argv=None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         dest = Path(args.dir).expanduser().resolve()
+        notebooks = [n for n in copied if n.endswith(".ipynb")]
         print(
-            f"copied {len(copied)} notebook(s) into {dest}"
-            + (": " + ", ".join(copied) if copied else "")
+            f"copied {len(notebooks)} notebook(s) into {dest}"
+            + (": " + ", ".join(notebooks) if notebooks else "")
+            + (" (and rise.css, the slideshow's style)" if "rise.css" in copied else "")
         )
-        if kept:
-            print(f"kept {len(kept)} already there (not overwritten): " + ", ".join(kept))
+        kept_nb = [n for n in kept if n.endswith(".ipynb")]
+        if kept_nb:
+            print(f"kept {len(kept_nb)} already there (not overwritten): " + ", ".join(kept_nb))
         print(f"open them with: jupyter lab {dest}")
     return 0
 

@@ -58,10 +58,15 @@ def source_of(*objs, skip_docstrings: bool = False) -> str:
 def show_source(*objs, skip_docstrings: bool = False):
     """Show the library's own code of classes / functions in a notebook, with syntax highlighting.
 
-    The lectures use it to show the model they are about: what runs is what you read."""
+    The lectures use it to show the model they are about: what runs is what you read. The HTML sits
+    in a `course-source` box, which the slideshow (notebooks/rise.css) sets in two columns."""
     from IPython.display import Code
 
-    return Code(source_of(*objs, skip_docstrings=skip_docstrings), language="python")
+    class SourceCode(Code):
+        def _repr_html_(self):
+            return f'<div class="course-source">{super()._repr_html_()}</div>'
+
+    return SourceCode(source_of(*objs, skip_docstrings=skip_docstrings), language="python")
 
 
 def _to_numpy_images(images) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The course installs and runs wherever students open it: the wheel, conda/Binder, `make lab` as root."""
 
+import contextlib
 import json
 import os
 import re
@@ -73,7 +74,9 @@ def test_notebooks_command_copies_every_notebook_and_never_overwrites(tmp_path, 
     assert cli.main(["notebooks", str(dest)]) == 0
     out = capsys.readouterr().out
     shipped = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert sorted(p.name for p in dest.iterdir()) == shipped
+    # the notebooks and the slideshow's style (RISE reads rise.css next to them)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(shipped + ["rise.css"])
+    assert "and rise.css" in out
     assert edited.read_text() == "my own edits", "a student's edited copy was overwritten"
     assert (dest / "00_getting_started.ipynb").read_bytes() == (
         ROOT / "notebooks" / "00_getting_started.ipynb"
@@ -251,16 +254,20 @@ def _get(url, timeout=5):
         return e.code, ""
 
 
-def test_make_lab_serves_the_course(tmp_path):
+@contextlib.contextmanager
+def _make_serving(tmp_path, target: str, *extra: str):
+    """Start `make TARGET` on a free loopback port (no browser) the way a user does; yield
+    (base URL, token, log path); stop it, and everything it started, at the end."""
     port, token = _free_port(), "course-test-token"
     env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    log = tmp_path / "lab.log"
+    log = tmp_path / f"{target}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [
                 "make",
                 "-s",
-                "lab",
+                target,
+                *extra,
                 f"PORT={port}",
                 "LAB_ARGS=--no-browser --ip 127.0.0.1 --LabApp.news_url= "
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -272,26 +279,14 @@ def test_make_lab_serves_the_course(tmp_path):
             start_new_session=True,
         )
     try:
-        deadline, status, page = time.monotonic() + 60, None, ""
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                status, page = _get(f"http://127.0.0.1:{port}/lab?token={token}")
+                _get(f"http://127.0.0.1:{port}/api/status?token={token}")
                 break
             except OSError:
                 time.sleep(0.5)
-        text = log.read_text()
-        assert status == 200 and "JupyterLab" in page, (
-            f"/lab did not answer within 60 s:\n{text[-3000:]}"
-        )
-        assert _get(f"http://127.0.0.1:{port}/api/contents")[0] == 403, (
-            "token authentication must stay on"
-        )
-        assert (
-            "00_getting_started.ipynb"
-            in _get(f"http://127.0.0.1:{port}/api/contents?token={token}")[1]
-        )
-        if os.getuid() == 0:
-            assert "--allow-root" in text and "token authentication stays on" in text
+        yield f"http://127.0.0.1:{port}", token, log
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -301,3 +296,27 @@ def test_make_lab_serves_the_course(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
+
+
+def test_make_lab_serves_the_course(tmp_path):
+    with _make_serving(tmp_path, "lab") as (url, token, log):
+        status, page = _get(f"{url}/lab?token={token}")
+        text = log.read_text()
+        assert status == 200 and "JupyterLab" in page, f"/lab did not answer:\n{text[-3000:]}"
+        assert _get(f"{url}/api/contents")[0] == 403, "token authentication must stay on"
+        assert "00_getting_started.ipynb" in _get(f"{url}/api/contents?token={token}")[1]
+        if os.getuid() == 0:
+            assert "--allow-root" in text and "token authentication stays on" in text
+
+
+def test_make_present_opens_the_lectures_slideshow(tmp_path):
+    with _make_serving(tmp_path, "present", "NB=05") as (url, token, log):
+        # the start page is the RISE slideshow of 05, served by jupyterlab-rise
+        with urllib.request.urlopen(f"{url}/?token={token}", timeout=30) as r:
+            assert r.status == 200 and r.url.split("?")[0].endswith("/rise/05_gan.ipynb")
+            assert "jupyter-config-data" in r.read().decode()
+        assert "Ctrl+Shift+Enter" in log.read_text()
+    r = subprocess.run(
+        ["make", "-s", "present"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode != 0 and "e.g. make present NB=05" in r.stdout + r.stderr

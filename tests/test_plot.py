@@ -147,3 +147,4 @@ def test_show_source_returns_highlighted_code():
     shown = plot.show_source(plot.png_grid)
     assert isinstance(shown, Code) and "def png_grid" in shown.data
     assert "highlight" in shown._repr_html_()
+    assert shown._repr_html_().startswith('<div class="course-source">')  # two columns on slides

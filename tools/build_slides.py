@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ REVEAL_VERSION = "5.1.0"
 MATHJAX_VERSION = "3.2.2"
 MATHJAX_FILE = "tex-svg-full.js"  # SVG output: one file, no web fonts to fetch
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
+THEME = "course-white"
 
 
 class AssetError(RuntimeError):
@@ -68,7 +70,13 @@ def local_assets(out: Path) -> dict:
         mathjax.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(tmp / "node_modules" / "mathjax" / "es5" / MATHJAX_FILE, mathjax)
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"reveal": "reveal.js", "mathjax": f"mathjax/{MATHJAX_FILE}"}
+    theme = reveal / "dist" / "theme" / f"{THEME}.css"
+    if not theme.exists():
+        # reveal's white theme without its web fonts (an @import from fonts.googleapis.com): the
+        # decks fall back to the system's sans-serif and load nothing from the internet
+        white = (reveal / "dist" / "theme" / "white.css").read_text()
+        theme.write_text(re.sub(r"@import url\([^)]*\);?", "", white))
+    return {"reveal": "reveal.js", "mathjax": f"mathjax/{MATHJAX_FILE}", "theme": THEME}
 
 
 def execute(notebook: Path, timeout: int = 600):
@@ -94,12 +102,15 @@ def export(nb, name: str, out: Path, assets: dict) -> Path:
     from static_widgets import replace_widget_outputs
 
     replace_widget_outputs(nb)
-    exporter = SlidesExporter(template_name="course_reveal", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = SlidesExporter(
+        template_name="course_reveal", extra_template_basedirs=[str(TEMPLATES)]
+    )
     exporter.reveal_url_prefix = assets["reveal"]
     exporter.reveal_width = str(SLIDE_WIDTH)
     exporter.reveal_height = str(SLIDE_HEIGHT)
     exporter.reveal_number = "c/t"
     exporter.reveal_transition = "none"
+    exporter.reveal_theme = assets.get("theme", THEME)
     resources = {
         "metadata": {"name": name},
         "course": {

@@ -6,7 +6,8 @@ the slide holds, the cell that would overflow starts a new subslide (the next sl
 slide never needs scrolling. Writes the slideshow metadata back into the notebook; then run
 `.venv/bin/jupytext --sync notebooks/*.ipynb` so the paired scripts follow. Cells that are taller
 than a slide on their own are listed: shorten them, or mark long code the class need not read as
-`skip` (it still runs).
+`skip` (it still runs). With --split, such code cells are split once at a statement boundary
+(where the plotting starts, else near the middle); run it again until nothing is too tall.
 
 Only '-' (continue) and 'fragment' cells are ever turned into 'subslide'; slide, subslide, skip
 and notes cells keep what their author chose. bench/slides.py checks the result in the static
@@ -31,14 +32,15 @@ from build_slides import SLIDE_HEIGHT, execute, export, local_assets  # noqa: E4
 BUDGET = SLIDE_HEIGHT - 24
 
 CELL_HEIGHTS_JS = """() => {
-  const scale = Reveal.getScale();
-  document.querySelectorAll('.fragment').forEach(f => f.classList.add('visible'));
   const out = {};
-  for (const cell of document.querySelectorAll('.jp-Cell[id^="cell-id="]')) {
-    const section = cell.closest('section');
-    section.style.display = 'block';   // measure every slide, not only the one shown
-    const r = cell.getBoundingClientRect();
-    out[cell.id.slice(8)] = Math.ceil(r.height / scale);
+  for (const slide of Reveal.getSlides()) {
+    const i = Reveal.getIndices(slide);
+    Reveal.slide(i.h, i.v || 0, 1e6);            // every fragment shown: the slide at its fullest
+    slide.querySelectorAll('.fragment').forEach(f => f.classList.add('visible'));
+    const scale = Reveal.getScale();
+    for (const cell of slide.querySelectorAll('.jp-Cell[id^="cell-id="]')) {
+      out[cell.id.slice(8)] = Math.ceil(cell.getBoundingClientRect().height / scale);
+    }
   }
   return out;
 }"""
@@ -87,7 +89,63 @@ def paginate(cells: list[dict], heights: dict, budget: int = BUDGET) -> tuple[li
     return types, too_tall
 
 
-def fit(notebook: Path, dry_run: bool = False) -> tuple[int, list]:
+PLOT_STARTS = ("fig, ", "fig = ", "plot.", "_, ax", "ax = ", "plt.")
+
+
+def split_point(source: str) -> int | None:
+    """Where to split a code cell that is too tall for a slide: the 0-based line of a top-level
+    statement boundary - where the plotting starts if there is such a boundary, else the one nearest
+    the middle. Never after a bare expression (its value would be shown as output)."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    lines = source.split("\n")
+    candidates = []
+    for before, stmt in zip(body, body[1:]):
+        if isinstance(before, ast.Expr):
+            continue
+        start = stmt.lineno - 1
+        if getattr(stmt, "decorator_list", None):
+            start = min(d.lineno for d in stmt.decorator_list) - 1
+        candidates.append(start)
+    if not candidates:
+        return None
+    plots = [c for c in candidates if lines[c].startswith(PLOT_STARTS)]
+    if plots:
+        return plots[0]
+    middle = len(lines) / 2
+    return min(candidates, key=lambda c: abs(c - middle))
+
+
+def split_too_tall(nb, too_tall: list) -> int:
+    """Split each too-tall code cell once at split_point; the second part starts a subslide."""
+    import uuid
+
+    import nbformat
+
+    done = 0
+    for _, cell_id, _, _ in too_tall:
+        i = next(k for k, c in enumerate(nb.cells) if c.get("id") == cell_id)
+        cell = nb.cells[i]
+        if cell.cell_type != "code":
+            continue
+        at = split_point(cell.source)
+        if not at:
+            continue
+        lines = cell.source.split("\n")
+        cell.source = "\n".join(lines[:at]).rstrip("\n")
+        new = nbformat.v4.new_code_cell("\n".join(lines[at:]).strip("\n"))
+        new.id = uuid.uuid4().hex[:8]
+        new.metadata["slideshow"] = {"slide_type": "subslide"}
+        nb.cells.insert(i + 1, new)
+        done += 1
+    return done
+
+
+def fit(notebook: Path, dry_run: bool = False, split: bool = False) -> tuple[int, list]:
     with tempfile.TemporaryDirectory(prefix="fit-slides-") as tmp:
         out = Path(tmp)
         assets = local_assets(ROOT / "build" / "slides")
@@ -104,6 +162,8 @@ def fit(notebook: Path, dry_run: bool = False) -> tuple[int, list]:
         if slide_type(cell) != t:
             cell.setdefault("metadata", {}).setdefault("slideshow", {})["slide_type"] = t
             changed += 1
+    if split and too_tall:
+        changed += split_too_tall(nb, too_tall)
     if changed and not dry_run:
         nbformat.write(nb, notebook)
     return changed, too_tall
@@ -113,12 +173,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument(
+        "--split", action="store_true", help="split code cells taller than a slide (then run again)"
+    )
     args = parser.parse_args(argv)
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.names:
         notebooks = [p for p in notebooks if any(n in p.name for n in args.names)]
     for nb in notebooks:
-        changed, too_tall = fit(nb, args.dry_run)
+        changed, too_tall = fit(nb, args.dry_run, args.split)
         print(f"{nb.name}: {changed} cell(s) now start a subslide", flush=True)
         for i, cid, h, text in too_tall:
             print(f"  cell {i} ({cid}) is {h} px on its own: {text!r}")

@@ -17,7 +17,7 @@ import html
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
-_BOXES = {"VBoxModel": "column", "BoxModel": "column", "GridBoxModel": "row", "HBoxModel": "row"}
+_BOXES = {"VBoxModel": "column", "BoxModel": "column", "HBoxModel": "row"}
 _SELECTIONS = {
     "DropdownModel",
     "RadioButtonsModel",
@@ -61,6 +61,14 @@ def static_widget_html(model_id: str, states: dict) -> str:
     if _hidden(state, states):
         return ""
     desc = state.get("description", "") or ""
+    if name == "GridBoxModel":
+        layout = states.get(_child_id(state.get("layout", "")), {}).get("state", {})
+        columns = layout.get("grid_template_columns") or "repeat(3, auto)"
+        parts = [static_widget_html(_child_id(c), states) for c in state.get("children", [])]
+        style = (
+            f"display:grid;grid-template-columns:{html.escape(columns)};gap:3px;width:max-content"
+        )
+        return f'<div style="{style}">{"".join(parts)}</div>'
     if name in _BOXES:
         parts = [static_widget_html(_child_id(c), states) for c in state.get("children", [])]
         parts = [p for p in parts if p]
@@ -75,7 +83,8 @@ def static_widget_html(model_id: str, states: dict) -> str:
             return ""
         shown = static_widget_html(_child_id(children[index]), states)
         tabs = " | ".join(
-            f"<b>{html.escape(t)}</b>" if i == index else html.escape(t) for i, t in enumerate(titles)
+            f"<b>{html.escape(t)}</b>" if i == index else html.escape(t)
+            for i, t in enumerate(titles)
         )
         return f'<div class="course-static-widget"><div>{tabs}</div>{shown}</div>'
     if name == "ImageModel":
