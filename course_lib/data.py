@@ -573,6 +573,9 @@ SSL_DIGITS = {
     "test": {"n": 2_000, "seed": 12},
 }
 MOTION_CLIPS = {"n": 2_000, "frames": 8, "seed": 3}
+# The independent judge of the generators (course_lib.metrics): its own seed, never the data of a
+# generator or of the course's LeNet; same distortions as the generators' digits.
+JUDGE_DIGITS = {"n": 20_000, "seed": 777, "difficulty": GENERATIVE_DIGITS["difficulty"]}
 
 
 def generative_digits(
@@ -585,6 +588,12 @@ def generative_digits(
     spec = GENERATIVE_DIGITS
     n = n if n is not None else (spec["n"] if split == "train" else 2_000)
     return make_digits28(n, seed=spec["seed"] + (split == "test"), difficulty=spec["difficulty"])
+
+
+def judge_digits(n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The judge's training digits (course_lib.metrics): JUDGE_DIGITS, n of them (default 20,000)."""
+    spec = JUDGE_DIGITS
+    return make_digits28(spec["n"] if n is None else n, seed=spec["seed"], difficulty=spec["difficulty"])
 
 
 def ssl_digits(part: str, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

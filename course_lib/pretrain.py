@@ -263,6 +263,38 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
     return {"steps": total}
 
 
+JUDGE = {"channels": 32, "epochs": 6, "batch_size": 128, "lr": 2e-3}
+
+
+@register("judge")
+def pretrain_judge(data_dir=None, quick: bool = False) -> dict:
+    """The independent judge of the generators (course_lib.metrics): a SmallCNN trained on its own
+    digits (data.judge_digits, seed 777), checked on the generators' held-out digits."""
+    from .data import judge_digits
+    from .models.cnn import SmallCNN
+    from .train import accuracy, evaluate, fit
+
+    seed_everything(0)
+    x, y = judge_digits(500 if quick else None)
+    model = SmallCNN(JUDGE["channels"])
+    fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=1 if quick else JUDGE["epochs"],
+        lr=JUDGE["lr"],
+        batch_size=JUDGE["batch_size"],
+        progress=not quick,
+    )
+    x_test, y_test = generative_digits("test")
+    result = evaluate(model, (x_test, y_test), nn.CrossEntropyLoss(), {"acc": accuracy})
+    metrics = {"accuracy_on_generative_test": round(result["acc"], 4), **JUDGE}
+    save_checkpoint(
+        "judge", model, config={"channels": JUDGE["channels"]}, data_dir=data_dir, metrics=metrics
+    )
+    return metrics
+
+
 # ----------------------------------------------------------------------------- self-supervised pretext tasks
 # How the shipped pretext nets were trained (their data: data.ssl_digits).
 SSL = {

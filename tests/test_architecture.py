@@ -26,7 +26,9 @@ ALLOWED = {
     "evaluate": {"core", "data", "checkpoints", "models", "train"},
     "check": {"core", "data", "models", "train", "evaluate"},
     "pretrain": {"core", "data", "checkpoints", "models", "train", "evaluate"},
-    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "evaluate"},
+    # how generators are judged: the shipped judge (checkpoints), its features, handcrafted features
+    "metrics": {"core", "data", "checkpoints", "models", "features"},
+    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "evaluate", "metrics"},
     # `python -m course_lib` sits where the notebooks sit: `warmup` loads what the first demo needs
     "cli": {"core", "checkpoints", "models", "widgets"},
 }

@@ -17,6 +17,7 @@ decks and in the live RISE slideshow.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -90,6 +91,8 @@ def paginate(cells: list[dict], heights: dict, budget: int = BUDGET) -> tuple[li
 
 
 PLOT_STARTS = ("fig, ", "fig = ", "plot.", "_, ax", "ax = ", "plt.")
+FIGURE_MADE = re.compile(r"plt\.(subplots|figure)\(")
+FIGURE_USED = re.compile(r"\b(fig|ax|axes|plt|bars)\b")
 
 
 def split_point(source: str) -> int | None:
@@ -116,6 +119,18 @@ def split_point(source: str) -> int | None:
     plots = [c for c in candidates if lines[c].startswith(PLOT_STARTS)]
     if plots:
         return plots[0]
+    # never inside a figure: once a cell makes one, the inline backend shows and closes it at the
+    # end of that cell, so drawing into it from the next cell would be lost
+    made = [i for i, line in enumerate(lines) if FIGURE_MADE.search(line)]
+    if made:
+        # before the figure is made, or after the last line that draws on it (prints, asserts)
+        drawn = [i for i, line in enumerate(lines) if FIGURE_USED.search(line)]
+        candidates = [c for c in candidates if c <= made[0] or c > max(drawn)]
+        if not candidates:
+            return None
+        after = [c for c in candidates if c > max(drawn)]
+        if after:
+            return after[0]
     middle = len(lines) / 2
     return min(candidates, key=lambda c: abs(c - middle))
 

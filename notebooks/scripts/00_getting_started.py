@@ -97,7 +97,7 @@ plot.image_grid(x_shapes[:16], nrow=16, title="make_shapes: random factors");
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # `render_shapes` draws from chosen factors. Here each row moves **one** factor and keeps the other four fixed:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 steps = torch.linspace(0, 1, 8)
 base = {"shape": torch.full((8,), 2), "scale": torch.full((8,), 0.8), "rotation": torch.zeros(8),
         "x": torch.zeros(8), "y": torch.zeros(8)}
@@ -118,7 +118,7 @@ for ax, name in zip(axes, data.TOY2D_NAMES):
     ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
 fig.tight_layout()
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 clips = data.make_moving_shapes(4, frames=8, seed=0)
 print("clips:", tuple(clips.shape), "= (clip, frame, channel, height, width)")
 plot.image_grid(clips.reshape(-1, 1, 32, 32), nrow=8, title="make_moving_shapes: 4 clips, time runs left to right");
@@ -128,7 +128,10 @@ plot.image_grid(clips.reshape(-1, 1, 32, 32), nrow=8, title="make_moving_shapes:
 # Drag the slider (or click it and use the arrow keys). Widgets in this course keep a small **state**
 # and draw it with a **pure render function** (state -> PNG bytes), so they are fast and testable.
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: drag the **index** slider slowly through a few hundred digits, then use the arrow keys. Ask: which of the 13 fonts look least like handwriting? Each move swaps a PNG (about a millisecond), which is why it keeps up with the mouse.
+
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import DatasetBrowser
 
 browser = DatasetBrowser(x28[:1000], y28[:1000], title="make_digits28, first 1,000")
@@ -137,7 +140,7 @@ browser
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The same thing the slider does, from code: moving it changes the picture.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 before = browser.image.value
 browser.set_index(7)
 assert browser.image.value != before and browser.state.index == 7
@@ -153,14 +156,14 @@ cl.seed_everything(0)
 model = cl.models.MLPClassifier(in_features=64, hidden=[128, 64], classes=10).to(device)
 print(model)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 live = plot.LiveLossPlot()
 history = fit(model, (x8_train, y8_train), nn.CrossEntropyLoss(), epochs=EPOCHS, lr=2e-3, batch_size=64,
               eval_data=(x8_test, y8_test), metrics={"acc": accuracy}, callbacks=[live])
 live.close(history)
 print(f"test accuracy after {EPOCHS} epochs: {history.last('val_acc'):.3f}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 plot.loss_curves(history, ["train_loss", "val_loss"], ax=axes[0], title="cross-entropy per epoch")
 epochs = range(1, EPOCHS + 1)
@@ -229,7 +232,7 @@ assert abs(result["acc"] - recorded) < 1e-3
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # A damaged copy is refused before anything is read, with the command that rebuilds it:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import shutil
 import tempfile
 from pathlib import Path

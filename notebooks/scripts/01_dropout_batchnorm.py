@@ -12,7 +12,7 @@
 # %% slideshow={"slide_type": "-"}
 EPOCHS = 60  # epochs of the over-fitting experiment; more makes the gap clearer and takes longer
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import matplotlib.pyplot as plt
 import numpy as np
@@ -115,6 +115,9 @@ check.dropout(solution_dropout)
 # The 128 hidden units of the small digit classifier from notebook 00 (shipped weights), for one
 # digit, drawn as an 8x16 picture. Move **p**; press **new forward pass** for another mask.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: leave **p (drop)** at 0.5 and press **new forward pass** three times: a different half of the units goes dark each time, and the survivors get twice as bright. Then move p to 0.9 and ask what the next layer sees now (a tenth of the units, ten times as strong).
+
 # %% slideshow={"slide_type": "-"}
 from course_lib import checkpoints
 from course_lib.widgets import DropoutView
@@ -126,7 +129,7 @@ with torch.no_grad():
 view = DropoutView(hidden.view(8, 16), p=0.5)
 view
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 before = view.image.value
 view.slider.value = 0.8
 assert view.image.value != before and "dropped" in view.caption.value
@@ -149,7 +152,7 @@ for p in (0.0, 0.5):
                   eval_data={"train": train_set, "test": test_set}, metrics={"acc": accuracy},
                   desc=f"dropout p={p}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 epochs = np.arange(1, EPOCHS + 1)
 for p, colour in ((0.0, "tab:red"), (0.5, "tab:blue")):
@@ -164,7 +167,7 @@ for ax in axes:
     ax.grid(alpha=0.3); ax.legend(fontsize=8)
 fig.tight_layout()
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 rows = []
 for p, h in runs.items():
     gap = h["test_loss"][-1] - h["train_eval_loss"][-1]
@@ -185,7 +188,7 @@ assert with_drop[3] < no_drop[3], "and lowers the test loss"
 # (in eval mode, no rescaling) and see how much accuracy each net loses. A net whose units learnt to
 # work alone (dropout) should suffer less than one whose units rely on each other:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def accuracy_without_units(net, share, seed=0):
     mask = (torch.rand(512, generator=torch.Generator().manual_seed(seed)) >= share).float().to(device)
     hook = net.net[2].register_forward_hook(lambda module, inputs, out: out * mask)  # after the first ReLU
@@ -241,7 +244,7 @@ assert l2_term > 0.01, "the penalty is a real part of the L2 objective"
 assert runs["L2"]["test_loss"][-1] < runs[0.0]["test_loss"][-1], "both regularizers beat no regularization"
 assert runs[0.5]["test_loss"][-1] < runs[0.0]["test_loss"][-1]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both lower the test loss and shrink the gap. L2 does it through a term in the objective (the
 # penalty above is larger than the data loss it sits beside); dropout through noise in the network,
 # with nothing added to the loss.
@@ -253,7 +256,7 @@ assert runs[0.5]["test_loss"][-1] < runs[0.0]["test_loss"][-1]
 # information); **spatial dropout** (`nn.Dropout2d`, Tompson et al., 2015) drops whole channels
 # instead. What each one zeroes in a batch of feature maps (8 channels of 6x6, p = 0.5):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 maps = torch.ones(1, 8, 6, 6)
 torch.manual_seed(0)
 plain, spatial = nn.Dropout(0.5).train()(maps), nn.Dropout2d(0.5).train()(maps)
@@ -270,7 +273,7 @@ assert all(whole), "Dropout2d keeps or drops each channel as a whole"
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The effect on a small CNN trained on the same 500 digits (dropout after each conv block):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def small_cnn(drop):
     return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
@@ -389,7 +392,7 @@ print(f"after BatchNorm1d: unit means    {acts[6].mean(0).abs().max():.1e} (max 
 # BN after each hidden layer. Final training loss per learning rate; a cross marks a run that blew
 # up (NaN, caught by `fit`'s guard).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def final_loss(batch_norm, lr=0.05, init_scale=1.0, epochs=8):
     cl.seed_everything(0)
     net = deep_mlp(64, 64, depth=6, batch_norm=batch_norm, init_scale=init_scale)
@@ -417,12 +420,13 @@ def plot_sweep(ax, xs, sweep, xlabel, title):
     ax.legend(fontsize=8); ax.grid(alpha=0.3)
 
 
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.6))
 plot_sweep(ax, learning_rates, lr_sweep, "learning rate (SGD)", "final loss vs learning rate (x = diverged)")
 for lr, a, b in zip(learning_rates, lr_sweep[False], lr_sweep[True]):
     print(f"lr {lr:>4}: without BN {a:.3f}   with BN {b:.3f}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 high = [i for i, lr in enumerate(learning_rates) if lr >= 1.0]
 assert all(lr_sweep[True][i] < 0.5 for i in high), "with BN, lr >= 1 still trains"
 assert all(not lr_sweep[False][i] < 1.0 for i in high), "without BN, lr >= 1 fails or diverges (NaN)"
@@ -433,7 +437,7 @@ print("at lr >= 1 only the BN network trains")
 # Initial weights = He initialisation times a scale. Too small and the signal fades layer by
 # layer; too large and it explodes. Learning rate 0.05 for all.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 init_scales = [0.25, 0.5, 1.0, 2.0, 4.0]
 init_sweep = {bn: [final_loss(bn, lr=0.05, init_scale=s) for s in init_scales] for bn in (False, True)}
 fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -450,7 +454,7 @@ assert worst[True] < 1.5 and worst[True] < worst[False]
 # BN, every update of the earlier layers shifts what the 4th layer sees; with BN, that layer's
 # input is re-normalised each time and only moves as the learnt $\gamma, \beta$ move.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def record_layer_inputs(batch_norm, steps=300, every=5, layer=4):
     cl.seed_everything(0)
     net = deep_mlp(64, 64, depth=6, batch_norm=batch_norm)
@@ -478,6 +482,8 @@ def record_layer_inputs(batch_norm, steps=300, every=5, layer=4):
 
 
 inputs = {bn: record_layer_inputs(bn) for bn in (False, True)}
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
 for bn, colour in ((False, "tab:red"), (True, "tab:blue")):
     snaps = inputs[bn]
@@ -494,7 +500,7 @@ axes[2].set(title="histograms: dotted = start, solid = end", xlabel="input value
 fig.tight_layout()
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def drift(snaps):
     """How far the (per-unit) mean and std travel from their starting values, relative to the starting std."""
     mean, std = snaps.mean(1), snaps.std(1)

@@ -9,7 +9,7 @@
 # %% slideshow={"slide_type": "-"}
 TRAIN_SIZE = 10_000  # training digits for the networks below; 20_000 is better and twice as slow
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import time
 
@@ -89,7 +89,7 @@ for name, fn in (("two Python loops", lambda: my_conv2d(digit, kernel)),
 # Before kernels were learnt, they were designed: blur (average neighbours), sharpen, edge
 # detectors (Sobel: a derivative across x or y), the Laplacian (outline).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import PRESETS, KernelView
 
 fig, axes = plt.subplots(2, 4, figsize=(11, 5.6))
@@ -108,11 +108,14 @@ fig.tight_layout()
 # Pick a preset, or type numbers into the 3x3 grid: the output (right) updates at once.
 # Which kernel finds only the diagonal strokes?
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: start on Sobel x (vertical strokes light up), switch the **kernel** menu to Sobel y, then ask the class for a diagonal detector and type it into the grid: 2 1 0 / 1 0 -1 / 0 -1 -2. Finish with the box blur.
+
 # %% slideshow={"slide_type": "-"}
 explorer = KernelView(digit, preset="vertical edges (Sobel x)")
 explorer
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 before = explorer.image.value
 explorer.menu.value = "blur (box)"
 assert explorer.image.value != before
@@ -185,7 +188,7 @@ check.max_pool(my_max_pool)
 # The lecture's table, built as `course_lib.models.LeNet` (28x28 digits are padded to 32x32, as
 # LeCun did for MNIST). The shapes below come from a real forward pass, not from the table:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 lenet = LeNet()
 print(f"{'layer':<22}{'output shape':<22}{'parameters':>10}")
 for name, shape, n_params in layer_shapes(lenet, torch.zeros(1, 1, 32, 32)):
@@ -203,7 +206,7 @@ print(f"conv1: {conv1_weights:,} weights; a dense layer with the same input and 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The code of `LeNet`, as the library runs it:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(LeNet, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -221,7 +224,7 @@ lenet_acc = history.last("val_acc")
 print(f"LeNet held-out accuracy: {lenet_acc:.4f}")
 assert lenet_acc >= 0.97
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The lecture's table pools by **averaging** (LeNet-5's "subsampling"); `LeNet` above uses **max**
 # pooling, as most CNNs since have done. Both, trained the same way:
 
@@ -244,7 +247,7 @@ assert pool_acc["max pooling"] > pool_acc["average pooling (the table)"], "max p
 # The six 5x5 kernels of `conv1` (top) and what they make of a digit (bottom): several are edge
 # detectors of different orientations - the network found Sobel-like kernels by itself.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 weights = lenet.features.conv1.weight.detach().cpu()[:, 0]  # (6, 5, 5)
 maps = F.relu(lenet.features.conv1(F.pad(x_test[:1], (2, 2, 2, 2)).to(device))).detach().cpu()[0]
 fig, axes = plt.subplots(2, 6, figsize=(11, 4.8))
@@ -264,7 +267,7 @@ fig.tight_layout()
 # looks new to it. A convolution gives the same response wherever a pattern is; pooling then
 # tolerates small shifts; a **global** max pool at the end (SmallCNN) ignores the position entirely.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 models = {"dense MLP": MLPClassifier(784, [256, 128], 10), "LeNet": lenet, "CNN + global max pool": SmallCNN(16)}
 for name in ("dense MLP", "CNN + global max pool"):
     cl.seed_everything(0)
@@ -272,6 +275,7 @@ for name in ("dense MLP", "CNN + global max pool"):
 shifts = list(range(7))
 shift_acc = {name: [accuracy(predict(m, data.translate(x_test, s, s)), y_test) for s in shifts] for name, m in models.items()}
 
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
 plot.image_grid(torch.cat([data.translate(x_test[:1], s, s) for s in shifts]), nrow=7, ax=axes[0],
                 title="test digit shifted by 0..6 px")
@@ -283,7 +287,7 @@ fig.tight_layout()
 for name, accs in shift_acc.items():
     print(f"{name:>22}: " + "  ".join(f"{a:.2f}" for a in accs))
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 at3 = {name: accs[3] for name, accs in shift_acc.items()}
 assert at3["CNN + global max pool"] > at3["dense MLP"] + 0.3
 assert at3["LeNet"] > at3["dense MLP"]
@@ -299,7 +303,7 @@ print("at a 3-pixel shift:", {k: round(v, 2) for k, v in at3.items()})
 # - **gradient histograms** (HOG-style): Sobel gradients, a 9-bin orientation histogram in each
 #   7x7 cell (144 numbers).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from sklearn.linear_model import LogisticRegression
 
 from course_lib.features import gradient_histograms, pixel_statistics
@@ -315,6 +319,8 @@ for name, make in feature_sets.items():
     clf = LogisticRegression(max_iter=300, C=1.0).fit(train_feats, y_train.numpy())
     results[name] = (train_feats.shape[1], clf.score(test_feats, y_test.numpy()))
 # Like for like: the same logistic regression on LeNet's *learned* features (the 16x5x5 maps after pool2)
+
+# %% slideshow={"slide_type": "subslide"}
 def lenet_features(x):
     with cl.eval_mode(lenet):
         return torch.cat([lenet.features(F.pad(x[i:i + 1000].to(device), (2, 2, 2, 2))).flatten(1).cpu()
@@ -335,7 +341,7 @@ print(f"{'features':<28}{'size':>8}{'test accuracy':>16}")
 for name, (size, acc) in results.items():
     print(f"{name:<28}{size:>8}{acc:>16.3f}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3))
 names = list(results)
 ax.barh(names, [results[n][1] for n in names], color=["grey", "grey", "tab:orange", "tab:blue", "tab:blue", "tab:orange"])
@@ -345,6 +351,8 @@ ax.set(xlim=(0.0, 1.08), xlabel="held-out accuracy", title="handcrafted vs learn
 ax.invert_yaxis()
 fig.tight_layout()
 assert results["gradient histograms"][1] > results["raw pixels"][1] > results["pixel statistics"][1]
+
+# %% slideshow={"slide_type": "subslide"}
 assert results["LeNet end to end"][1] > results["raw pixels"][1] + 0.05
 assert abs(results["LeNet end to end"][1] - results["gradient histograms"][1]) < 0.03
 assert results["LeNet's features (learned)"][1] > results["gradient histograms"][1], "learned features lead"
@@ -355,7 +363,7 @@ print(f"the same logistic regression: {stats:.1%} on pixel statistics, {raw:.1%}
       f"LeNet end to end: {lenet_acc:.1%}; gradient histograms + SVM: {results['gradient histograms + SVM'][1]:.1%}")
 assert results["gradient histograms + SVM"][1] > lenet_acc, "what the text below says"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Features matter more than the classifier: the same logistic regression goes from about two thirds
 # of the digits right (pixel statistics) to almost all (gradient histograms), as the line above
 # says. Compared like for like - the same linear classifier on each set of features - LeNet's

@@ -13,7 +13,7 @@
 CODE_SIZES = [2, 4, 8, 16]  # code sizes compared with PCA
 N_DIGITS = 6_000            # 28x28 digits for the image experiments (more: sharper, slower)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import copy
 
@@ -69,7 +69,7 @@ assert results[8][1] > 5 * results[8][0], "the bottleneck autoencoder only fits 
 #
 # - PCA (scikit-learn); a **linear** autoencoder (no activations); a **deep** autoencoder 64-128-64-n, ReLU.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def pca_error(n, x_fit, x_eval):
     pca = PCA(n).fit(x_fit.flatten(1).numpy())
     rebuilt = pca.inverse_transform(pca.transform(x_eval.flatten(1).numpy()))
@@ -95,13 +95,14 @@ for i, n in enumerate(CODE_SIZES):
     print(f"{n:>5} {sweep['PCA'][i]:>8.4f} {sweep['linear AE'][i]:>10.4f} {sweep['deep AE'][i]:>9.4f} "
           f"{sweep['deep AE'][i] / sweep['PCA'][i]:>11.2f}")
 
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.6))
 for name, style in (("PCA", "k--"), ("linear AE", "o:"), ("deep AE", "o-")):
     ax.plot(CODE_SIZES, sweep[name], style, label=name)
 ax.set(xscale="log", xlabel="code size n", ylabel="held-out MSE per pixel", title="reconstruction error vs code size (8x8 digits)")
 ax.set_xticks(CODE_SIZES, [str(n) for n in CODE_SIZES]); ax.minorticks_off(); ax.legend(); ax.grid(alpha=0.3)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 small = [i for i, n in enumerate(CODE_SIZES) if n <= 4]
 assert all(sweep["deep AE"][i] < 0.8 * sweep["PCA"][i] for i in small), "deep AE beats PCA at small codes"
 assert all(abs(sweep["linear AE"][i] / sweep["PCA"][i] - 1) < 0.05 for i in range(len(CODE_SIZES))), "linear AE ~ PCA"
@@ -135,10 +136,10 @@ assert cosines.min() > 0.95
 # Encoder 784 -> 256 -> 64 -> 8, decoder the mirror image, trained as a whole. Next to it, PCA with
 # the same 8 numbers per image.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(Autoencoder, skip_docstrings=True)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 deep28 = Autoencoder(784, hidden=[256, 64], code=8).to(device)
 live = plot.LiveLossPlot(title="deep autoencoder, training loss (live)")
@@ -149,7 +150,7 @@ deep_err28 = reconstruction_error(deep28, x_test)
 print(f"held-out MSE, code size 8: PCA {pca_err28:.4f}, deep AE {deep_err28:.4f} (ratio {deep_err28 / pca_err28:.2f})")
 assert deep_err28 < pca_err28
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 show = x_test[:12]
 pca_rebuilt = torch.from_numpy(pca28.inverse_transform(pca28.transform(show.flatten(1).numpy()))).float().view(-1, 1, 28, 28)
 with torch.no_grad():
@@ -166,7 +167,7 @@ plot.image_grid(torch.cat([show, pca_rebuilt.clamp(0, 1), deep_rebuilt]), nrow=1
 #
 # $$\Omega = \sum_j \mathrm{KL}(\rho \,\|\, \hat\rho_j) = \sum_j \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}$$
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def sparse_step(weight):
     def step(model, batch, loss_fn):
         x_hat, h = model(batch[0])
@@ -190,7 +191,7 @@ for weight, model in sparse_models.items():
           f"test MSE {reconstruction_error(model, x_test):.4f}")
     sparse_models[weight].active = active
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [1, 2]})
 for weight, model in sparse_models.items():
     axes[0].hist(model.active.numpy(), bins=40, range=(0, 1024), alpha=0.7, label=f"penalty {weight}")
@@ -251,7 +252,7 @@ for name, step in (("plain AE", None), ("denoising AE", denoising_step)):
     fit(model, x_train, nn.MSELoss(), epochs=10, lr=2e-3, batch_size=128, step_fn=step, desc=name)
     autoencoders[name] = model
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 levels = [0.0, 0.2, 0.4, 0.6, 0.8]
 errors = {name: [] for name in autoencoders}
 g = torch.Generator().manual_seed(0)
@@ -260,6 +261,8 @@ for level in levels:
     for name, model in autoencoders.items():
         with torch.no_grad():
             errors[name].append(F.mse_loss(model(noisy.to(device)).cpu(), x_test).item())
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.4))
 for name, errs in errors.items():
     ax.plot(levels, errs, "o-", label=name)
@@ -270,7 +273,7 @@ for name, errs in errors.items():
     print(f"{name:>13}: " + "  ".join(f"{e:.4f}" for e in errs))
 assert errors["denoising AE"][2] < errors["plain AE"][2], "at noise 0.4 the denoising AE is closer to the clean digit"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The noise is also **data augmentation**: every batch draws a new corruption, so in 10 epochs the
 # denoising AE never sees the same input twice, while the plain AE sees each digit 10 times,
 # unchanged. On *clean* digits, its test error relative to its training error:
@@ -294,13 +297,16 @@ assert gaps["denoising AE"] < gaps["plain AE"]
 # Noisy input, the two autoencoders' outputs, and the clean target. Push the noise up: the plain
 # autoencoder faithfully rebuilds the noise, the denoising one rebuilds a digit.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: move **noise** from 0.1 to 0.8 while the class watches the plain AE's column: it copies the noise. The denoising AE still draws a digit at high noise. Then step the **image** slider through a few digits and press **new noise**.
+
 # %% slideshow={"slide_type": "-"}
 from course_lib.widgets import DenoiseView
 
 denoiser_view = DenoiseView(x_test[:100], {"plain AE": autoencoders["plain AE"], "denoising AE": autoencoders["denoising AE"]}, level=0.4)
 denoiser_view
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 before = denoiser_view.image.value
 denoiser_view.level.value = 0.8
 assert denoiser_view.image.value != before
@@ -354,7 +360,7 @@ for start, make_encoders in (("pre-trained", lambda: copy.deepcopy(stack)), ("ra
         stacked_results[(start, mode)] = h["val_acc"]
         print(f"{start:>11} encoders, {mode:>10}: held-out accuracy {h.last('val_acc'):.3f}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 for (start, mode), accs in stacked_results.items():
     ax.plot(range(1, len(accs) + 1), accs, "-" if start == "pre-trained" else "--", label=f"{start}, {mode}")
@@ -367,7 +373,7 @@ assert final[("pre-trained", "fine-tuned")] > final[("pre-trained", "frozen")], 
 still_rising = {f"{start}, {mode}": round(accs[-1] - accs[-10], 3) for (start, mode), accs in stacked_results.items()}
 print("accuracy gained over the last 10 epochs:", still_rising)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The greedy, label-free training found features that a linear layer can use: frozen, they are far
 # better than random ones. Fine-tuning the whole stack with the labels improves it further. Note
 # the honest part: fine-tuned from scratch, the same network does about as well here. And the
@@ -431,7 +437,7 @@ assert abs(err_half - deep_err28) < 1e-3
 # training codes, by **cosine** similarity (the angle between codes) - and how often the 5
 # nearest share the query's label, cosine vs Euclidean distance:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     z_train = deep28.encode(x_train.to(device)).cpu()
     z_test = codes
@@ -446,6 +452,8 @@ def neighbours(z_query, z_base, k=5, metric="cosine"):
 
 idx = neighbours(z_test[:6], z_train)
 rows = torch.cat([torch.cat([x_test[i:i + 1], x_train[idx[i]]]) for i in range(6)])
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid(rows, nrow=6, title="each row: a test digit, then its 5 nearest training codes (cosine)");
 for metric in ("cosine", "euclidean"):
     agree = (y_train[neighbours(z_test, z_train, metric=metric)] == y_test[:, None]).float().mean()
@@ -482,7 +490,7 @@ assert table["8-number codes"][0] < table["784 raw pixels"][0], "but 8 numbers c
 # the codes (random points in their range) the decoder of a plain autoencoder gives ghostly blends
 # and blobs as often as digits: nothing in its training asked the space *between* codes to mean anything.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 a, b = z_test[0], z_test[3]
 line = torch.stack([a + t * (b - a) for t in torch.linspace(0, 1, 10)])
 lo, hi = z_train.min(0).values, z_train.max(0).values
@@ -496,7 +504,7 @@ plot.image_grid(between, nrow=10, ax=axes[0], title="decoded along the line betw
 plot.image_grid(around, nrow=10, ax=axes[1], title="decoded at random codes inside the training codes' range")
 fig.tight_layout()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How digit-like are they? A LeNet trained on the digits is confident (max probability) on real
 # test digits, less so on decoded random codes: some are clean digits, others blends or blobs. **Variational autoencoders** (next notebook)
 # make the code space continuous, so that decoding any nearby point gives a plausible digit.

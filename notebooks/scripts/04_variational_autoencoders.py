@@ -19,7 +19,7 @@
 LIVE_EPOCHS = 8   # the short live training run; the explorer uses shipped weights trained for 30
 BETA_VALUES = [1.0, 4.0]  # KL weights compared on the shapes dataset
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,7 +43,7 @@ x_test, y_test = data.generative_digits("test", 2_000)
 # A plain autoencoder with a **2D** code (shipped weights, `python -m course_lib.pretrain ae_digits`).
 # Left: the codes of test digits. Right: decoding a regular grid over the same box.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 ae = checkpoints.load_checkpoint("ae_digits", Autoencoder, device=device)
 z_ae = encode_mean(ae, x_test)
 lo, hi = z_ae.min(0).values, z_ae.max(0).values
@@ -53,7 +53,7 @@ box = ((lo[0].item(), hi[0].item()), (lo[1].item(), hi[1].item()))
 plot.image_grid(decode_grid(ae, 15, lim=box), nrow=15, ax=axes[1], title="plain AE: decoded 15x15 grid over that box")
 fig.tight_layout()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The codes form streaks radiating from a dense centre, with large empty regions between them and
 # a range set by a few outliers. Where no training code landed, the decoder was never trained:
 # some grid cells give digits, others smeared mixtures. And to *sample* a new code, from where?
@@ -63,7 +63,7 @@ fig.tight_layout()
 # The lecture's example: the encoder says $\mu = [0.5, 1.2]$ and $\sigma = [0.1, 0.2]$. The code
 # is not a point but a small cloud - each forward pass draws one sample from it:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 mu = torch.tensor([0.5, 1.2])
 sigma = torch.tensor([0.1, 0.2])
 samples = mu + sigma * torch.randn(1_000, 2)
@@ -167,7 +167,7 @@ check.kl_gaussian(solution_kl)
 # `latent_dim` numbers each. `forward` draws $z$ with the reparameterization trick while training
 # and uses $z = \mu$ in eval mode:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(VAE, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -179,13 +179,15 @@ plot.show_source(VAE, skip_docstrings=True)
 # $\beta = 1$ is the VAE; $\beta > 1$ (the $\beta$-VAE) trades reconstruction for a smoother,
 # more factorised code. A short live run on 6,000 digits with a 2D latent:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 live_vae = VAE(784, hidden=[256], latent_dim=2).to(device)
 step = vae_step(beta=1.0)
 live = plot.LiveLossPlot(title="VAE: negative ELBO per step (live)")
 history = fit(live_vae, x_train, None, epochs=LIVE_EPOCHS, lr=2e-3, batch_size=128, step_fn=step,
               callbacks=[live], desc="VAE")
+
+# %% slideshow={"slide_type": "subslide"}
 live.close(history)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 axes[0].plot(step.recon, color="tab:blue"); axes[0].set(xlabel="step", ylabel="nats per image", title="reconstruction (BCE)")
@@ -200,7 +202,7 @@ print(f"after {LIVE_EPOCHS} epochs: reconstruction {np.mean(step.recon[-20:]):.1
 # Now the shipped VAE, the same data trained for 30 epochs (`python -m course_lib.pretrain vae_digits`).
 # Codes (the means $\mu$) of test digits, next to the plain autoencoder's:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 vae = checkpoints.load_checkpoint("vae_digits", VAE, device=device)
 z_vae = encode_mean(vae, x_test)
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))
@@ -226,13 +228,13 @@ print(f"{agree:.2f} of the 5 nearest neighbours (in 2 numbers!) share the test d
 # Decode a regular grid over $[-2.5, 2.5]^2$ - the region where the prior puts its mass. Every
 # point gives a digit-like image, and neighbouring images morph smoothly into each other.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 6))
 plot.image_grid(decode_grid(vae, 15, lim=2.5), nrow=15, ax=axes[0], title="VAE: decoded grid over [-2.5, 2.5]^2")
 plot.image_grid(decode_grid(ae, 15, lim=box), nrow=15, ax=axes[1], title="plain AE: decoded grid over its box")
 fig.tight_layout()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two measurements on 4,000 new codes - drawn from the prior $N(0, I)$ for the VAE, uniformly in its
 # box for the plain AE (it has no prior):
 #
@@ -241,7 +243,7 @@ fig.tight_layout()
 # - **realism**: the pixel distance from each decoded image to its nearest training image
 #   (real test digits give the reference value).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(0)
 z_ae_train = encode_mean(ae, x_train)
 report = {}
@@ -276,6 +278,9 @@ assert vae_real < ae_real, "decoded VAE samples are closer to real digits"
 # One slider per latent dimension; the decoded image follows at once. The map on the right shows
 # the test codes (coloured by digit) and where you are. **Random z** draws from the prior.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: drag **z[0]** from -3 to 3 with z[1] at 0; the digit changes class as the marker crosses the coloured regions of the map. Press **random z ~ N(0, I)** a few times: prior samples land inside the cloud of codes. Ask where the space has no digits (far outside the cloud).
+
 # %% slideshow={"slide_type": "-"}
 from course_lib.widgets import InterpolationView, LatentExplorer
 
@@ -287,11 +292,14 @@ explorer
 # Pick two test images (their index), then slide from A to B: each model decodes the point that
 # far along the line between the two codes.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: slide **A -> B** from 0 to 1. The VAE's row passes through digit-like images; the plain autoencoder's middle images are smudges, because its codes leave holes between classes. Then pick two images of the same digit for A and B.
+
 # %% slideshow={"slide_type": "-"}
 interp = InterpolationView({"VAE": vae, "plain AE": ae}, x_test, a=0, b=5)
 interp
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 walk = torch.linspace(0, 1, 9)
 with torch.no_grad():
     codes_v, codes_a = vae.encode(x_test[[0, 5]].to(device))[0], ae.encode(x_test[[0, 5]].to(device))
@@ -305,7 +313,7 @@ plot.image_grid(torch.cat([path_v, path_a]), nrow=9, title="top: VAE, bottom: pl
 # digit (max probability >= 0.9), and how sharp are the images (mean |2x - 1|: 1 for pure black and
 # white pixels, 0 for all grey)? Real test digits give the reference.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.models import LeNet
 
 cl.seed_everything(0)
@@ -338,7 +346,7 @@ for name, (digit, sharp) in interp_report.items():
 (vae_digit, vae_sharp), (ae_digit, ae_sharp) = interp_report["VAE"], interp_report["plain AE"]
 assert abs(vae_digit - ae_digit) < 0.1 and abs(vae_sharp - ae_sharp) < 0.05, "what the text below says"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Between the codes of two *real* digits the two models are about equal (above): the plain AE's
 # path stays near its training codes, and both read as digits most of the way, less often than
 # real digits do. The VAE's advantage is elsewhere: **sampling new codes** - from its prior it
@@ -349,7 +357,7 @@ assert abs(vae_digit - ae_digit) < 0.1 and abs(vae_sharp - ae_sharp) < 0.05, "wh
 # ## Real 8x8 digits too
 # The same model class on the real scans from scikit-learn (64 pixels, 1,438 training images):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 x8_train, y8_train = data.load_digits8("train")
 x8_test, y8_test = data.load_digits8("test")
 cl.seed_everything(0)
@@ -366,7 +374,7 @@ fig.tight_layout()
 # **6-dimensional** latent is trained on 6,000 shapes for each $\beta$, then each latent mean is
 # correlated with each true factor (|Pearson r|; shape is categorical, so its r is only a hint).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 x_shapes, factors = data.make_shapes(6_000, seed=0)
 factor_names = list(data.SHAPE_FACTORS)
 truth = torch.stack([factors[k].float() for k in factor_names], 1).numpy()
@@ -380,6 +388,7 @@ for beta in BETA_VALUES:
     tables[beta] = np.abs(np.corrcoef(mu_shapes.T, truth.T)[:6, 6:])
     kls[beta] = float(np.mean(step.kl[-20:]))
 
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, len(BETA_VALUES), figsize=(5 * len(BETA_VALUES), 3.8))
 for ax, beta in zip(np.atleast_1d(axes), BETA_VALUES):
     im = ax.imshow(tables[beta], cmap="viridis", vmin=0, vmax=1)
@@ -389,7 +398,7 @@ for ax, beta in zip(np.atleast_1d(axes), BETA_VALUES):
            title=f"beta = {beta}: |corr(latent mean, factor)|")
 fig.colorbar(im, ax=axes, shrink=0.8)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 for beta in BETA_VALUES:
     best = tables[beta].max(0)
     print(f"beta {beta}: KL {kls[beta]:.1f} nats; best |r| per factor: " +

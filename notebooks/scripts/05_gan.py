@@ -12,7 +12,7 @@
 # %% slideshow={"slide_type": "-"}
 LIVE_STEPS = 300   # training rounds of the 2D game run before the widget opens (press play for more)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import math
 
@@ -63,13 +63,15 @@ assert torch.allclose(discriminator_loss(d_real, d_fake), -value_function(d_real
 # almost no gradient (it **saturates**). The **non-saturating** loss $-\log D(G(z))$ has the same
 # goal but a steep slope exactly there; it is what everyone uses.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 logit = torch.linspace(-7, 7, 400, requires_grad=True)  # D's logit on a fake
 p = torch.sigmoid(logit)                                  # D(G(z))
 saturating = torch.log(1 - p)          # G minimises this (min-max form)
 non_saturating = -torch.log(p)         # G minimises this instead
 g_sat, = torch.autograd.grad(saturating.sum(), logit, retain_graph=True)
 g_non, = torch.autograd.grad(non_saturating.sum(), logit)
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 axes[0].plot(p.detach(), saturating.detach(), label="log(1 - D(G(z)))  (min-max)")
 axes[0].plot(p.detach(), non_saturating.detach(), label="-log D(G(z))  (non-saturating)")
@@ -91,7 +93,7 @@ assert g_non[i].abs() > 50 * g_sat[i].abs()
 # most code - calls genuine **1**. The label is only a convention (we check below that flipped
 # labels train the same). G: 2 noise numbers -> 64 -> 64 -> 64 -> 2; D: 2 -> 64 -> 64 -> 64 -> 1 logit.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 G, D = MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64)
 opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
@@ -126,7 +128,7 @@ print(f"one round: D loss {loss_D.item():.3f}, G loss {loss_G.item():.3f}; each 
 # lecture's labels (real 0, fake 1), D's loss has its targets swapped and G asks D to say 0 for its
 # fakes. The two conventions, trained side by side from the same start for 1,000 rounds:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def train_with_labels(real_label, rounds=1_000):
     cl.seed_everything(0)
     G_, D_ = MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64)
@@ -146,6 +148,8 @@ def train_with_labels(real_label, rounds=1_000):
 
 
 conventions = {"genuine = 1 (this notebook)": train_with_labels(1.0), "genuine = 0 (the lecture's recipe)": train_with_labels(0.0)}
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
 for ax, (name, samples) in zip(axes, conventions.items()):
     ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
@@ -157,7 +161,7 @@ covered_by = {name: modes_covered(samples, ring_centres) for name, samples in co
 print("modes covered after 1,000 rounds:", covered_by)
 assert min(covered_by.values()) >= 6, "both conventions learn the ring"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The library's `discriminator_step` and `generator_step` are these lines; `GANTrainer` repeats
 # them (with `k` discriminator steps per generator step) and keeps the history. The same round
 # through the library, from the same start and the same random numbers, ends in the same weights:
@@ -236,14 +240,17 @@ check.generator_loss(solution_generator_loss)
 # notebook stays usable), **step** does one round; change the learning rate or k (D steps per G
 # step) while it runs; the **timeline** slider scrubs back through snapshots.
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play** and let it run ten seconds: purple fakes move along the short lines towards the green data, and D's background shifts after them. Pause, set the **learning rate** ten times higher, play again: the game turns unstable. Drag the **timeline** back to the start to show where it began.
+
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), noise_dim=2, lr=1e-3)
 lab = GANLab(trainer, kind="2d", real_points=ring, snapshot_every=25)
 lab.run(LIVE_STEPS)
 lab
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     covered = modes_covered(trainer.G(trainer.noise(2_000)), ring_centres)
 print(f"after {trainer.steps} rounds: {covered} of 8 modes covered")
@@ -254,10 +261,10 @@ fig.suptitle("timeline snapshots: G's samples (purple) move onto the data (green
 fig.tight_layout()
 assert covered >= 6
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The buttons act on the same objects. A step from code, as the button does:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 before = lab.image.value
 lab.step()
 assert trainer.steps == LIVE_STEPS + 1 and lab.image.value != before
@@ -275,7 +282,7 @@ assert trainer.steps == LIVE_STEPS + 1 and lab.image.value != before
 # collapse**: the samples that are produced look real (on data), but only a few modes get any.
 # First the grid of 25 Gaussians, trained as above, with small (16) and larger (128) batches:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 grid = data.make_toy2d("grid", 5_000, seed=0)
 k = torch.arange(25)
 grid_centres = torch.stack([(k % 5).float() - 2, (k // 5).float() - 2], 1)
@@ -305,6 +312,7 @@ for batch_size in (16, 128):
     with torch.no_grad():
         collapse[batch_size] = (sets, t.G(t.noise(2_000)))
 
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 for ax, batch_size in zip(axes[:2], (16, 128)):
     samples = collapse[batch_size][1]
@@ -319,6 +327,8 @@ axes[2].set(xlabel="training rounds", ylabel="modes covered (of 25)", title="cov
 axes[2].legend(); axes[2].grid(alpha=0.3)
 fig.tight_layout()
 sets16 = collapse[16][0]
+
+# %% slideshow={"slide_type": "subslide"}
 moved = [len(a ^ b) for a, b in zip(sets16, sets16[1:])]
 grid_on_data = {b: on_data(collapse[b][1]) for b in (16, 128)}
 print("share of samples on data:", {b: round(v, 2) for b, v in grid_on_data.items()})
@@ -329,7 +339,7 @@ assert np.mean(coverage) < 12.5, "on average fewer than half of the 25 modes are
 assert sum(moved) >= 5, "and the covered set keeps changing"
 assert max(grid_on_data.values()) < 0.5, "and most samples are not on the data"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Most of these samples lie **between** the modes (see the share on data): this is
 # **non-convergence**, not mode collapse. After 1,200 rounds G has neither found the 25 modes nor
 # settled; the covered set keeps changing as G and D chase each other around the equilibrium.
@@ -341,7 +351,7 @@ assert max(grid_on_data.values()) < 0.5, "and most samples are not on the data"
 # by updating D, which then rejects that spot. Freeze D after 300 rounds and keep training only G
 # (2,000 steps, with a larger learning rate so that it gets there quickly):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), noise_dim=2, lr=1e-3)
 t.run(300)
@@ -358,6 +368,7 @@ def ring_on_data(samples, radius=0.3):
     return (torch.cdist(samples, ring_centres).min(1).values < radius).float().mean().item()
 
 
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (title, samples) in zip(axes, [("after 300 alternating rounds", before_freeze),
                                        ("then 2,000 G steps against a frozen D", frozen_samples)]):
@@ -370,6 +381,8 @@ for ax, (title, samples) in zip(axes, [("after 300 alternating rounds", before_f
     ax.legend(fontsize=7, loc="upper right")
 fig.tight_layout()
 spread = {"alternating": before_freeze.std(0).mean().item(), "frozen D": frozen_samples.std(0).mean().item()}
+
+# %% slideshow={"slide_type": "subslide"}
 print("modes covered:", modes_covered(before_freeze, ring_centres), "->", modes_covered(frozen_samples, ring_centres),
       "| spread of the samples:", {k: round(v, 2) for k, v in spread.items()})
 # collapse onto one or two of D's favourite spots (which one depends on the last bits of the
@@ -377,7 +390,7 @@ print("modes covered:", modes_covered(before_freeze, ring_centres), "->", modes_
 assert modes_covered(frozen_samples, ring_centres) <= 2 < modes_covered(before_freeze, ring_centres)
 assert spread["frozen D"] < 0.6 * spread["alternating"]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # That is **mode collapse**: G squeezes its samples together onto D's favourite spot (or two) and
 # produces (almost) nothing else. In real training it happens in a milder, moving form: G over-produces a few
 # modes until D catches up, then hops to others.
@@ -394,7 +407,7 @@ assert spread["frozen D"] < 0.6 * spread["alternating"]
 # digits (`python -m course_lib.pretrain dcgan`, a few minutes on a laptop CPU); the same 32 noise
 # vectors were decoded along the way:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 progress, _ = checkpoints.load_state("dcgan_progress")
 steps = sorted(progress, key=lambda k: int(k.split("_")[1]))
 plot.image_grid(torch.cat([progress[k][:12] for k in steps]), nrow=12,
@@ -405,14 +418,17 @@ plot.image_grid(torch.cat([progress[k][:12] for k in steps]), nrow=12,
 # double the size (7 -> 14 -> 28), batch norm and ReLU in between, `Sigmoid` at the end for pixels
 # in [0, 1]. (`classes > 0` adds a label embedding - notebook 06.)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The live view works for images too. Here it continues training the shipped generator against a
 # fresh discriminator (press play; on a laptop CPU expect a few rounds per second).
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play**. On a laptop CPU expect a few rounds per second: the generator already draws digits (shipped weights), and the fresh discriminator must learn before the losses move. Pause before moving on, so the next demo has the CPU.
+
+# %% slideshow={"slide_type": "subslide"}
 dcgan_G = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device).train()
 digits, _ = data.make_digits28(5_000, seed=1, difficulty=0.5)
 cl.seed_everything(0)

@@ -8,6 +8,9 @@
 # - D: $(x, y) \to$ "is this a genuine image **of digit y**?"
 
 # %% slideshow={"slide_type": "-"}
+COMPLETION_STEPS = 200  # training steps of the image-to-image completion demo; 400 draws cleaner halves
+
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,7 +53,7 @@ print(f"D's loss = genuine_correct + (genuine_wrong + fake_any) / 2 = {loss.item
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The targets, made explicit: we replace D by one that returns a fixed logit and check each case.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class Constant(nn.Module):
     def __init__(self, logit):
         super().__init__()
@@ -104,7 +107,7 @@ check.wrong_labels(solution_wrong_labels)
 # %% slideshow={"slide_type": "-"}
 plot.show_source(DCGenerator.forward, DCDiscriminator.forward)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cgan = checkpoints.load_checkpoint("cgan", DCGenerator, device=device)
 torch.manual_seed(0)
 rows = [cgan(torch.randn(10, 32, device=device), torch.full((10,), d, device=device)).detach().cpu() for d in range(10)]
@@ -115,13 +118,16 @@ plot.image_grid(torch.cat(rows), nrow=10, title="row d: ten samples asked to be 
 # Pick a digit, walk the noise from one random vector to another with the slider, or resample.
 # The label fixes *what*; the noise decides *how* (slant, thickness, style).
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: choose **digit** 3 and drag **noise a -> b**: the same digit in different styles. Keep the noise and change the digit: the slant and thickness stay while the class changes. The label says what, the noise says how.
+
 # %% slideshow={"slide_type": "-"}
 from course_lib.widgets import ClassControl
 
 control = ClassControl(cgan)
 control
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 before = control.image.value
 control.digit.value = 7
 after_digit = control.image.value
@@ -147,7 +153,7 @@ logits = predict(judge, generated)
 # First, why condition at all. The *unconditional* DCGAN of notebook 05 draws some digit: the same
 # judge on 1,000 of its samples shows which digits come out, and there is no way to ask for one.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 dcgan = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device)
 with torch.no_grad():
     unconditional = dcgan(torch.randn(1000, 32, generator=torch.Generator().manual_seed(2)).to(device)).cpu()
@@ -189,11 +195,13 @@ def solution_agreement(logits, requested):
 assert check.class_agreement(solution_agreement)
 check.class_agreement(solution_agreement)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 agreement = solution_agreement(logits, requested)
 confusion = torch.zeros(10, 10)
 for r, p in zip(requested, logits.argmax(1)):
     confusion[r, p] += 1
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(4.6, 4))
 ax.imshow(confusion, cmap="Blues")
 for (i, j), v in np.ndenumerate(confusion.numpy()):
@@ -212,7 +220,7 @@ assert agreement >= 0.9
 # trains G: input image -> output image with an L1 loss to the target *plus* a conditional D that
 # judges (input, output) pairs. A small worked example: complete digits whose **lower half was erased**.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class Completer(nn.Module):
     """(B, 1, 28, 28) half-erased digit -> completed digit. A small encoder-decoder that draws the
     lower half; the upper half is passed through unchanged."""
@@ -244,6 +252,7 @@ class PairCritic(nn.Module):
         return self.net(torch.cat([condition, image], 1)).squeeze(1)
 
 
+# %% slideshow={"slide_type": "subslide"}
 def erase_lower_half(x):
     out = x.clone()
     out[..., 14:, :] = 0
@@ -256,7 +265,7 @@ opt_g = torch.optim.Adam(completer.parameters(), 1e-3, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.5, 0.999))
 gen = torch.Generator().manual_seed(0)
 l1_history = []
-for step in range(300):
+for step in range(COMPLETION_STEPS):
     target = x_real[torch.randint(0, 5_000, (64,), generator=gen)].to(device)
     condition = erase_lower_half(target)
     output = completer(condition)
@@ -275,9 +284,11 @@ for step in range(300):
 test = x_real[5_000:5_010].to(device)
 with torch.no_grad():
     completed = completer(erase_lower_half(test)).cpu()
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid(torch.cat([erase_lower_half(test).cpu(), completed, test.cpu()]), nrow=10,
                 title="rows: input (lower half erased) | completed by the conditional generator | the real digit");
-print(f"L1 to the real lower half: {np.mean(l1_history[:20]):.3f} at the start -> {np.mean(l1_history[-20:]):.3f} after 300 steps")
+print(f"L1 to the real lower half: {np.mean(l1_history[:20]):.3f} at the start -> {np.mean(l1_history[-20:]):.3f} after {COMPLETION_STEPS} steps")
 assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -293,7 +304,119 @@ assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
 # a laptop notebook.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## How do we know a generator is good?
+# So far a classifier read the samples: "the cGAN's 3s are read as 3s". That is not enough. A **trivial
+# generator** - for each digit, a Gaussian fitted to its training images (in 50 principal components) -
+# draws smudged averages, yet a classifier reads them confidently too. A judge of generators must rank
+# that trivial generator clearly worse than real digits.
+
+# %% slideshow={"slide_type": "-"}
+from course_lib import metrics
+from course_lib.data import generative_digits
+
+N_JUDGED = 1_000  # samples per generator; fewer makes the measures noisier
+held_out, _ = generative_digits("test", 2 * N_JUDGED)      # never seen by any generator
+real_a, real_b = held_out[:N_JUDGED], held_out[N_JUDGED:]  # two real sets: the best possible score
+x_gen_train, y_gen_train = generative_digits("train", 5_000)  # part of what the generators trained on
+gaussian, _ = metrics.per_class_gaussian(x_gen_train, y_gen_train, N_JUDGED)
+with torch.no_grad():
+    g = torch.Generator().manual_seed(0)
+    judged = {
+        "real (held out)": real_b,
+        "per-class Gaussian": gaussian,
+        "DCGAN (05)": dcgan.eval()(torch.randn(N_JUDGED, 32, generator=g).to(device)).cpu(),
+        "cGAN (06)": cgan(torch.randn(N_JUDGED, 32, generator=g).to(device),
+                          (torch.arange(N_JUDGED) % 10).to(device)).cpu(),
+    }
+confidence = {k: metrics.judge_probabilities(v).max(1).values.mean().item() for k, v in judged.items()}
+print("judge's mean confidence:", {k: round(v, 3) for k, v in confidence.items()})
+plot.image_grid(torch.cat([v[:10] for v in judged.values()]), nrow=10,
+                title="rows: real | per-class Gaussian | DCGAN | cGAN");
+assert confidence["per-class Gaussian"] > 0.9, 'the blobs fool a classifier'
+
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The judge is a CNN of its own (`metrics.judge()`, trained on digits of a seed no generator and not
+# the course's LeNet saw). It reads the Gaussian's blobs as digits with high confidence: a classifier alone
+# cannot tell a good generator from a trivial one.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Frechet distance: compare whole sets, not single samples
+# Take the judge's 64 penultimate features of every image; fit a Gaussian to the real set and one to the
+# generated set; measure how far apart they are:
+# $$\mathrm{FD} = \lVert \mu_r - \mu_g \rVert^2 + \mathrm{tr}\big(C_r + C_g - 2\,(C_r C_g)^{1/2}\big)$$
+# This is the idea behind FID (which uses an ImageNet network's features). Blurry, off-style or
+# repetitive samples all move the mean or shrink the spread, and FD sees it.
+
+# %% slideshow={"slide_type": "-"}
+def frechet_by_hand(fa, fb):
+    mu_a, mu_b, ca, cb = fa.mean(0), fb.mean(0), torch.cov(fa.T), torch.cov(fb.T)
+    vals, vecs = torch.linalg.eigh(ca)
+    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T       # C_a^(1/2)
+    cross = torch.linalg.eigvalsh(root_a @ cb @ root_a).clamp(min=0).sqrt().sum()  # tr((C_a C_b)^(1/2))
+    return ((mu_a - mu_b) ** 2).sum() + ca.trace() + cb.trace() - 2 * cross
+
+
+features = {k: metrics.judge_features(v).double() for k, v in judged.items()}
+real_features = metrics.judge_features(real_a).double()
+fd = {k: float(frechet_by_hand(f, real_features)) for k, f in features.items()}
+assert abs(fd["cGAN (06)"] - metrics.frechet_distance(features["cGAN (06)"], real_features)) < 1e-6 * fd["cGAN (06)"]
+for k, v in fd.items():
+    print(f"{k:>20}: FD {v:7.1f} = {v / fd['real (held out)']:5.1f} x real vs real")
+assert fd["per-class Gaussian"] > 5 * fd["real (held out)"], "FD ranks the trivial generator clearly worse"
+assert fd["cGAN (06)"] < fd["DCGAN (05)"] < fd["per-class Gaussian"]
+with torch.no_grad():
+    draws = [metrics.frechet_distance(metrics.judge_features(cgan(torch.randn(N_JUDGED, 32, generator=torch.Generator().manual_seed(s)).to(device),
+                                                                  (torch.arange(N_JUDGED) % 10).to(device)).cpu()), real_features)
+             for s in (1, 2, 3)]
+print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in draws], "x real vs real")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Real vs real is not 0 (two finite samples differ): it is the floor. The Gaussian is many times
+# above it although the classifier trusted it; the cGAN is much closer than the DCGAN of notebook 05 -
+# the label helps G cover every digit. FD on 1,000 samples is itself noisy: other draws of the cGAN's
+# noise move it by a fifth or more (below), so compare generators on the same number of samples and on
+# several draws.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Which digits, how readable, and copied or new?
+# Three more checks on the same samples: the **class histogram** (a generator that drops a digit has a
+# hole; a chi-square test says whether the shares could be equal), the **unreadable share** (the judge is
+# unsure, or it and a second judge of another kind - gradient histograms + an SVM - disagree), and the
+# distance of each sample to its **nearest training image** (a generator that memorised its data would sit
+# much closer than held-out real digits do).
+
+# %% slideshow={"slide_type": "-"}
+reports = {k: metrics.generator_report(v, real_a, x_gen_train) for k, v in judged.items()}
+fig, ax = plt.subplots(figsize=(9, 3))
+width = 0.2
+for i, (k, r) in enumerate(reports.items()):
+    ax.bar(np.arange(10) + (i - 1.5) * width, np.array(r["counts"]) / r["n"], width, label=k)
+ax.axhline(0.1, color="grey", ls=":")
+ax.set(xticks=range(10), xlabel="digit (the judge's reading)", ylabel="share of samples", title="class histogram")
+ax.set_ylim(0, 0.24); ax.legend(fontsize=8, ncol=4, loc="upper left"); ax.grid(alpha=0.3)
+for k, r in reports.items():
+    print(f"{k:>20}: unreadable {r['unreadable']:.1%}, chi-square p {r['chi2_p']:.1g}, "
+          f"median distance to the nearest training image {r['nearest']:.2f}")
+assert reports["per-class Gaussian"]["unreadable"] > reports["real (held out)"]["unreadable"]
+
+# %% slideshow={"slide_type": "subslide"}
+dc = judged["DCGAN (05)"]
+dc_conf = metrics.judge_probabilities(dc).max(1).values
+worst = dc_conf.argsort()[:20]
+plot.image_grid(dc[worst], nrow=10, title="the DCGAN's 20 samples the judge is least sure of");
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The DCGAN draws some digits far more often than others, and a share of its samples are not
+# readable digits (the grid above). Every generator's samples are farther from their nearest training image than held-out
+# real digits are: none of them copies its data. `python -m bench` reports these numbers for every generator, the
+# diffusion model of notebook 07 included, next to real vs real and the Gaussian
+# ([bench/results.md](../bench/results.md), section 3).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - A cGAN feeds the label to G and to D; D says 1 only for genuine images with the right label.
 # - The shipped cGAN's samples are classified as the requested digit by a LeNet trained on real data.
 # - Conditions can be images: a conditional generator with an L1 + adversarial loss completes digits.
+# - A generator is judged by whole sets: Frechet distance on an independent judge's features, the class
+#   histogram and the unreadable share, always beside real vs real and a trivial generator.

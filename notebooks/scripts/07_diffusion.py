@@ -14,7 +14,7 @@
 T = 200          # diffusion steps of the schedule (the shipped model was trained with these)
 LIVE_STEPS = 400  # training steps of the live run on 8x8 digits; more = cleaner samples
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import math
 
@@ -108,8 +108,10 @@ check.q_sample(solution_q_sample)
 # the image is destroyed more evenly and the last steps are not wasted on pure noise. The
 # **signal-to-noise ratio** $\mathrm{SNR}(t) = \bar\alpha_t / (1-\bar\alpha_t)$ tells the story:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 schedules = {"linear": NoiseSchedule(T, "linear"), "cosine": schedule}
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 for name, s in schedules.items():
     axes[0].plot(range(1, T + 1), s.alpha_bars, label=name)
@@ -123,6 +125,8 @@ g = torch.Generator().manual_seed(2)
 noise = torch.randn(1, 1, 28, 28, generator=g)
 steps_shown = [0, 20, 40, 80, 120, 160, 199]
 rows = [torch.cat([s.add_noise(x0, noise, t) for t in steps_shown]) for s in schedules.values()]
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid((torch.cat(rows) + 1) / 2, nrow=len(steps_shown),
                 title="rows: linear, cosine - at t = " + ", ".join(str(t + 1) for t in steps_shown));
 half = {name: int((s.snr() < 1).nonzero()[0]) + 1 for name, s in schedules.items()}
@@ -134,14 +138,17 @@ assert half["cosine"] > half["linear"], "the cosine schedule keeps the signal lo
 # The **forward** tab: pick a digit, slide t, read the noise level and SNR. (The **reverse** tab
 # comes alive once we have a trained denoiser, below.)
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: drag **t** from 0 to 200 and ask the class to say when they can no longer read the digit; compare with the printed step where the SNR falls below 1. **new noise** draws another path through the same schedule.
+
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import NoiseStepper
 
 denoiser = checkpoints.load_checkpoint("diffusion", SmallUNet, device=device)
 stepper = NoiseStepper(denoiser, schedule, x_digits[:50])
 stepper
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 stepper.f_t.value = 60  # start a little into the noise; drag the slider to t = 0 and to t = 200
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -176,7 +183,7 @@ assert torch.allclose(by_hand, library)
 #
 # By hand for one step, against the schedule's `step` (same noise z):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 t = 120
 x_t = schedule.add_noise(batch[:4], torch.randn(4, 1, 28, 28), t)
 with torch.no_grad():
@@ -220,7 +227,7 @@ check.predict_x0(solution_predict_x0)
 # Training for good 28x28 samples takes minutes on a laptop, so here we train the same U-Net for a
 # few seconds on the **real 8x8 digits**, with a 100-step schedule, and sample from it.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 x8, y8 = data.load_digits8("all")
 schedule8 = NoiseSchedule(100, "cosine")
 cl.seed_everything(0)
@@ -231,6 +238,8 @@ history = fit(unet8, x8, None, epochs=math.ceil(LIVE_STEPS / steps_per_epoch), l
               step_fn=diffusion_step(schedule8), callbacks=[live], desc="8x8 denoiser")
 live.close(history)
 samples8 = sample(unet8, schedule8, 32, generator=torch.Generator().manual_seed(0), shape=(1, 8, 8))
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3))
 plot.image_grid(samples8, nrow=16, ax=axes[0], title=f"DDPM samples after {len(history.step_loss)} training steps")
 plot.image_grid(x8[:32], nrow=16, ax=axes[1], title="real 8x8 digits")
@@ -267,10 +276,10 @@ print(f"{schedule.T} steps by hand = sample(): max difference {(mine - library).
 # The denoiser is a small U-Net: two downsampling blocks, two upsampling blocks with skip
 # connections, and the timestep $t$ added to every block as a learnt embedding:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(SmallUNet, skip_docstrings=True)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 samples = sample(denoiser, schedule, 60, generator=torch.Generator().manual_seed(0))
 plot.image_grid(samples[:48], nrow=16, title="DDPM samples from pure noise (200 steps)");
 
@@ -296,7 +305,10 @@ assert confidence.mean() >= 0.9 and (counts > 0).all()
 # moment. The coarse shape is decided early, the details late. The chain is computed once, so
 # scrubbing is instant; "new sample" computes another (about a second).
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play** and watch the bottom row, the model's guess of x0: the class is decided in the first third of the chain, the details at the end. Press **new sample** and ask the class to call the digit as early as they can.
+
+# %% slideshow={"slide_type": "subslide"}
 sampler = NoiseStepper(denoiser, schedule, x_digits[:50])
 sampler.view.selected_index = 1
 sampler.r_pos.value = 100
@@ -308,7 +320,7 @@ sampler
 # skip timesteps: $x_{t'} = \sqrt{\bar\alpha_{t'}}\hat x_0 + \sqrt{1-\bar\alpha_{t'}}\,\hat\varepsilon$.
 # Quality against the number of network calls:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 step_counts = [5, 10, 25, 50]
 ddim = {k: sample(denoiser, schedule, 60, steps=k, generator=torch.Generator().manual_seed(0)) for k in step_counts}
 step_counts.append(200)
@@ -316,6 +328,8 @@ ddim[200] = samples  # the full DDPM chain from above
 confidences = {k: predict(judge, imgs).softmax(1).max(1).values for k, imgs in ddim.items()}
 quality = {k: c.mean().item() for k, c in confidences.items()}
 error = {k: 1.96 * c.std().item() / len(c) ** 0.5 for k, c in confidences.items()}  # 95% interval of the mean
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [2, 1]})
 plot.image_grid(torch.cat([ddim[k][:10] for k in step_counts]), nrow=10, ax=axes[0],
                 title="rows: DDIM with 5, 10, 25, 50 steps, and the 200-step DDPM chain")
@@ -330,7 +344,7 @@ overlap = [k for k in step_counts if k != 50 and abs(quality[k] - quality[50]) <
 print("step counts whose interval overlaps the one of 50 steps:", overlap)
 assert quality[200] == max(quality.values()) and len(overlap) >= 2, "what the text below says"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the error bars before the curve. The full 200-step DDPM chain scores highest, and even 5
 # DDIM steps give recognisable digits. Between 5 and 50 DDIM steps the curve is not monotonic, but
 # the differences are about as large as the 95% intervals (the line above lists the step counts

@@ -9,7 +9,7 @@
 GAP = 60          # steps between the symbol and the question in the memory task
 TEXT_STEPS = 400  # training steps of the character model
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import math
 
@@ -41,7 +41,7 @@ _ = ax.set(xlabel="time step", ylabel="input", yticks=range(9),
        yticklabels=["A", "B", "C", "D", "d1", "d2", "d3", "d4", "ask"],
        title=f"one sequence with gap 8: remember the symbol of step 0 (answer: {'ABCD'[int(y_demo[0])]})")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 window_acc = {}
 for gap in (2, 4, 8, 16):
     x_tr, y_tr = recall_task(2_000, gap, seed=0)
@@ -114,7 +114,7 @@ check.rnn_step(solution_rnn_step)
 # 1. make a separate copy of W, U, b for every step, let autograd differentiate each copy, and add them up;
 # 2. `bptt`: the backward pass written by hand, from $t = T$ down to 1.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(1)
 T, B, D, H = 12, 4, 3, 6
 x, y = torch.randn(B, T, D), torch.randn(B, 2)
@@ -153,10 +153,15 @@ print("hand-written BPTT == autograd for W, U, b and V")
 # that product shrinks towards 0 or blows up, depending on the size of U: the gradient norm
 # $\lVert \partial L/\partial h_t \rVert$ per step, for a sequence of 60 steps and three scales of U:
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: before running this cell, ask the class to predict the three curves: does the gradient at step 1 shrink or grow as it travels back 60 steps, for a small, a medium and a large U?
+
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(2)
 T = 60
 x_long, y_long = torch.randn(8, T, D), torch.randn(8, 2)
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 norms = {}
 for scale in (0.5, 1.0, 3.0):
@@ -171,7 +176,7 @@ print("gradient at t=1 relative to t=60:", {s: f"{r:.1e}" for s, r in ratio.item
 assert ratio[0.5] < 1e-6, "small recurrent weights: the gradient vanishes"
 
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With small weights the first steps get ~nothing: a plain RNN cannot learn what happened long
 # ago. Here even the large scale vanishes: large weights saturate tanh, and a saturated tanh has a
 # derivative near 0, which kills the gradient too.
@@ -182,7 +187,7 @@ assert ratio[0.5] < 1e-6, "small recurrent weights: the gradient vanishes"
 # the activation stays in its linear range. A linear recurrence $h_t = W x_t + U h_{t-1}$ shows it
 # cleanly: with $U = \rho Q$ ($Q$ orthogonal) the error is multiplied by exactly $\rho$ per step back.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def linear_rnn_grads(rho, T=60):
     """Per-step ||dL/dh_t|| and the gradient of U for a linear RNN whose U has spectral radius rho."""
     torch.manual_seed(4)
@@ -196,6 +201,7 @@ def linear_rnn_grads(rho, T=60):
     return torch.stack([s.grad.norm(dim=1).mean() for s in states]), U_rho.grad
 
 
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 linear = {}
 for rho in (0.9, 1.0, 1.2):
@@ -209,7 +215,7 @@ growth = {rho: (n[0] / n[-1]).item() for rho, (n, _) in linear.items()}
 print("gradient at t=1 relative to t=60:", {r: f"{g:.1e}" for r, g in growth.items()})
 assert growth[0.9] < 1e-2 and growth[1.2] > 1e4, "below 1 it vanishes, above 1 it explodes"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # An exploded gradient throws the weights far away in one step. The usual fix is **gradient
 # clipping**: rescale the whole gradient when its norm exceeds a threshold. The direction is kept,
 # only the length is capped (call it between `loss.backward()` and `optimizer.step()`):
@@ -240,7 +246,7 @@ print(f"gradient norm {before:.3g} -> {param.grad.norm():.3g} after clipping; sa
 #
 # When $f_t \approx 1$ and $i_t \approx 0$ the memory passes unchanged - and so does its gradient.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def my_lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     i, f, g, o = (x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)  # PyTorch's gate order
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
@@ -288,7 +294,7 @@ check.lstm_cell_update(solution_cell_update)
 # ## The memory task: LSTM vs plain RNN
 # Same task as above with a gap of `GAP` steps, same hidden size (64), same training budget.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 x_tr, y_tr = recall_task(3_000, GAP, seed=0)
 x_te, y_te = recall_task(500, GAP, seed=1)
 curves, models = {}, {}
@@ -298,6 +304,8 @@ for cell in ("rnn", "lstm"):
     h = fit(models[cell], (x_tr, y_tr), nn.CrossEntropyLoss(), epochs=12, lr=5e-3, batch_size=64,
             eval_data=(x_te, y_te), metrics={"acc": accuracy}, desc=f"{cell}, gap {GAP}")
     curves[cell] = h["val_acc"]
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.4))
 for cell, accs in curves.items():
     ax.plot(range(1, len(accs) + 1), accs, "o-", label="LSTM" if cell == "lstm" else "plain RNN (tanh)")
@@ -313,7 +321,7 @@ assert curves["lstm"][-1] > 0.9 and curves["rnn"][-1] < 0.5
 # units whose cell state differs most between the four symbols, and follow them for two test
 # sequences that start with different symbols.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 trained = models["lstm"].rnn
 with torch.no_grad():
     _, _, gates_all = lstm_forward(x_te, trained)
@@ -329,6 +337,8 @@ class_means = torch.stack([last[y_te == k].mean(0) for k in range(4)])
 separation = class_means.var(0) / (last.var(0) + 1e-6)   # between-symbol share of the variance
 units = separation.topk(3).indices
 a, b = 0, int((y_te != y_te[0]).nonzero()[0])            # two sequences with different symbols
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(2, 3, figsize=(13, 5.2), sharex=True)
 for row, idx in enumerate((a, b)):
     for u in units:
@@ -339,14 +349,12 @@ for row, idx in enumerate((a, b)):
 for col, title in enumerate(("forget gate f_t", "input gate i_t", "cell state c_t")):
     axes[0, col].set_title(title)
     axes[1, col].set_xlabel("time step")
-for ax in axes[:, :2].flat:
-    ax.set_ylim(-0.05, 1.05)
-for ax in axes.flat:
-    ax.grid(alpha=0.3)
+for ax in axes[:, :2].flat: ax.set_ylim(-0.05, 1.05)
+for ax in axes.flat: ax.grid(alpha=0.3)
 axes[0, 0].legend(fontsize=8)
 fig.tight_layout()
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from sklearn.linear_model import LogisticRegression
 
 probe = LogisticRegression(max_iter=1_000).fit(last[:250].numpy(), y_te[:250].numpy())
@@ -367,7 +375,7 @@ assert probe_acc > 0.9
 # Predict the next value of a noisy sum of two sines from the past; an LSTM reads the sequence,
 # a window MLP sees the last 5 values, and "repeat the last value" is the naive baseline.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(0)
 t_axis = torch.arange(0, 2_000, dtype=torch.float32)
 series = torch.sin(0.07 * t_axis) + 0.5 * torch.sin(0.31 * t_axis + 1.0) + 0.05 * torch.randn(2_000, generator=g)
@@ -400,6 +408,8 @@ for name, model in (("window MLP (5 steps)", nn.Sequential(nn.Flatten(), nn.Line
             lstm_pred = model(x_in[split:split + 150])
 for name, mse in results.items():
     print(f"{name:>22}: test MSE {mse:.4f}")
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 2.8))
 ax.plot(targets[split:split + 150], label="series", color="black")
 ax.plot(lstm_pred, label="LSTM, one step ahead", color="tab:orange")
@@ -426,10 +436,10 @@ print(text[:160])
 ngram = {n: ngram_perplexity(train_ids, test_ids, n, len(chars)) for n in range(2, 8)}
 print("n-gram perplexities:", {n: round(p, 3) for n, p in ngram.items()})
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 plot.show_source(CharLSTM, skip_docstrings=True)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 char_model = CharLSTM(len(chars), embed=32, hidden=128)
 optimizer = torch.optim.Adam(char_model.parameters(), lr=3e-3)
@@ -437,6 +447,8 @@ train_t, test_t = torch.tensor(train_ids), torch.tensor(test_ids)
 g = torch.Generator().manual_seed(0)
 live = plot.LiveLossPlot(title="character LSTM: training loss (live)")
 losses = []
+
+# %% slideshow={"slide_type": "subslide"}
 for step in range(TEXT_STEPS):
     start = torch.randint(0, len(train_t) - 65, (32,), generator=g)
     batch = torch.stack([train_t[s:s + 65] for s in start])
@@ -454,7 +466,7 @@ best_n = min(ngram, key=ngram.get)
 print(f"held-out perplexity: LSTM {lstm_ppl:.3f} vs best n-gram (n={best_n}) {ngram[best_n]:.3f}")
 assert lstm_ppl < ngram[best_n]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Add-k smoothing is the simple baseline. The one a practitioner would use is a better-smoothed
 # n-gram, e.g. **Witten-Bell** (`WittenBellModel`): each context backs off to a shorter one in
 # proportion to how many different characters followed it.

@@ -20,7 +20,7 @@
 LABEL_FRACTION = 0.1   # the share of labels the linear probe may use
 LIVE_STEPS = 150       # steps of the live contrastive run (the shipped encoders trained 2,000)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import math
 
@@ -88,7 +88,7 @@ plot.show_source(ConvEncoder, skip_docstrings=True)
 # pixels. To fill in a stroke the network must know which digit it is looking at and where its
 # strokes run.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 inpainter = load_checkpoint("ssl_inpainting", pretext.InpaintingNet, device=device)
 masked, mask = pretext.mask_square(x_test[:8], SSL["mask"], generator=torch.Generator().manual_seed(0))
 with torch.no_grad():
@@ -241,7 +241,7 @@ print(f"InfoNCE by hand {info_nce_by_hand(z1, z2, 0.2).item():.4f} = library {co
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # A short live run from random weights, with the library's loss:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def info_nce_step(generator):
     def step(model, batch, loss_fn):
         x = batch[0]
@@ -259,7 +259,7 @@ live.close()
 live_score = probe(live_net.encoder)
 print(f"after {LIVE_STEPS} live steps: probe accuracy {live_score:.3f} (random init {scores['random init']:.3f})")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 siamese = load_checkpoint("ssl_siamese", contrastive.SiameseNet, device=device)
 simclr = load_checkpoint("ssl_simclr", contrastive.SiameseNet, device=device)
 scores["siamese (pairs)"] = probe(siamese.encoder)
@@ -273,7 +273,10 @@ print(f"shipped, 2,000 steps: pairwise contrastive {scores['siamese (pairs)']:.3
 # views, and see what the trained network answers. Make the hole bigger until the fill fails;
 # turn the augmentation strength up until two views of one digit stop looking alike to it.
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: on **inpainting**, drag **hole** up until the fill stops looking like the digit. On **jigsaw**, press **new puzzle**: the network puts the tiles back. On **views**, raise **strength** until two views of one digit no longer look alike to the encoder.
+
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import PretextView
 
 PretextView(x_test[:50], {"inpainting": inpainter, "jigsaw": jigsaw, "views": simclr})
@@ -332,7 +335,7 @@ check.triplet_loss(solution_triplet)
 # steps) - a PCA of the embeddings, all anchors in grey, ten anchors (dots) joined to their
 # positives (crosses). Right: the two distances after training, as a share of the mean d(A, N).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 triplet_net = load_checkpoint("ssl_triplet", contrastive.SiameseNet, device=device)
 scores["triplet"] = probe(triplet_net.encoder)
 g = torch.Generator().manual_seed(5)
@@ -341,9 +344,8 @@ positives = contrastive.augment(x_test[:500], g)
 negatives = contrastive.augment(x_test[:500].roll(1, 0), g)
 torch.manual_seed(0)
 untrained = contrastive.SiameseNet().to(device).eval()
-fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-ratios, distances = {}, {}
-for ax, (name, net) in zip(axes, [("random encoder", untrained), ("after triplet training", triplet_net)]):
+ratios, distances, projections = {}, {}, {}
+for name, net in [("random encoder", untrained), ("after triplet training", triplet_net)]:
     with torch.no_grad():
         za, zp, zn = (net(v.to(device)).cpu() for v in (anchors, positives, negatives))
     d_ap, d_an = (za - zp).norm(dim=1), (za - zn).norm(dim=1)
@@ -351,7 +353,11 @@ for ax, (name, net) in zip(axes, [("random encoder", untrained), ("after triplet
     distances[name] = (d_ap / d_an.mean(), d_an / d_an.mean())
     centre = za.mean(0)
     _, _, v = torch.pca_lowrank(za - centre, q=2, center=False)
-    pa, pp = ((za - centre) @ v).numpy(), ((zp - centre) @ v).numpy()
+    projections[name] = (((za - centre) @ v).numpy(), ((zp - centre) @ v).numpy())
+
+# %% slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+for ax, (name, (pa, pp)) in zip(axes, projections.items()):
     ax.scatter(pa[:, 0], pa[:, 1], s=4, color="#cccccc")
     for i in range(10):
         colour = plt.cm.tab10(i)
@@ -366,6 +372,8 @@ axes[2].hist(d_an.numpy(), bins, alpha=0.6, label="d(A, N): another digit")
 axes[2].set(title="after training", xlabel="distance / mean d(A, N)", ylabel="triplets")
 axes[2].legend()
 fig.tight_layout()
+
+# %% slideshow={"slide_type": "-"}
 print(f"probe accuracy with the triplet encoder: {scores['triplet']:.3f}; "
       f"share of triplets with d(A,P) < d(A,N): {(d_ap < d_an).float().mean():.3f}")
 assert ratios["after triplet training"] < 0.6 * ratios["random encoder"]
@@ -377,7 +385,7 @@ assert ratios["after triplet training"] < 0.6 * ratios["random encoder"]
 # velocity - motion, for free, from unlabelled video. The network predicts the *change* from the
 # last frame; a shipped model trained 2,000 steps:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 clips, factors = data.motion_clips("test", 1_000, factors=True)
 past, target = pretext.frame_windows(clips[:300], NEXT_FRAME["past"])  # the shipped model's test clips
 next_frame = load_checkpoint("ssl_next_frame", pretext.NextFrameNet, device=device)
@@ -454,7 +462,7 @@ assert perplexity < min(ngrams.values())
 # What did it learn about grammar? After a context, how much probability goes to a singular verb
 # form (runs, is, was, has, ...) and how much to a plural one (run, are, were, have, ...)?
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 singular = ["runs", "sleeps", "sings", "waits", "laughs", "is", "was", "has"]
 plural = ["run", "sleep", "sing", "wait", "laugh", "are", "were", "have"]
 
@@ -482,8 +490,10 @@ assert agreement["the old men"][1] > 3 * agreement["the old men"][0]
 # ## All pretext tasks side by side
 # The same probe (logistic regression, frozen features, 1,000 labels) for every digit encoder:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 names = list(scores)
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(8, 3.4))
 bars = ax.barh(names, [scores[k] for k in names],
                color=["#999999", "#999999"] + ["#1f77b4"] * (len(names) - 2))
@@ -496,6 +506,8 @@ ax.invert_yaxis()
 ax.legend(loc="upper right")
 fig.tight_layout()
 best = max((k for k in names if k not in ("raw pixels", "random init")), key=scores.get)
+
+# %% slideshow={"slide_type": "subslide"}
 gain = scores[best] - scores["random init"]
 print(f"best pretext task: {best}, {scores[best]:.3f} = random init + {100 * gain:.1f} points")
 assert gain >= 0.10, "at least one pretext task beats random initialisation by 10 points"

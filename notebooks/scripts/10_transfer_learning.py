@@ -13,7 +13,7 @@
 STEPS = 200          # training steps per run (about; small label sets are repeated)
 SOURCE = "ssl_simclr"  # the pre-trained encoder: ssl_simclr, ssl_siamese, ssl_triplet, ssl_inpainting or ssl_jigsaw
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 import copy
 
@@ -114,7 +114,7 @@ check.freeze(solution_freeze)
 # %% slideshow={"slide_type": "-"}
 plot.show_source(transfer.TransferNet, skip_docstrings=True)
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 pretrained = evaluate.load_encoder(SOURCE, device=device)
 before = copy.deepcopy(pretrained.state_dict())
 
@@ -149,7 +149,7 @@ for j, f in enumerate(fractions):
     n = len(evaluate.label_subset(y_train, f))
     print(f"{f:>5.0%} ({n:>4}) " + " ".join(f"{results[s][j]:>11.3f}" for s in strategies))
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for s, marker in zip(strategies, "osD"):
     ax.plot([len(evaluate.label_subset(y_train, f)) for f in fractions], results[s], marker=marker, label=s)
@@ -184,11 +184,13 @@ assert abs(results["fine-tuned"][2] - results["scratch"][2]) < 0.05, "with every
 # the labels - for the contrastive encoder and for the jigsaw encoder (whose pretext task has
 # little to do with what digit it is):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 sources = {"contrastive (SimCLR)": evaluate.load_encoder("ssl_simclr", device=device),
            "jigsaw": evaluate.load_encoder("ssl_jigsaw", device=device)}
 depth = {name: [run("frozen", 0.1, k, src) for k in (1, 2, 3)] for name, src in sources.items()}
 scratch_10 = results["scratch"][1]
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for (name, accs), marker in zip(depth.items(), "os"):
     ax.plot([1, 2, 3], accs, marker=marker, label=f"copy + freeze from {name}")
@@ -201,7 +203,7 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 assert depth["jigsaw"][0] > depth["jigsaw"][2] + 0.1, "the jigsaw encoder's deepest block does not transfer"
 
-# %% [markdown] slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Copying and freezing the first one or two blocks is about as good as training them, or better:
 # those layers are generic. The third block is where the sources part ways: the contrastive
 # encoder's deepest features still carry digit identity (though tuned to the procedural digits:
@@ -233,12 +235,17 @@ plot.image_grid(torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14),
 # of the jigsaw encoder and freeze them - what happens? The nine runs of the table are already on
 # the chart.
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: ask the class to predict first, then choose **source** ssl_inpainting, **strategy** frozen, **labels** 2% and press **train**: a new point joins the chart in a few seconds. Repeat with ssl_simclr and compare.
+
+# %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import TransferLab, TransferState
 
 lab = TransferLab({name: evaluate.load_encoder(name, device=device)
                    for name in ("ssl_simclr", "ssl_triplet", "ssl_siamese", "ssl_inpainting", "ssl_jigsaw")},
                   (x_train, y_train), (x_test, y_test), steps=STEPS)
+
+# %% slideshow={"slide_type": "subslide"}
 lab.source.value = SOURCE
 for s in strategies:
     for f, acc in zip(fractions, results[s]):
