@@ -189,10 +189,14 @@ class JupyterLabSession:
         time.sleep(1.0)
         deadline = time.time() + timeout
         while time.time() < deadline:
+            # "[ ]" not run yet, "[*]" running; a cell whose input is collapsed shows no prompt
             pending = page.evaluate(r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                .filter(p => !/\[\d+\]/.test(p.textContent)).length""")
+                .filter(p => /\[[ *]?\]/.test(p.textContent)).length""")
             if pending == 0:
                 return
+            errors = self.error_outputs(page)
+            if errors:  # run-all stops at the first error: the rest would wait forever
+                raise RuntimeError(f"a cell failed in the slideshow: {errors[0]}")
             time.sleep(0.5)
         raise TimeoutError(f"cells still waiting or running after {timeout} s in the slideshow")
 

@@ -29,6 +29,7 @@ MEASURE_JS = """([width, height]) => {
              || document.querySelector('.reveal .slides section.present');
   if (!slide) return null;
   const box = document.querySelector('.reveal .slides');
+  // elements with no area (MathJax's glyph boxes, empty wrappers) take no room on the slide
   const scale = (window.Reveal && Reveal.getScale) ? Reveal.getScale()
               : box.getBoundingClientRect().width / box.offsetWidth;   // RISE keeps Reveal private
   const top = slide.getBoundingClientRect().top, left = slide.getBoundingClientRect().left;
@@ -38,7 +39,7 @@ MEASURE_JS = """([width, height]) => {
     if (style.display === 'none' || style.visibility === 'hidden') continue;
     if (el.closest('aside.notes')) continue;
     const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
+    if (r.width === 0 || r.height === 0) continue;
     bottom = Math.max(bottom, (r.bottom - top) / scale);
     right = Math.max(right, (r.right - left) / scale);
     if ((el.matches('pre, .cm-content, .cm-line') || el.classList.contains('highlight'))
@@ -103,28 +104,23 @@ def measure_deck(page, deck: Path) -> SlideReport:
     return report
 
 
-def live_slides(page) -> list[tuple[int, int]]:
-    """(h, v) of every slide of the RISE slideshow shown in `page`."""
+def live_slides(page) -> list[str]:
+    """The ids of every slide of the RISE slideshow shown in `page` ("slide-H-V"), in order."""
     return page.evaluate("""() => {
         const out = [];
-        [...document.querySelectorAll('.reveal .slides > section')].forEach((s, h) => {
-            const inner = s.querySelectorAll(':scope > section');
-            if (inner.length) inner.forEach((_, v) => out.push([h, v])); else out.push([h, 0]);
-        });
+        for (const top of document.querySelectorAll('.reveal .slides > section')) {
+            const inner = top.querySelectorAll(':scope > section');
+            for (const s of (inner.length ? inner : [top])) out.push(s.id);
+        }
         return out; }""")
 
 
-def go_to_live_slide(page, h: int, v: int) -> None:
-    """Show slide (h, v) in the RISE slideshow (reveal follows the URL's #/h/v)."""
-    page.evaluate("([h, v]) => { location.hash = '#/' + h + '/' + v; }", [h, v])
+def go_to_live_slide(page, slide_id: str) -> None:
+    """Show one slide of the RISE slideshow (reveal follows the URL's #/id)."""
+    page.evaluate("(id) => { location.hash = '#/' + id; }", slide_id)
     page.wait_for_function(
-        """([h, v]) => { const p = document.querySelector('.reveal .slides > section.present');
-            if (!p) return false;
-            const all = [...document.querySelectorAll('.reveal .slides > section')];
-            if (all.indexOf(p) !== h) return false;
-            const inner = [...p.querySelectorAll(':scope > section')];
-            return !inner.length || inner.findIndex(s => s.classList.contains('present')) === v; }""",
-        arg=[h, v],
+        "(id) => { const s = document.getElementById(id); return s && s.classList.contains('present'); }",
+        arg=slide_id,
         timeout=10_000,
     )
 
@@ -132,8 +128,8 @@ def go_to_live_slide(page, h: int, v: int) -> None:
 def measure_live(page, notebook: str) -> SlideReport:
     """Every slide of the RISE slideshow open in `page` (its cells already run)."""
     report = SlideReport(notebook)
-    for n, (h, v) in enumerate(live_slides(page)):
-        go_to_live_slide(page, h, v)
+    for n, slide_id in enumerate(live_slides(page)):
+        go_to_live_slide(page, slide_id)
         page.wait_for_timeout(150)
         m = page.evaluate(MEASURE_JS, [WIDTH, HEIGHT])
         report.slides += 1
@@ -200,8 +196,17 @@ def measure_live_all(notebooks: list[str]) -> list[SlideReport]:
     with JupyterLabSession() as lab:
         for name in notebooks:
             page = lab.open_slideshow(f"notebooks/{name}.ipynb")
-            lab.run_all_in_slideshow(page)
-            reports.append(measure_live(page, name))
+            try:
+                lab.run_all_in_slideshow(page)
+                reports.append(measure_live(page, name))
+            except Exception as e:  # one lecture's failure is a row of the table, not the end
+                report = SlideReport(name)
+                report.overflowing.append((0, "", f"not measured: {type(e).__name__}: {e}"[:200]))
+                reports.append(report)
+            print(
+                f"  live {name}: {reports[-1].slides} slides, {len(reports[-1].overflowing)} overflowing",
+                flush=True,
+            )
             page.close()
     return reports
 
@@ -219,6 +224,7 @@ def main(argv=None) -> int:
         parser.exit(1, f"no decks in {args.decks}: run `make slides` first\n")
     reports, blocked = measure_decks(decks)
     text = [table(reports, "static deck")]
+    print(text[0], flush=True)
     if args.live:
         live = measure_live_all([d.name.split(".")[0] for d in decks])
         text += ["", table(live, "live RISE")]

@@ -172,6 +172,7 @@ _SUBMODULES = (
     "threads",
     "evaluate",
     "features",
+    "metrics",
 )
 
 

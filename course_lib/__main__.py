@@ -1,7 +1,8 @@
 """python -m course_lib COMMAND: small helpers around the course.
 
 python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyter kernel (and the
-                                                      JupyterLab settings for presenting, see below)
+                                                      JupyterLab settings and the small extension
+                                                      for presenting, see below)
 python -m course_lib threads                          show the CPU thread policy and why
 python -m course_lib notebooks DIR                    copy the course's notebooks into DIR
 python -m course_lib warmup                           before class: load what the first demo needs
@@ -83,6 +84,31 @@ def install_lab_settings(prefix: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(current, indent=2) + "\n")
     return path
+
+
+# A tiny JupyterLab extension shipped in course_lib/labextension (hand-written, no build step): the
+# jupyterlab-rise slideshow lacks a shared module the ipywidgets manager asks for, so without it every
+# widget shows as a still picture in the slideshow (jupyterlab-contrib/rise#119). See its remoteEntry.js.
+RISE_WIDGETS_EXTENSION = "course-rise-widgets"
+
+
+def install_rise_widgets(prefix: str | None = None, user: bool = False) -> Path:
+    """Copy the course-rise-widgets extension into Jupyter's labextensions folder of PREFIX (default:
+    this environment) or, with user=True, of the user's Jupyter data folder; returns where it went."""
+    if user:
+        from jupyter_core.paths import jupyter_data_dir
+
+        base = Path(jupyter_data_dir())
+    else:
+        base = Path(prefix or sys.prefix) / "share" / "jupyter"
+    source = Path(__file__).resolve().parent / "labextension"
+    if not (source / "package.json").exists():
+        raise FileNotFoundError(f"{source}/package.json is missing: reinstall course_lib")
+    dest = base / "labextensions" / RISE_WIDGETS_EXTENSION
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest)
+    return dest
 
 
 def warmup() -> list[str]:
@@ -206,6 +232,8 @@ def main(argv=None) -> int:
         if not args.user:
             settings = install_lab_settings(args.prefix)
             print(f"JupyterLab: {RUN_ALL_KEYS} runs every cell, also in the slideshow ({settings})")
+        ext = install_rise_widgets(args.prefix, user=args.user)
+        print(f"JupyterLab: widgets work inside the RISE slideshow ({ext})")
     elif args.command == "warmup":
         for line in warmup():
             print(line, flush=True)

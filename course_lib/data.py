@@ -593,7 +593,9 @@ def generative_digits(
 def judge_digits(n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The judge's training digits (course_lib.metrics): JUDGE_DIGITS, n of them (default 20,000)."""
     spec = JUDGE_DIGITS
-    return make_digits28(spec["n"] if n is None else n, seed=spec["seed"], difficulty=spec["difficulty"])
+    return make_digits28(
+        spec["n"] if n is None else n, seed=spec["seed"], difficulty=spec["difficulty"]
+    )
 
 
 def ssl_digits(part: str, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,7 +39,9 @@ CONFIDENT = 0.5  # below this largest class probability a sample counts as unrea
 
 def _check_images(x, name: str = "x") -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of images (B, 1, 28, 28), got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor of images (B, 1, 28, 28), got {type(x).__name__}"
+        )
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
         raise ValueError(f"{name} must have shape (B, 1, 28, 28), got {tuple(x.shape)}")
     if len(x) < 2:
@@ -99,7 +101,9 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     a = torch.as_tensor(features_a, dtype=torch.float64)
     b = torch.as_tensor(features_b, dtype=torch.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"expected two (N, D) feature sets, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"expected two (N, D) feature sets, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     if min(len(a), len(b)) <= a.shape[1]:
         raise ValueError(
             f"need more samples than feature dimensions ({a.shape[1]}), got {len(a)} and {len(b)}"
@@ -117,7 +121,9 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
 def class_counts(labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
     labels = torch.as_tensor(labels)
     if labels.ndim != 1 or labels.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"labels must be a 1-D integer tensor, got {labels.dtype} {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be a 1-D integer tensor, got {labels.dtype} {tuple(labels.shape)}"
+        )
     return torch.bincount(labels.long(), minlength=classes)
 
 
@@ -140,7 +146,9 @@ def nearest_distance(samples: torch.Tensor, train: torch.Tensor, chunk: int = 50
     """(B,) Euclidean pixel distance of each sample to its closest training image (a generator that
     memorises its data has samples much closer than held-out real digits are)."""
     s, t = _check_images(samples, "samples").flatten(1), _check_images(train, "train").flatten(1)
-    return torch.cat([torch.cdist(s[i : i + chunk], t).min(1).values for i in range(0, len(s), chunk)])
+    return torch.cat(
+        [torch.cdist(s[i : i + chunk], t).min(1).values for i in range(0, len(s), chunk)]
+    )
 
 
 def per_class_gaussian(
@@ -165,7 +173,9 @@ def per_class_gaussian(
     return images, torch.from_numpy(labels).long()
 
 
-def generator_report(samples: torch.Tensor, real: torch.Tensor, train: torch.Tensor | None = None) -> dict:
+def generator_report(
+    samples: torch.Tensor, real: torch.Tensor, train: torch.Tensor | None = None
+) -> dict:
     """Every measure for one set of samples against held-out real digits of the same size:
     fd, counts, chi2_p, unreadable (share), confidence (mean), nearest (median pixel distance to
     the training set, when train is given)."""

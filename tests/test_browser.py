@@ -167,7 +167,7 @@ def test_pretext_view_task_and_new_puzzle_change_the_image(lab):
 
 def test_transfer_lab_trains_in_the_background_and_adds_a_point(lab):
     page, widget, image = _open_widget(
-        lab, "10_transfer_learning.ipynb", "lab = TransferLab(", ".course-transfer-lab"
+        lab, "10_transfer_learning.ipynb", "lab.record(TransferState", ".course-transfer-lab"
     )
     before_src = lab.image_src(image)
     widget.locator("button", has_text="frozen").first.click()

@@ -35,24 +35,34 @@ def lab():
         yield session
 
 
-def _slide_with(page, css: str) -> tuple[int, int]:
-    """(h, v) of the slide that holds the first element matching css."""
-    for h, v in live_slides(page):
-        found = page.evaluate(
-            """([h, v, css]) => {
-                const top = document.querySelectorAll('.reveal .slides > section')[h];
-                const inner = top.querySelectorAll(':scope > section');
-                const s = inner.length ? inner[v] : top;
-                return !!s.querySelector(css); }""",
-            [h, v, css],
-        )
-        if found:
-            return h, v
+def _slide_with(page, css: str) -> str:
+    """Go to the first slide that shows an element matching css; return its id. (Widgets are
+    drawn when their slide is shown, so each slide is visited.)"""
+    for slide_id in live_slides(page):
+        go_to_live_slide(page, slide_id)
+        try:
+            page.wait_for_selector(f"#{slide_id} {css}", timeout=400)
+            return slide_id
+        except Exception:
+            continue
     raise LookupError(f"no slide shows {css}")
 
 
 def _src(locator) -> str:
     return locator.evaluate("el => el.src")
+
+
+def _settled_box(locator, seconds: float = 5.0) -> dict:
+    """The element's box once it stops moving (reveal.js slides animate into place)."""
+    deadline = time.time() + seconds
+    box = locator.bounding_box()
+    while time.time() < deadline:
+        time.sleep(0.25)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
 
 
 def _changes_within(locator, before: str, seconds: float) -> bool:
@@ -70,17 +80,18 @@ def test_gan_slide_plays_and_pauses_live_and_the_notebook_stays_intact(lab):
     errors = lab.error_outputs(page)
     assert not errors, f"the slideshow shows errors: {errors}"
 
-    h, v = _slide_with(page, ".course-gan-lab")
-    go_to_live_slide(page, h, v)
+    _slide_with(page, ".course-gan-lab")
     widget = page.locator(".reveal section.present .course-gan-lab").first
     assert widget.is_visible()
     image = widget.locator("img.course-image").first
-    play = widget.locator("button", has_text="play").first
+    play = widget.locator(".course-play").first  # reads "play", then "pause" while training
     page.screenshot(path=str(ARTIFACTS / "rise_gan_slide.png"))
 
     before = _src(image)
+    assert "play" in play.inner_text()
     play.click()
     assert _changes_within(image, before, 8), "pressing play did not move the GAN on its slide"
+    assert "pause" in play.inner_text()
     play.click()  # pause
     time.sleep(1.0)  # a round already under way may still land
     paused = _src(image)
@@ -112,15 +123,23 @@ def test_latent_slider_moves_the_digit_inside_the_slideshow(lab):
     page = lab.open_slideshow("notebooks/04_variational_autoencoders.ipynb")
     lab.run_all_in_slideshow(page)
     assert not lab.error_outputs(page)
-    h, v = _slide_with(page, ".course-latent-explorer")
-    go_to_live_slide(page, h, v)
-    widget = page.locator(".reveal section.present .course-latent-explorer").first
+    slide = _slide_with(page, ".course-latent-explorer")
+    widget = page.locator(f"#{slide} .course-latent-explorer").first
     image = widget.locator("img.course-image").first
+    handle = widget.locator(".course-slider").first.locator(".noUi-handle")
+
+    # with the mouse, as an instructor drags it (once the slide has finished moving in)
     before = _src(image)
-    widget.locator(".course-slider").first.locator(".noUi-handle").focus()
-    for _ in range(8):
-        page.keyboard.press("ArrowRight")
-    assert _changes_within(image, before, 5), "the latent slider did not change the digit"
+    box = _settled_box(handle)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=6)
+    page.mouse.up()
+    assert _changes_within(image, before, 5), "dragging the latent slider did not change the digit"
+
+    assert "present" in (page.locator(f"#{slide}").get_attribute("class") or ""), (
+        "dragging a slider changed the slide"
+    )
     page.screenshot(path=str(ARTIFACTS / "rise_latent_explorer.png"))
     report = measure_live(page, "04_variational_autoencoders")
     assert report.overflowing == [], report.overflowing

@@ -129,7 +129,7 @@ plot.image_grid(clips.reshape(-1, 1, 32, 32), nrow=8, title="make_moving_shapes:
 # and draw it with a **pure render function** (state -> PNG bytes), so they are fast and testable.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: drag the **index** slider slowly through a few hundred digits, then use the arrow keys. Ask: which of the 13 fonts look least like handwriting? Each move swaps a PNG (about a millisecond), which is why it keeps up with the mouse.
+# Speaker notes: drag the **index** slider slowly through a few hundred digits, then jump to the end of its range. (In the slideshow, drag with the mouse: the arrow keys move between slides.) Ask: which of the 13 fonts look least like handwriting? Each move swaps a PNG (about a millisecond), which is why it keeps up with the mouse.
 
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import DatasetBrowser

@@ -310,7 +310,7 @@ assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
 # draws smudged averages, yet a classifier reads them confidently too. A judge of generators must rank
 # that trivial generator clearly worse than real digits.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_lib import metrics
 from course_lib.data import generative_digits
 
@@ -319,6 +319,8 @@ held_out, _ = generative_digits("test", 2 * N_JUDGED)      # never seen by any g
 real_a, real_b = held_out[:N_JUDGED], held_out[N_JUDGED:]  # two real sets: the best possible score
 x_gen_train, y_gen_train = generative_digits("train", 5_000)  # part of what the generators trained on
 gaussian, _ = metrics.per_class_gaussian(x_gen_train, y_gen_train, N_JUDGED)
+
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     g = torch.Generator().manual_seed(0)
     judged = {
@@ -335,7 +337,7 @@ plot.image_grid(torch.cat([v[:10] for v in judged.values()]), nrow=10,
 assert confidence["per-class Gaussian"] > 0.9, 'the blobs fool a classifier'
 
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The judge is a CNN of its own (`metrics.judge()`, trained on digits of a seed no generator and not
 # the course's LeNet saw). It reads the Gaussian's blobs as digits with high confidence: a classifier alone
 # cannot tell a good generator from a trivial one.
@@ -348,7 +350,7 @@ assert confidence["per-class Gaussian"] > 0.9, 'the blobs fool a classifier'
 # This is the idea behind FID (which uses an ImageNet network's features). Blurry, off-style or
 # repetitive samples all move the mean or shrink the spread, and FD sees it.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def frechet_by_hand(fa, fb):
     mu_a, mu_b, ca, cb = fa.mean(0), fb.mean(0), torch.cov(fa.T), torch.cov(fb.T)
     vals, vecs = torch.linalg.eigh(ca)
@@ -386,7 +388,7 @@ print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in d
 # distance of each sample to its **nearest training image** (a generator that memorised its data would sit
 # much closer than held-out real digits do).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 reports = {k: metrics.generator_report(v, real_a, x_gen_train) for k, v in judged.items()}
 fig, ax = plt.subplots(figsize=(9, 3))
 width = 0.2

@@ -356,7 +356,7 @@ for name, net in [("random encoder", untrained), ("after triplet training", trip
     projections[name] = (((za - centre) @ v).numpy(), ((zp - centre) @ v).numpy())
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
 for ax, (name, (pa, pp)) in zip(axes, projections.items()):
     ax.scatter(pa[:, 0], pa[:, 1], s=4, color="#cccccc")
     for i in range(10):
@@ -373,7 +373,7 @@ axes[2].set(title="after training", xlabel="distance / mean d(A, N)", ylabel="tr
 axes[2].legend()
 fig.tight_layout()
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 print(f"probe accuracy with the triplet encoder: {scores['triplet']:.3f}; "
       f"share of triplets with d(A,P) < d(A,N): {(d_ap < d_an).float().mean():.3f}")
 assert ratios["after triplet training"] < 0.6 * ratios["random encoder"]
