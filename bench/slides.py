@@ -115,14 +115,21 @@ def live_slides(page) -> list[str]:
         return out; }""")
 
 
-def go_to_live_slide(page, slide_id: str) -> None:
-    """Show one slide of the RISE slideshow (reveal follows the URL's #/id)."""
-    page.evaluate("(id) => { location.hash = '#/' + id; }", slide_id)
-    page.wait_for_function(
-        "(id) => { const s = document.getElementById(id); return s && s.classList.contains('present'); }",
-        arg=slide_id,
-        timeout=10_000,
-    )
+def go_to_live_slide(page, slide_id: str, timeout_ms: int = 15_000) -> None:
+    """Show one slide of the RISE slideshow (reveal follows the URL's #/id). If reveal was moved
+    without the URL (the hash already names the slide), the hash is set away and back; one retry."""
+    shown = "(id) => { const s = document.getElementById(id); return s && s.classList.contains('present'); }"
+    for attempt in range(2):
+        page.evaluate(
+            "(id) => { if (location.hash === '#/' + id) location.hash = '#/'; location.hash = '#/' + id; }",
+            slide_id,
+        )
+        try:
+            page.wait_for_function(shown, arg=slide_id, timeout=timeout_ms)
+            return
+        except Exception:
+            if attempt:
+                raise
 
 
 def measure_live(page, notebook: str) -> SlideReport:
