@@ -278,6 +278,21 @@ class JupyterLabSession:
             time.sleep(0.05)
         raise TimeoutError("the image did not change")
 
+    @staticmethod
+    def wait_quiet(locator, quiet: float = 1.5, timeout: float = 15) -> str | None:
+        """The image's src once it has not changed for `quiet` seconds (a live view that was paused
+        may still show a round that was under way); None if it kept changing for `timeout` s."""
+        deadline = time.time() + timeout
+        src, since = JupyterLabSession.image_src(locator), time.time()
+        while time.time() < deadline:
+            time.sleep(0.2)
+            now = JupyterLabSession.image_src(locator)
+            if now != src:
+                src, since = now, time.time()
+            elif time.time() - since >= quiet:
+                return src
+        return None
+
 
 KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {
     // key press on the slider handle -> the widget's <img> shows new bytes (its src changes)

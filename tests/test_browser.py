@@ -54,20 +54,6 @@ def _open_widget(lab, notebook, cell_text, css):
     return page, widget, widget.locator(".course-image").first
 
 
-def _quiet_src(lab, image, quiet: float, timeout: float):
-    """The image's src once it has not changed for `quiet` seconds; None if it kept changing."""
-    deadline = time.time() + timeout
-    src, since = lab.image_src(image), time.time()
-    while time.time() < deadline:
-        time.sleep(0.2)
-        now = lab.image_src(image)
-        if now != src:
-            src, since = now, time.time()
-        elif time.time() - since >= quiet:
-            return src
-    return None
-
-
 def _press_slider(lab, page, widget, image, presses):
     """Focus the widget's first slider, press the right arrow, wait until the image shows new bytes."""
     before_src = lab.image_src(image)
@@ -140,7 +126,7 @@ def test_gan_lab_play_and_pause(lab):
     time.sleep(1.5)
     widget.locator(".course-play").click()  # pause
     # a round under way may still land (later on a busy machine): wait for the view to go quiet
-    paused_src = _quiet_src(lab, image, quiet=1.5, timeout=15)
+    paused_src = lab.wait_quiet(image)
     assert paused_src is not None, "paused: the view never stopped changing"
     status_after = widget.locator(".widget-html").last.inner_text()
     assert status_after != status_before, (status_before, status_after)

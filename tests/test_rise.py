@@ -52,20 +52,6 @@ def _src(locator) -> str:
     return locator.evaluate("el => el.src")
 
 
-def _quiet_src(locator, quiet: float, timeout: float):
-    """The image's src once it has not changed for `quiet` seconds; None if it kept changing."""
-    deadline = time.time() + timeout
-    src, since = _src(locator), time.time()
-    while time.time() < deadline:
-        time.sleep(0.2)
-        now = _src(locator)
-        if now != src:
-            src, since = now, time.time()
-        elif time.time() - since >= quiet:
-            return src
-    return None
-
-
 def _settled_box(locator, seconds: float = 5.0) -> dict:
     """The element's box once it stops moving (reveal.js slides animate into place)."""
     deadline = time.time() + seconds
@@ -107,7 +93,7 @@ def test_gan_slide_plays_and_pauses_live_and_the_notebook_stays_intact(lab):
     assert _changes_within(image, before, 8), "pressing play did not move the GAN on its slide"
     assert "pause" in play.inner_text()
     play.click()  # pause
-    paused = _quiet_src(image, quiet=1.5, timeout=15)  # a round under way may still land
+    paused = lab.wait_quiet(image)  # a round under way may still land
     assert paused is not None, "the picture never stopped changing after pause"
     time.sleep(2.0)
     assert _src(image) == paused, "the picture kept changing after pause"
