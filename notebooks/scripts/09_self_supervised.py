@@ -499,17 +499,17 @@ BASELINES = ("raw pixels", "HOG features", "random init")
 tasks = [k for k in names if k not in BASELINES]
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(8, 3.4))
+fig, ax = plt.subplots(figsize=(10, 3.4))
 bars = ax.barh(names, [scores[k] for k in names],
                color=["#999999" if k in BASELINES else "#1f77b4" for k in names])
 ax.bar_label(bars, fmt="%.3f", padding=3)
 ax.axvline(scores["random init"] + 0.10, color="#b35900", ls="--", label="random + 10 pts")
 ax.axvline(scores["raw pixels"], color="#555555", ls=":", label="raw pixels")
 ax.axvline(scores["HOG features"], color="#2ca02c", ls="-.", label="HOG features")
-ax.set(xlim=(0, 1.3), xlabel=f"test accuracy of a linear probe with {LABEL_FRACTION:.0%} of the labels",
+ax.set(xlim=(0, 1.1), xlabel=f"test accuracy of a linear probe with {LABEL_FRACTION:.0%} of the labels",
        title="what each pretext task's encoder knows about digit classes")
 ax.invert_yaxis()
-ax.legend(loc="upper right")
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, covering none
 fig.tight_layout()
 best = max(tasks, key=scores.get)
 
@@ -517,24 +517,31 @@ best = max(tasks, key=scores.get)
 gain = scores[best] - scores["random init"]
 print(f"best pretext task: {best}, {scores[best]:.3f} = random init + {100 * gain:.1f} points")
 assert gain >= 0.10, "at least one pretext task beats random initialisation by 10 points"
-print(f"{'':<18} {'probe':>6}  {'vs raw pixels':>13}  {'vs HOG':>8}")
+print(f"{'':<19} {'probe':>6}  {'vs raw pixels':>13}  {'vs HOG':>8}")
 for k in tasks:
-    print(f"  {k:<16} {scores[k]:6.3f}  {100 * (scores[k] - scores['raw pixels']):+10.1f} pts"
+    print(f"  {k:<17} {scores[k]:6.3f}  {100 * (scores[k] - scores['raw pixels']):+10.1f} pts"
           f"  {100 * (scores[k] - scores['HOG features']):+5.1f} pts")
 below_raw = [k for k in tasks if scores[k] < scores["raw pixels"]]
 above_hog = [k for k in tasks if scores[k] > scores["HOG features"]]
 print("below raw pixels:", below_raw or "none", "| above HOG:", above_hog or "none")
 assert "jigsaw" in below_raw and abs(scores["inpainting"] - scores["raw pixels"]) < 0.05, "what the text says"
 assert min(scores["siamese (InfoNCE)"], scores["siamese (pairs)"]) > scores["raw pixels"] + 0.03
+# HOG is the baseline to beat: far above raw pixels; only the contrastive encoders reach it
+assert scores["HOG features"] > scores["raw pixels"] + 0.05
+assert max(scores["inpainting"], scores["jigsaw"]) < scores["HOG features"] - 0.05
+assert scores["siamese (InfoNCE)"] > scores["HOG features"] + 0.01
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What to take away
 # - A pretext task turns unlabelled data into a supervised problem; the network's features are the
 #   product, the pretext answers are thrown away.
 # - With 1,000 labels, the contrastive encoders (views of one image close, of others far) beat raw
-#   pixels and random features by far. Beating random features alone is a low bar: the list above
-#   shows which encoders stay below raw pixels (jigsaw, which solves its puzzle through shortcuts
-#   such as matching tile edges) or barely above them (inpainting) - for those, pretraining did not pay.
+#   pixels by 13-15 points. But notebook 02's handcrafted gradient histograms (HOG) get about 0.97
+#   with no pretraining at all: only InfoNCE beats them clearly (about +3 points), the pair and
+#   triplet encoders merely match them. Jigsaw (which solves its puzzle through shortcuts such as
+#   matching tile edges) stays below raw pixels and inpainting barely above them: for those two,
+#   pretraining did not pay at this scale. Always compare with the strongest cheap baseline, not
+#   only with random features.
 # - The same idea works on video (next frame) and text (next word - the pretext task of today's
 #   language models).
 # - Next notebook: take such an encoder and **transfer** it to a new task - frozen or fine-tuned.
