@@ -189,6 +189,11 @@ def test_the_wheel_installed_outside_the_tree_runs_the_course(tmp_path):
     for entry in shipped.values():
         assert f"course_lib/_data/{entry['file']}" in names
     assert "course_lib/_notebooks/00_getting_started.ipynb" in names
+    # the extension `python -m course_lib kernel` installs so widgets work in the RISE slideshow
+    assert {
+        "course_lib/labextension/package.json",
+        "course_lib/labextension/static/remoteEntry.js",
+    } <= names
 
     _run(
         [
