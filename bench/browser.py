@@ -41,6 +41,20 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
+def require_chromium_for_tests() -> None:
+    """At the top of a browser test module: skip it where Chromium is missing, saying how to install
+    it - except in CI (CI=true), where the browser tests must run and a missing Chromium fails."""
+    import pytest
+
+    if chromium_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False
+        )
+    pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -75,6 +75,15 @@ def _verdict(m: dict) -> str | None:
     return ", ".join(why) or None
 
 
+def _measure_shown(page, report: SlideReport, n: int) -> None:
+    """Measure the slide on screen (slide n, from 0) against WIDTH x HEIGHT; count it in report."""
+    m = page.evaluate(MEASURE_JS, [WIDTH, HEIGHT])
+    report.slides += 1
+    why = _verdict(m) if m else "no slide shown"
+    if why:
+        report.overflowing.append((n + 1, m["title"] if m else "", why))
+
+
 def measure_deck(page, deck: Path) -> SlideReport:
     """Every slide of a static deck (file://, network blocked by the caller)."""
     page.goto(deck.resolve().as_uri())
@@ -91,11 +100,7 @@ def measure_deck(page, deck: Path) -> SlideReport:
             [h, v],
         )
         page.wait_for_timeout(30)
-        m = page.evaluate(MEASURE_JS, [WIDTH, HEIGHT])
-        report.slides += 1
-        why = _verdict(m) if m else "no slide shown"
-        if why:
-            report.overflowing.append((n + 1, m["title"] if m else "", why))
+        _measure_shown(page, report, n)
     report.math = page.evaluate("() => document.querySelectorAll('mjx-container').length")
     report.raw_math = page.evaluate(
         r"""() => [...document.querySelectorAll('.jp-RenderedMarkdown')]
@@ -138,11 +143,7 @@ def measure_live(page, notebook: str) -> SlideReport:
     for n, slide_id in enumerate(live_slides(page)):
         go_to_live_slide(page, slide_id)
         page.wait_for_timeout(150)
-        m = page.evaluate(MEASURE_JS, [WIDTH, HEIGHT])
-        report.slides += 1
-        why = _verdict(m) if m else "no slide shown"
-        if why:
-            report.overflowing.append((n + 1, m["title"] if m else "", why))
+        _measure_shown(page, report, n)
     report.math = page.evaluate("() => document.querySelectorAll('mjx-container').length")
     return report
 

@@ -12,17 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import INSTALL_HINT, JupyterLabSession, chromium_available
+from bench.browser import JupyterLabSession, require_chromium_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-if not chromium_available():
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False
-        )
-    pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
+require_chromium_for_tests()
 
 pytestmark = pytest.mark.browser
 

@@ -8,22 +8,18 @@ notebook intact in JupyterLab.
 """
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.browser import INSTALL_HINT, JupyterLabSession, chromium_available
+from bench.browser import JupyterLabSession, require_chromium_for_tests
 from bench.slides import go_to_live_slide, live_slides, measure_live
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-if not chromium_available():
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}")
-    pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
+require_chromium_for_tests()
 
 pytestmark = pytest.mark.browser
 
