@@ -38,6 +38,9 @@ __all__ = [
     "make_moving_shapes",
     "make_toy2d",
     "make_text_corpus",
+    "make_agreement_test",
+    "text_alphabet",
+    "TEXT_CORPORA",
     "load_mnist",
     "random_squares",
     "upscale_digits8",
@@ -483,39 +486,82 @@ _VERBS = (
     ("was late", "were late"),
     ("has a hat", "have a hat"),
 )
+# The clauses' own verbs are in the past tense, so they say nothing about the subject's number: only
+# the subject does (a clause such as "that lives near" would be wrong after a plural subject).
 _CLAUSES = (
-    "that lives near {o}",
+    "that lived near {o}",
     "who walked to {o}",
     "that we saw in {o}",
-    "who likes {o}",
+    "who liked {o}",
     "that sat under {o} all day",
     "who came back from {o} yesterday",
 )
 _ENDINGS = ("", " today", " again", " at night", " every morning", " in {o}")
 
 
-def make_text_corpus(n_sentences: int = 2_000, seed: int = 0) -> str:
-    """A small English-like corpus from a grammar with long-range agreement, for next-character models.
-
-    "the dogs that we saw in the park run again." - the verb agrees with a subject many characters
-    back, across a relative clause: a short n-gram cannot know which form comes, a recurrent network can.
-    """
-    n_sentences = _check_count("n_sentences", n_sentences)
-    rng = np.random.default_rng(_check_seed(seed))
+def _sentence_parts(rng, clauses: int | None = None) -> tuple[str, int, tuple[str, str], str]:
+    """One sentence of the grammar: (subject and clauses, plural 0/1, (singular, plural) verb, ending)."""
 
     def pick(options):
         return options[rng.integers(len(options))]
 
+    plural = int(rng.integers(2))
+    parts = [pick(_SUBJECTS)[plural]]
+    for _ in range(int(rng.choice([0, 1, 1, 2])) if clauses is None else clauses):
+        parts.append(pick(_CLAUSES).format(o=pick(_OBJECTS)))
+    verb = pick(_VERBS)
+    ending = pick(_ENDINGS).format(o=pick(_OBJECTS))
+    return " ".join(parts), plural, verb, ending
+
+
+def make_text_corpus(n_sentences: int = 2_000, seed: int = 0) -> str:
+    """A small English-like corpus from a grammar with long-range agreement, for next-character models.
+
+    "the dogs that we saw in the park run again." - the verb agrees with a subject many characters
+    back, across 0, 1 or 2 relative clauses (in proportion 1:2:1): a short n-gram cannot know which
+    form comes, a recurrent network can. One sentence per line.
+    """
+    n_sentences = _check_count("n_sentences", n_sentences)
+    rng = np.random.default_rng(_check_seed(seed))
     sentences = []
     for _ in range(n_sentences):
-        plural = int(rng.integers(2))
-        subject = pick(_SUBJECTS)[plural]
-        parts = [subject]
-        for _ in range(int(rng.choice([0, 1, 1, 2]))):
-            parts.append(pick(_CLAUSES).format(o=pick(_OBJECTS)))
-        parts.append(pick(_VERBS)[plural] + pick(_ENDINGS).format(o=pick(_OBJECTS)))
-        sentences.append(" ".join(parts) + ".")
+        head, plural, verb, ending = _sentence_parts(rng)
+        sentences.append(f"{head} {verb[plural]}{ending}.")
     return "\n".join(sentences) + "\n"
+
+
+def text_alphabet() -> str:
+    """Every character the grammar can write, sorted: the vocabulary of the character models."""
+    words = _SUBJECTS + _OBJECTS + _VERBS + _CLAUSES + _ENDINGS
+    chars = set("\n. ") | set("".join(w if isinstance(w, str) else "".join(w) for w in words))
+    return "".join(sorted(chars - set("{}")))
+
+
+def make_agreement_test(n_per_depth: int = 300, seed: int = 99, depths=(0, 1, 2)) -> list[dict]:
+    """Held-out agreement items: a sentence start up to its verb, with the right and the wrong verb form.
+
+    Each item: {"clauses": k, "prefix": "\\nthe dogs that we saw in the park ", "right": "run again.",
+    "wrong": "runs again.", "plural": 1}. A model passes an item when it finds the right continuation
+    more likely than the wrong one; chance is 0.5. The prefix starts with a newline, as every sentence
+    of make_text_corpus does.
+    """
+    n_per_depth = _check_count("n_per_depth", n_per_depth)
+    rng = np.random.default_rng(_check_seed(seed))
+    items = []
+    for k in depths:
+        k = _check_count("clauses", k, 0, 10)
+        for _ in range(n_per_depth):
+            head, plural, verb, ending = _sentence_parts(rng, k)
+            items.append(
+                {
+                    "clauses": k,
+                    "prefix": f"\n{head} ",
+                    "right": f"{verb[plural]}{ending}.",
+                    "wrong": f"{verb[1 - plural]}{ending}.",
+                    "plural": plural,
+                }
+            )
+    return items
 
 
 # ----------------------------------------------------------------------------- real MNIST (optional)
@@ -576,6 +622,13 @@ MOTION_CLIPS = {"n": 2_000, "frames": 8, "seed": 3}
 # The independent judge of the generators (course_lib.metrics): its own seed, never the data of a
 # generator or of the course's LeNet; same distortions as the generators' digits.
 JUDGE_DIGITS = {"n": 20_000, "seed": 777, "difficulty": GENERATIVE_DIGITS["difficulty"]}
+# Text (notebook 08): the lecture's corpus (trained on live, last 10% held out), the shipped character
+# LSTM's corpus (another seed, so the lecture's held-out text is new to it) and the agreement test.
+TEXT_CORPORA = {
+    "lecture": {"n": 3_000, "seed": 0},
+    "pretrain": {"n": 20_000, "seed": 5},
+    "agreement": {"n_per_depth": 300, "seed": 99},
+}
 
 
 def generative_digits(

@@ -118,13 +118,16 @@ def pretrain_ae_digits(data_dir=None, quick: bool = False) -> dict:
     return metrics
 
 
+# 6,000 steps with min-SNR-5 loss weighting (was 3,000 plain steps: FD 4.0x real-vs-real by the
+# independent judge of course_lib.metrics). About 50 minutes on one core.
 DIFFUSION = {
     "T": 200,
     "kind": "cosine",
     "channels": 32,
-    "steps": 3_000,
+    "steps": 6_000,
     "batch_size": 64,
     "ema": 0.995,
+    "min_snr": 5.0,
 }
 
 
@@ -155,7 +158,7 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
         losses = []
         for step in range(20 if quick else cfg["steps"]):
             idx = torch.randint(0, len(x), (cfg["batch_size"],), generator=g)
-            loss = diffusion_loss(model, schedule, x[idx], generator=g)
+            loss = diffusion_loss(model, schedule, x[idx], generator=g, min_snr=cfg["min_snr"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -175,13 +178,16 @@ def pretrain_diffusion(data_dir=None, quick: bool = False) -> dict:
         "data": GENERATIVE_DIGITS,
         "steps": cfg["steps"],
         "batch_size": cfg["batch_size"],
+        "min_snr": cfg["min_snr"],
     }
     save_checkpoint("diffusion", ema, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
-GAN = {"noise_dim": 32, "channels": 32, "steps": 3_000, "batch_size": 64, "lr": 2e-4}
-PROGRESS_STEPS = (0, 50, 200, 500, 1000, 2000, 3000)
+# channels 48 and 6,000 rounds (was 32 and 3,000, with one transposed convolution fewer in G): by the
+# independent judge (course_lib.metrics) the DCGAN's FD went from 9.2x to about 5x real-vs-real.
+GAN = {"noise_dim": 32, "channels": 48, "steps": 6_000, "batch_size": 64, "lr": 2e-4}
+PROGRESS_STEPS = (0, 50, 200, 500, 1000, 3000, 6000)
 
 
 @register("dcgan")
@@ -244,7 +250,7 @@ def pretrain_cgan(data_dir=None, quick: bool = False) -> dict:
         batch_size=GAN["batch_size"],
         classes=10,
     )
-    total = 20 if quick else 4_000
+    total = 20 if quick else GAN["steps"]
     for step in range(total):
         trainer.train_step()
         if not quick and step % 500 == 0:
@@ -457,6 +463,68 @@ def pretrain_ssl_next_frame(data_dir=None, quick: bool = False) -> dict:
     save_checkpoint(
         "ssl_next_frame", net, config={"past": cfg["past"]}, data_dir=data_dir, metrics=metrics
     )
+    return metrics
+
+
+# How the shipped character LSTM was trained (its corpus: data.TEXT_CORPORA["pretrain"]). Two choices
+# made agreement learnable in minutes: windows that begin at a sentence start (train_char_lm) and
+# batches of 128 (with 32 the one bit of agreement per sentence drowned in the noise, and the LSTM
+# stayed at chance after a clause in 4,000 steps).
+CHAR_LSTM = {
+    "embed": 32,
+    "hidden": 128,
+    "steps": 1_500,
+    "length": 100,
+    "batch_size": 128,
+    "lr": 3e-3,
+}
+
+
+def text_ids(text: str) -> list[int]:
+    """Characters -> ids in data.text_alphabet()."""
+    from .data import text_alphabet
+
+    stoi = {c: i for i, c in enumerate(text_alphabet())}
+    try:
+        return [stoi[c] for c in text]
+    except KeyError as exc:
+        raise ValueError(
+            f"character {exc.args[0]!r} is not in the course's text alphabet"
+        ) from None
+
+
+@register("char_lstm")
+def pretrain_char_lstm(data_dir=None, quick: bool = False) -> dict:
+    """A character LSTM on 20,000 sentences of the agreement grammar (notebook 08's agreement test)."""
+    from .data import TEXT_CORPORA, make_agreement_test, make_text_corpus, text_alphabet
+    from .models.rnn import CharLSTM, agreement_accuracy, lstm_logprob, train_char_lm
+
+    seed_everything(0)
+    cfg, spec = CHAR_LSTM, TEXT_CORPORA["pretrain"]
+    ids = torch.tensor(text_ids(make_text_corpus(500 if quick else spec["n"], seed=spec["seed"])))
+    config = {"vocab": len(text_alphabet()), "embed": cfg["embed"], "hidden": cfg["hidden"]}
+    model = CharLSTM(**config)
+    losses = train_char_lm(
+        model,
+        ids,
+        text_ids("\n")[0],
+        20 if quick else cfg["steps"],
+        cfg["length"],
+        cfg["batch_size"],
+        cfg["lr"],
+        generator=torch.Generator().manual_seed(0),
+    )
+    agreement = TEXT_CORPORA["agreement"]
+    items = make_agreement_test(20 if quick else agreement["n_per_depth"], agreement["seed"])
+    acc = agreement_accuracy(lambda h, c: lstm_logprob(model, h, c), items, text_ids)
+    metrics = {
+        "final_loss": round(sum(losses[-100:]) / len(losses[-100:]), 4),
+        "agreement": {str(k): round(v, 3) for k, v in acc.items()},
+        "alphabet": text_alphabet(),
+        "corpus": spec,
+        **cfg,
+    }
+    save_checkpoint("char_lstm", model.eval(), config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 

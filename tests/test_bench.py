@@ -45,3 +45,18 @@ def test_sharing_workers_run_under_each_thread_setting():
     from course_lib import threads
 
     assert course["threads"] == threads.current().threads
+
+
+def test_quality_text_and_ssl_rows_name_their_strongest_baseline():
+    from bench.quality import ssl_rows, text_rows
+
+    rows = text_rows(quick=True)
+    assert [r["metric"] for r in rows][0] == "held-out perplexity"
+    agreement = {r["metric"]: r for r in rows[1:]}
+    assert len(agreement) == 3 and all("Witten-Bell" in r["baseline"] for r in rows)
+    after_two = agreement["subject-verb agreement after 2 clauses"]
+    assert after_two["value"] >= 0.9 and after_two["baseline_value"] <= 0.7 and after_two["met"]
+    rows = ssl_rows(quick=True)
+    assert len(rows) == 5 and len({r["baseline"] for r in rows}) == 1
+    assert all(0 < r["value"] <= 1 and r["met"] == (r["value"] > r["baseline_value"]) for r in rows)
+    assert rows[0]["baseline"].startswith("HOG"), "HOG features are the strongest baseline here"

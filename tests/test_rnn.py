@@ -227,3 +227,89 @@ def test_witten_bell_reference_values_and_a_distribution():
     assert big.perplexity(text[:60]) < 1.5, "the training text itself is nearly certain"
     with pytest.raises(ValueError, match="n and vocab"):
         rnn.WittenBellModel(text, n=0, vocab=6)
+
+
+def test_witten_bell_lower_orders_match_a_model_built_at_that_order():
+    text = [0, 1, 2, 3, 1, 2, 0, 3, 3, 1, 2, 0] * 20 + [0, 2, 1]
+    big, small = rnn.WittenBellModel(text, n=5, vocab=6), rnn.WittenBellModel(text, n=3, vocab=6)
+    for history in ([], [0], [1, 2], [3, 1, 2, 0]):
+        for w in range(6):
+            assert big.prob(history, w, order=3) == pytest.approx(small.prob(history, w))
+    assert big.perplexity(text[:50], order=3) == pytest.approx(small.perplexity(text[:50]))
+    # logprob is the sum of the one-character log-probabilities
+    want = math.log(small.prob([1, 2], 0)) + math.log(small.prob([2, 0], 3))
+    assert small.logprob([0, 1, 2], [0, 3]) == pytest.approx(want)
+    with pytest.raises(ValueError, match="order must be an int in 1..5"):
+        big.prob([1], 0, order=6)
+
+
+def test_agreement_items_follow_the_grammar_and_the_corpus_has_no_agreement_errors():
+    from course_lib import data
+
+    items = data.make_agreement_test(50, seed=3)
+    assert [sum(i["clauses"] == k for i in items) for k in (0, 1, 2)] == [50, 50, 50]
+    assert items == data.make_agreement_test(50, seed=3), "seeded"
+    for item in items:
+        assert item["prefix"].startswith("\n") and item["prefix"].endswith(" ")
+        assert item["prefix"].count(" that ") + item["prefix"].count(" who ") == item["clauses"]
+        assert item["right"] != item["wrong"]
+        first = next(v for v in data._VERBS if item["right"].startswith(v[item["plural"]]))
+        assert item["wrong"].startswith(first[1 - item["plural"]])
+    # in the corpus, no clause verb is a present-tense singular form ("lives", "likes"), which
+    # would be an agreement error after a plural subject
+    text = data.make_text_corpus(500, seed=1)
+    assert " lives " not in text and " likes " not in text
+    assert set(text) <= set(data.text_alphabet())
+
+
+def test_agreement_accuracy_counts_the_right_form_per_depth():
+    items = [
+        {"clauses": 0, "prefix": "a", "right": "b", "wrong": "c", "plural": 0},
+        {"clauses": 1, "prefix": "a", "right": "b", "wrong": "c", "plural": 0},
+        {"clauses": 1, "prefix": "a", "right": "c", "wrong": "b", "plural": 1},
+    ]
+    always_b = lambda history, cont: 0.0 if cont == [1] else -1.0  # noqa: E731
+    acc = rnn.agreement_accuracy(always_b, items, lambda s: [ord(c) - ord("a") for c in s])
+    assert acc == {0: 1.0, 1: 0.5}
+
+
+def test_lstm_logprob_matches_the_softmax_of_the_model_and_training_lowers_the_loss():
+    torch.manual_seed(0)
+    model = rnn.CharLSTM(vocab=5, embed=4, hidden=8)
+    history, cont = [4, 0, 1], [2, 3]
+    with torch.no_grad():
+        logp = model(torch.tensor([history + cont[:-1]]))[0][0].log_softmax(-1)
+    want = logp[2, 2] + logp[3, 3]
+    assert rnn.lstm_logprob(model, history, cont) == pytest.approx(want.item(), abs=1e-5)
+    # sentences "0 1 2 3 ." with newline 4: the loop only starts windows at a newline
+    ids = torch.tensor([4, 0, 1, 2, 3] * 60)
+    starts = rnn.sentence_starts(ids, 4, 10)
+    assert (ids[starts] == 4).all() and starts.max() < len(ids) - 11
+    losses = rnn.train_char_lm(
+        model,
+        ids,
+        4,
+        200,
+        length=10,
+        batch_size=8,
+        lr=3e-2,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert len(losses) == 200 and sum(losses[-10:]) < 0.1 * sum(losses[:10])
+    with pytest.raises(ValueError, match="no sentence start"):
+        rnn.sentence_starts(torch.tensor([0, 1, 4, 2]), 4, 10)
+
+
+def test_shipped_char_lstm_knows_the_subject_across_clauses_where_n_grams_guess():
+    from course_lib import checkpoints, data
+    from course_lib.pretrain import text_ids
+
+    model = checkpoints.load_checkpoint("char_lstm", rnn.CharLSTM)
+    items = data.make_agreement_test(60, seed=data.TEXT_CORPORA["agreement"]["seed"])
+    acc = rnn.agreement_accuracy(lambda h, c: rnn.lstm_logprob(model, h, c), items, text_ids)
+    assert min(acc.values()) >= 0.9, acc
+    wb = rnn.WittenBellModel(
+        text_ids(data.make_text_corpus(3_000, seed=5)), 10, len(data.text_alphabet())
+    )
+    wb_acc = rnn.agreement_accuracy(lambda h, c: wb.logprob(h, c), items, text_ids)
+    assert wb_acc[0] >= 0.8 and max(wb_acc[1], wb_acc[2]) <= 0.7, wb_acc
