@@ -82,8 +82,11 @@ class DCGenerator(nn.Module):
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
             nn.BatchNorm2d(c),
             nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(c, 1, 4, 2, 1),
-            nn.Sigmoid(),  # 14 -> 28
+            nn.ConvTranspose2d(c, c // 2, 4, 2, 1),
+            nn.BatchNorm2d(c // 2),
+            nn.ReLU(),  # 14 -> 28
+            nn.Conv2d(c // 2, 1, 3, padding=1),  # a last 3x3 convolution draws the strokes
+            nn.Sigmoid(),
         )
         self.c = c
 

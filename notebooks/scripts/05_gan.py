@@ -403,8 +403,8 @@ assert spread["frozen D"] < 0.6 * spread["alternating"]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Images: a small DCGAN
 # Convolutions instead of dense layers (Radford et al., 2016): G projects the noise to 7x7 maps and
-# up-samples with transposed convolutions to 28x28; D is a small CNN. Trained for 3,000 rounds on
-# digits (`python -m course_lib.pretrain dcgan`, a few minutes on a laptop CPU); the same 32 noise
+# up-samples with transposed convolutions to 28x28; D is a small CNN. Trained for 6,000 rounds on
+# digits (`python -m course_lib.pretrain dcgan`, about 15 minutes on one laptop core); the same 32 noise
 # vectors were decoded along the way:
 
 # %% slideshow={"slide_type": "subslide"}
@@ -415,8 +415,9 @@ plot.image_grid(torch.cat([progress[k][:12] for k in steps]), nrow=12,
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The DCGAN's generator: a linear layer to a 7x7 map, then two transposed convolutions that
-# double the size (7 -> 14 -> 28), batch norm and ReLU in between, `Sigmoid` at the end for pixels
-# in [0, 1]. (`classes > 0` adds a label embedding - notebook 06.)
+# double the size (7 -> 14 -> 28), batch norm and ReLU after each, a last 3x3 convolution that
+# draws the strokes, and `Sigmoid` for pixels in [0, 1]. (`classes > 0` adds a label embedding -
+# notebook 06.)
 
 # %% slideshow={"slide_type": "subslide"}
 plot.show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)

@@ -101,7 +101,7 @@ check.wrong_labels(solution_wrong_labels)
 #   first convolution already sees image and label together.
 #
 # Training is the GAN loop of notebook 05 with labels everywhere; G is trained to make D say 1
-# on (its fake, the requested label). The shipped model ran 4,000 rounds
+# on (its fake, the requested label). The shipped model ran 6,000 rounds
 # (`python -m course_lib.pretrain cgan`); the live view below continues from it.
 
 # %% slideshow={"slide_type": "-"}
@@ -377,7 +377,7 @@ print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in d
 # Real vs real is not 0 (two finite samples differ): it is the floor. The Gaussian is many times
 # above it although the classifier trusted it; the cGAN is much closer than the DCGAN of notebook 05 -
 # the label helps G cover every digit. FD on 1,000 samples is itself noisy: other draws of the cGAN's
-# noise move it by a fifth or more (below), so compare generators on the same number of samples and on
+# noise move it by up to a fifth (below), so compare generators on the same number of samples and on
 # several draws.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -408,9 +408,35 @@ dc_conf = metrics.judge_probabilities(dc).max(1).values
 worst = dc_conf.argsort()[:20]
 plot.image_grid(dc[worst], nrow=10, title="the DCGAN's 20 samples the judge is least sure of");
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Against the course's goals
+# Goals set for the shipped models (`metrics.GOALS`): how close to real digits they should get.
+
+# %% slideshow={"slide_type": "-"}
+floor = fd["real (held out)"]
+goal_rows = []
+for name, key in [("DCGAN (05)", "dcgan"), ("cGAN (06)", "cgan")]:
+    goal, ratio = metrics.GOALS[key], fd[name] / floor
+    goal_rows.append((name, "FD / real vs real", ratio, goal["fd"], ratio <= goal["fd"]))
+    if "unreadable" in goal:
+        share = reports[name]["unreadable"]
+        goal_rows.append((name, "unreadable share", share, goal["unreadable"], share <= goal["unreadable"]))
+print(f"{'':>12} {'measure':<18} {'measured':>9} {'goal':>7}  met")
+for name, measure, value, target, met in goal_rows:
+    print(f"{name:>12} {measure:<18} {value:9.2f} {target:7.2f}  {'yes' if met else 'NO'}")
+assert not any(met for *_, met in goal_rows), "what the text below says"
+
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The DCGAN draws some digits far more often than others, and a share of its samples are not
-# readable digits (the grid above). Every generator's samples are farther from their nearest training image than held-out
+# The DCGAN misses its goals at this scale: a share of its samples are not readable digits (the grid
+# above) and some digits come out far more often than others. The shipped one already had twice the
+# training of the first version and a last 3x3 convolution that draws the strokes, which brought its FD
+# from about 9x to about 5x real vs real; closing the rest of the gap would take far longer training
+# than a laptop lecture allows. The cGAN draws readable digits in equal shares, yet its FD stays about
+# twice the floor, above its goal of 1.2x: its samples still differ from real ones in style and
+# variety in ways the judge's features pick up.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Every generator's samples are farther from their nearest training image than held-out
 # real digits are: none of them copies its data. `python -m bench` reports these numbers for every generator, the
 # diffusion model of notebook 07 included, next to real vs real and the Gaussian
 # ([bench/results.md](../bench/results.md), section 3).
