@@ -249,8 +249,11 @@ assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The shipped 28x28 model
-# The same U-Net trained for 3,000 steps on 28x28 digits (`python -m course_lib.pretrain diffusion`,
-# about 20 minutes on a laptop CPU). Samples with the full 200-step DDPM chain:
+# The same U-Net trained for 6,000 steps on 28x28 digits (`python -m course_lib.pretrain diffusion`,
+# about 45 minutes on a laptop CPU), with one change to the loss: `diffusion_loss(..., min_snr=5)`
+# weights each example by min(SNR, 5) / SNR, so the nearly clean steps - easy, yet a large share of the
+# gradient - count less and training converges faster (Hang et al., 2023). Samples with the full
+# 200-step DDPM chain:
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The whole reverse process, written out
@@ -298,6 +301,43 @@ counts = torch.bincount(labels, minlength=10)
 print(f"mean max-probability {confidence.mean():.3f}; samples per digit: {counts.tolist()}")
 assert confidence.mean() >= 0.9 and (counts > 0).all()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# That check is too easy: a **trivial generator** - a Gaussian per digit fitted to the training images
+# (notebook 06) - passes it as well. The measures of notebook 06 tell them apart: Frechet distance (FD)
+# on an independent judge's features as a multiple of real vs real, the unreadable share and the class
+# shares. Here on 200 samples of 20 DDIM steps, to keep the lecture quick (fewer samples raise every
+# FD, the floor too, so compare ratios at the same size); the bench measures 1,000
+# samples of the full chain ([bench/results.md](../bench/results.md), section 3).
+
+# %% slideshow={"slide_type": "-"}
+from course_lib import metrics
+
+N_QUICK = 200
+gaussian, _ = metrics.per_class_gaussian(x_real, y_real, N_QUICK)
+print(f"the LeNet check on the per-class Gaussian: mean max-probability "
+      f"{predict(judge, gaussian[:60]).softmax(1).max(1).values.mean():.3f}")
+real_a, real_b = x_digits[:N_QUICK], x_digits[N_QUICK:2 * N_QUICK]
+quick = sample(denoiser, schedule, N_QUICK, steps=20, generator=torch.Generator().manual_seed(1))
+reports = {name: metrics.generator_report(images, real_a)
+           for name, images in [("real vs real", real_b), ("per-class Gaussian", gaussian), ("DDPM (20 DDIM steps)", quick)]}
+goal = metrics.GOALS["diffusion"]
+floor = reports["real vs real"]["fd"]
+for name, r in reports.items():
+    shares = np.array(r["counts"]) / r["n"]
+    print(f"{name:>22}: FD {r['fd'] / floor:4.1f} x real vs real, unreadable {r['unreadable']:5.1%}, "
+          f"class shares {shares.min():.1%}-{shares.max():.1%}")
+print(f"{'goal':>22}: FD <= {goal['fd']} x, unreadable <= {goal['unreadable']:.0%}, "
+      f"every class {goal['classes'][0]:.0%}-{goal['classes'][1]:.0%}")
+assert predict(judge, gaussian[:60]).softmax(1).max(1).values.mean() >= 0.9, "the Gaussian passes the easy check"
+assert reports["per-class Gaussian"]["fd"] > reports["DDPM (20 DDIM steps)"]["fd"] > floor
+assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["unreadable"]
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The Gaussian is several times the real-vs-real floor; the diffusion model is much closer, but not at
+# the floor, and a share of its samples are malformed: compare each number with its goal in the last
+# line. Under an hour of CPU training is not enough to reach them; more training steps, a wider U-Net
+# or a GPU close the gap. (The bench measures 1,000 samples of the full chain against the same goals.)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Watch the reverse process
 # A second stepper, open on its **reverse** tab: press play (it plays to the end; press again to
@@ -342,13 +382,13 @@ fig.tight_layout()
 print({k: f"{quality[k]:.3f} +- {error[k]:.3f}" for k in step_counts})
 overlap = [k for k in step_counts if k != 50 and abs(quality[k] - quality[50]) < error[k] + error[50]]
 print("step counts whose interval overlaps the one of 50 steps:", overlap)
-assert quality[200] == max(quality.values()) and len(overlap) >= 2, "what the text below says"
+assert min(quality.values()) > 0.8 and len(overlap) >= 2, "what the text below says"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Read the error bars before the curve. The full 200-step DDPM chain scores highest, and even 5
-# DDIM steps give recognisable digits. Between 5 and 50 DDIM steps the curve is not monotonic, but
-# the differences are about as large as the 95% intervals (the line above lists the step counts
-# whose interval overlaps the one of 50 steps): with 60 samples this judge cannot rank them.
+# Read the error bars before the curve. Even 5 DDIM steps give recognisable digits, and the
+# 200-step DDPM chain is not clearly better than 50 DDIM steps: the differences are about as large
+# as the 95% intervals (the line above lists the step counts whose interval overlaps the one of 50
+# steps). With 60 samples this judge cannot rank them.
 # Telling them apart would take many more samples and a sharper measure than a classifier's
 # confidence, such as a Frechet distance on a judge's features.
 #
