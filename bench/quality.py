@@ -118,13 +118,13 @@ def generator_rows(n: int = 1_000) -> list[dict]:
 def text_rows(quick: bool = False) -> list[dict]:
     """The shipped character LSTM against the best Witten-Bell n-gram on the same corpus."""
     from course_lib import checkpoints, data
+    from course_lib.data import text_ids
     from course_lib.models.rnn import (
         CharLSTM,
         WittenBellModel,
         agreement_accuracy,
         lstm_logprob,
     )
-    from course_lib.pretrain import text_ids
 
     spec, lecture = data.TEXT_CORPORA["pretrain"], data.TEXT_CORPORA["lecture"]
     lecture_ids = text_ids(data.make_text_corpus(lecture["n"], seed=lecture["seed"]))

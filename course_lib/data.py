@@ -40,6 +40,7 @@ __all__ = [
     "make_text_corpus",
     "make_agreement_test",
     "text_alphabet",
+    "text_ids",
     "TEXT_CORPORA",
     "load_mnist",
     "random_squares",
@@ -535,6 +536,17 @@ def text_alphabet() -> str:
     words = _SUBJECTS + _OBJECTS + _VERBS + _CLAUSES + _ENDINGS
     chars = set("\n. ") | set("".join(w if isinstance(w, str) else "".join(w) for w in words))
     return "".join(sorted(chars - set("{}")))
+
+
+def text_ids(text: str) -> list[int]:
+    """Characters -> ids in data.text_alphabet()."""
+    stoi = {c: i for i, c in enumerate(text_alphabet())}
+    try:
+        return [stoi[c] for c in text]
+    except KeyError as exc:
+        raise ValueError(
+            f"character {exc.args[0]!r} is not in the course's text alphabet"
+        ) from None
 
 
 def make_agreement_test(n_per_depth: int = 300, seed: int = 99, depths=(0, 1, 2)) -> list[dict]:

@@ -302,7 +302,7 @@ def test_lstm_logprob_matches_the_softmax_of_the_model_and_training_lowers_the_l
 
 def test_shipped_char_lstm_knows_the_subject_across_clauses_where_n_grams_guess():
     from course_lib import checkpoints, data
-    from course_lib.pretrain import text_ids
+    from course_lib.data import text_ids
 
     model = checkpoints.load_checkpoint("char_lstm", rnn.CharLSTM)
     items = data.make_agreement_test(60, seed=data.TEXT_CORPORA["agreement"]["seed"])

@@ -23,7 +23,7 @@ from course_lib import check, checkpoints, data, plot
 from course_lib.models.rnn import (CharLSTM, RNNClassifier, WindowMLP, agreement_accuracy, bptt, lstm_cell,
                                    lstm_forward, lstm_logprob, WittenBellModel, ngram_perplexity, recall_task,
                                    rnn_forward, train_char_lm)
-from course_lib.pretrain import CHAR_LSTM, text_ids
+from course_lib.data import text_ids
 from course_lib.train import accuracy, fit
 
 cl.seed_everything(0)
