@@ -194,6 +194,16 @@ def _digit_templates() -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+@lru_cache(maxsize=1)
+def _stroke_templates() -> torch.Tensor:
+    """(4, n_fonts, 10, 56, 56): every template thinner (eroded, a min-pool), as drawn, bolder
+    (dilated, a max-pool) and bolder still, indexed by stroke + 1. Dilating the few templates once
+    gives the same pixels as dilating every image, at a fraction of the cost."""
+    base = _digit_templates()
+    thick = F.max_pool2d(base, 3, 1, 1)
+    return torch.stack([-F.max_pool2d(-base, 3, 1, 1), base, thick, F.max_pool2d(thick, 3, 1, 1)])
+
+
 def make_digits28(
     n: int = 10_000, seed: int = 0, difficulty: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -208,33 +218,28 @@ def make_digits28(
     seed = _check_seed(seed)
     difficulty = _check_number("difficulty", difficulty, 0.0, 2.0)
     _check_memory(f"make_digits28(n={n})", (n, 1, 28, 28), "n x 28 x 28")
-    templates = _digit_templates()
+    templates = _stroke_templates()
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
-    fonts = torch.randint(0, templates.shape[0], (n,), generator=g)
+    fonts = torch.randint(0, templates.shape[1], (n,), generator=g)
     # every random number is drawn up front, so chunking below does not change the result
     u = torch.rand(n, 8, generator=g) * 2 - 1  # uniform in [-1, 1]
     stroke = torch.randint(-1, 3, (n,), generator=g)  # -1 thinner, 0 as drawn, 1-2 bolder
     warp = torch.randn(n, 2, 4, 4, generator=g)
+    # stroke width: the glyph eroded (-1), as drawn (0) or dilated (1, 2); difficulty 0 draws it as is
+    width = stroke * (difficulty > 0) + 1
     images = torch.empty(n, 1, 28, 28)
     with torch.no_grad():
         for start in range(0, n, 2048):
             sl = slice(start, min(n, start + 2048))
-            images[sl] = _render_digits(
-                templates[fonts[sl], labels[sl]][:, None], u[sl], stroke[sl], warp[sl], difficulty
-            )
+            glyphs = templates[width[sl], fonts[sl], labels[sl]][:, None]
+            images[sl] = _render_digits(glyphs, u[sl], warp[sl], difficulty)
     return images, labels
 
 
-def _render_digits(base, u, stroke, warp, difficulty):
-    """base: (b, 1, 56, 56) glyphs -> (b, 1, 28, 28) distorted digits."""
+def _render_digits(x, u, warp, difficulty):
+    """x: (b, 1, 56, 56) glyphs of the chosen stroke width -> (b, 1, 28, 28) distorted digits."""
     k = float(difficulty)
-    # stroke width: dilate (max-pool) or erode (min-pool) the glyph
-    thick = F.max_pool2d(base, 3, 1, 1)
-    thicker = F.max_pool2d(thick, 3, 1, 1)
-    thin = -F.max_pool2d(-base, 3, 1, 1)
-    s = (stroke * (k > 0)).view(-1, 1, 1, 1)
-    x = torch.where(s == 1, thick, torch.where(s == 2, thicker, torch.where(s == -1, thin, base)))
     # affine: rotation +-15 deg, scale 0.85-1.1, shear +-0.25, shift +-2 px (at 28x28)
     angle = u[:, 0] * math.radians(15) * k
     scale = 1.0 + (0.975 - 1.0 + u[:, 1] * 0.125) * k

@@ -74,6 +74,22 @@ def test_digits28_difficulty_zero_is_clean_glyphs():
     assert not torch.allclose(distorted, x)
 
 
+def test_stroke_widths_dilate_each_glyph_as_an_image_would():
+    """make_digits28 dilates the few templates once; that must equal pooling every image."""
+    import torch.nn.functional as F
+
+    base = data._digit_templates()
+    bank = data._stroke_templates()
+    assert bank.shape == (4, *base.shape)
+    images = base.flatten(0, 1)[:, None]  # every glyph as a (B, 1, 56, 56) image
+    thick = F.max_pool2d(images, 3, 1, 1)
+    expected = [-F.max_pool2d(-images, 3, 1, 1), images, thick, F.max_pool2d(thick, 3, 1, 1)]
+    for width, want in enumerate(expected):
+        assert torch.equal(bank[width].flatten(0, 1)[:, None], want)
+    assert (bank[0] <= bank[1]).all() and (bank[1] <= bank[2]).all() and (bank[2] <= bank[3]).all()
+    assert bank[3].sum() > bank[1].sum() > bank[0].sum(), "bolder strokes carry more ink"
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -289,9 +289,10 @@ def sample(
                 x, x0 = schedule.step(
                     model(x, torch.full((n,), t, device=device)), t, x, generator=generator
                 )
-                ts.append(t)
-                xs.append(x.cpu())
-                x0s.append(x0.cpu())
+                if return_chain:
+                    ts.append(t)
+                    xs.append(x.cpu())
+                    x0s.append(x0.cpu())
         else:
             grid = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
             for i, t in enumerate(grid):
@@ -299,8 +300,9 @@ def sample(
                 x, x0 = schedule.ddim_step(
                     model(x, torch.full((n,), t, device=device)), t, t_prev, x
                 )
-                ts.append(t)
-                xs.append(x.cpu())
-                x0s.append(x0.cpu())
+                if return_chain:
+                    ts.append(t)
+                    xs.append(x.cpu())
+                    x0s.append(x0.cpu())
     images = ((x.cpu() + 1) / 2).clamp(0, 1)
     return (images, (ts, xs, x0s)) if return_chain else images

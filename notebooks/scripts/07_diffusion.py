@@ -12,7 +12,7 @@
 
 # %% slideshow={"slide_type": "-"}
 T = 200          # diffusion steps of the schedule (the shipped model was trained with these)
-LIVE_STEPS = 400  # training steps of the live run on 8x8 digits; more = cleaner samples
+LIVE_STEPS = 250  # training steps of the live run on 8x8 digits; more = cleaner samples
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
@@ -31,7 +31,7 @@ from course_lib.train import fit, predict
 
 cl.seed_everything(0)
 device = cl.get_device()
-x_digits, y_digits = data.generative_digits("test", 3_000)
+x_digits, y_digits = data.generative_digits("test", 400)  # held out: the pictures, and two real sets below
 schedule = NoiseSchedule(T, "cosine")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -60,11 +60,14 @@ plot.image_grid((torch.cat(frames) + 1) / 2, nrow=len(frames),
 #
 # $$q(x_t \mid x_0) = N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t) I\big), \quad\text{i.e.}\quad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon$$
 #
-# Checked numerically: iterate the single steps on 20,000 copies of one digit and compare the mean
-# and variance of every pixel with the closed form, at three times.
+# Checked numerically: iterate the single steps on 50,000 copies of one digit and compare the mean
+# and variance of each pixel with the closed form, at three times. Every step treats each pixel on its
+# own, so the digit's middle row (28 pixels, across its strokes) tests the formula as well as the whole
+# image would, at a thirtieth of the cost.
 
 # %% slideshow={"slide_type": "-"}
-copies = x0.repeat(20_000, 1, 1, 1)  # 20,000 independent noisings of one digit
+row = x0[:, :, 14:15, :]                 # (1, 1, 1, 28): the middle row of the digit
+copies = row.repeat(50_000, 1, 1, 1)     # 50,000 independent noisings of it
 g = torch.Generator().manual_seed(1)
 checks = {}
 x = copies
@@ -72,11 +75,11 @@ for t in range(150):
     x = schedule.q_step(x, torch.randn(x.shape, generator=g), t)
     if t in (9, 49, 149):
         ab = schedule.alpha_bars[t]
-        mean_err = (x.mean(0) - ab.sqrt() * x0[0]).abs().max().item()
+        mean_err = (x.mean(0) - ab.sqrt() * row[0]).abs().max().item()
         var_err = (x.var(0) - (1 - ab)).abs().max().item()
         checks[t + 1] = (mean_err, var_err)
         print(f"after {t + 1:>3} steps: max |mean - sqrt(ab) x0| = {mean_err:.4f}, max |var - (1 - ab)| = {var_err:.4f}")
-assert all(m < 0.05 and v < 0.05 for m, v in checks.values())  # sampling error of 20,000 draws, worst of 784 pixels
+assert all(m < 0.03 and v < 0.03 for m, v in checks.values())  # sampling error of 50,000 draws, worst of 28 pixels
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -224,14 +227,15 @@ check.predict_x0(solution_predict_x0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A live training run
-# Training for good 28x28 samples takes minutes on a laptop, so here we train the same U-Net for a
-# few seconds on the **real 8x8 digits**, with a 100-step schedule, and sample from it.
+# Training for good 28x28 samples takes minutes on a laptop, so here we train the same U-Net, half as
+# wide (16 channels), for a few seconds on the **real 8x8 digits**, with a 100-step schedule, and
+# sample from it.
 
 # %% slideshow={"slide_type": "subslide"}
 x8, y8 = data.load_digits8("all")
 schedule8 = NoiseSchedule(100, "cosine")
 cl.seed_everything(0)
-unet8 = SmallUNet(channels=32).to(device)
+unet8 = SmallUNet(channels=16).to(device)
 steps_per_epoch = math.ceil(len(x8) / 64)
 live = plot.LiveLossPlot(title="denoiser on 8x8 digits: noise-prediction MSE (live)")
 history = fit(unet8, x8, None, epochs=math.ceil(LIVE_STEPS / steps_per_epoch), lr=2e-3, batch_size=64,
@@ -283,12 +287,13 @@ print(f"{schedule.T} steps by hand = sample(): max difference {(mine - library).
 plot.show_source(SmallUNet, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
-samples = sample(denoiser, schedule, 60, generator=torch.Generator().manual_seed(0))
-plot.image_grid(samples[:48], nrow=16, title="DDPM samples from pure noise (200 steps)");
+samples = sample(denoiser, schedule, 32, generator=torch.Generator().manual_seed(0))
+plot.image_grid(samples, nrow=16, title="DDPM samples from pure noise (200 steps)");
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Are they digits? A LeNet trained on real digits of the same kind labels them; we ask for a mean
-# top-class probability of at least 0.9 and all ten digits among 60 samples.
+# top-class probability of at least 0.9. (32 samples are too few to expect all ten digits; the class
+# shares come below, on 200 samples.)
 
 # %% slideshow={"slide_type": "-"}
 x_real, y_real = data.generative_digits("train", 6_000)
@@ -299,7 +304,7 @@ probs = predict(judge, samples).softmax(1)
 confidence, labels = probs.max(1)
 counts = torch.bincount(labels, minlength=10)
 print(f"mean max-probability {confidence.mean():.3f}; samples per digit: {counts.tolist()}")
-assert confidence.mean() >= 0.9 and (counts > 0).all()
+assert confidence.mean() >= 0.9
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # That check is too easy: a **trivial generator** - a Gaussian per digit fitted to the training images
@@ -315,9 +320,9 @@ from course_lib import metrics
 N_QUICK = 200
 gaussian, _ = metrics.per_class_gaussian(x_real, y_real, N_QUICK)
 print(f"the LeNet check on the per-class Gaussian: mean max-probability "
-      f"{predict(judge, gaussian[:60]).softmax(1).max(1).values.mean():.3f}")
+      f"{predict(judge, gaussian[:32]).softmax(1).max(1).values.mean():.3f}")
 real_a, real_b = x_digits[:N_QUICK], x_digits[N_QUICK:2 * N_QUICK]
-quick = sample(denoiser, schedule, N_QUICK, steps=20, generator=torch.Generator().manual_seed(1))
+quick = sample(denoiser, schedule, N_QUICK, steps=20, generator=torch.Generator().manual_seed(0))  # DDIM, below
 reports = {name: metrics.generator_report(images, real_a)
            for name, images in [("real vs real", real_b), ("per-class Gaussian", gaussian), ("DDPM (20 DDIM steps)", quick)]}
 goal = metrics.GOALS["diffusion"]
@@ -328,7 +333,8 @@ for name, r in reports.items():
           f"class shares {shares.min():.1%}-{shares.max():.1%}")
 print(f"{'goal':>22}: FD <= {goal['fd']} x, unreadable <= {goal['unreadable']:.0%}, "
       f"every class {goal['classes'][0]:.0%}-{goal['classes'][1]:.0%}")
-assert predict(judge, gaussian[:60]).softmax(1).max(1).values.mean() >= 0.9, "the Gaussian passes the easy check"
+assert predict(judge, gaussian[:32]).softmax(1).max(1).values.mean() >= 0.9, "the Gaussian passes the easy check"
+assert min(reports["DDPM (20 DDIM steps)"]["counts"]) > 0, "all ten digits among 200 samples"
 assert reports["per-class Gaussian"]["fd"] > reports["DDPM (20 DDIM steps)"]["fd"] > floor
 assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["unreadable"]
 
@@ -361,9 +367,10 @@ sampler
 # Quality against the number of network calls:
 
 # %% slideshow={"slide_type": "subslide"}
-step_counts = [5, 10, 25, 50]
-ddim = {k: sample(denoiser, schedule, 60, steps=k, generator=torch.Generator().manual_seed(0)) for k in step_counts}
-step_counts.append(200)
+step_counts = [5, 10, 50]
+ddim = {k: sample(denoiser, schedule, 32, steps=k, generator=torch.Generator().manual_seed(0)) for k in step_counts}
+ddim[20] = quick[:32]  # 20 steps: the measured set above (same seed, so the same starting noise)
+step_counts = [5, 10, 20, 50, 200]
 ddim[200] = samples  # the full DDPM chain from above
 confidences = {k: predict(judge, imgs).softmax(1).max(1).values for k, imgs in ddim.items()}
 quality = {k: c.mean().item() for k, c in confidences.items()}
@@ -372,9 +379,9 @@ error = {k: 1.96 * c.std().item() / len(c) ** 0.5 for k, c in confidences.items(
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [2, 1]})
 plot.image_grid(torch.cat([ddim[k][:10] for k in step_counts]), nrow=10, ax=axes[0],
-                title="rows: DDIM with 5, 10, 25, 50 steps, and the 200-step DDPM chain")
+                title="rows: DDIM with 5, 10, 20, 50 steps, and the 200-step DDPM chain")
 axes[1].errorbar(step_counts, [quality[k] for k in step_counts], yerr=[error[k] for k in step_counts],
-                 fmt="o-", capsize=4, label="mean +- 95% interval (60 samples)")
+                 fmt="o-", capsize=4, label="mean +- 95% interval (32 samples)")
 axes[1].set(xscale="log", xlabel="DDIM steps (network calls)", ylabel="mean classifier confidence", title="quality vs steps")
 axes[1].set_xticks(step_counts, [str(k) for k in step_counts]); axes[1].minorticks_off(); axes[1].grid(alpha=0.3)
 axes[1].legend(fontsize=8, loc="lower right")
@@ -388,7 +395,7 @@ assert min(quality.values()) > 0.8 and len(overlap) >= 2, "what the text below s
 # Read the error bars before the curve. Even 5 DDIM steps give recognisable digits, and the
 # 200-step DDPM chain is not clearly better than 50 DDIM steps: the differences are about as large
 # as the 95% intervals (the line above lists the step counts whose interval overlaps the one of 50
-# steps). With 60 samples this judge cannot rank them.
+# steps). With 32 samples each this judge cannot rank them.
 # Telling them apart would take many more samples and a sharper measure than a classifier's
 # confidence, such as a Frechet distance on a judge's features.
 #
