@@ -60,3 +60,29 @@ def test_quality_text_and_ssl_rows_name_their_strongest_baseline():
     assert len(rows) == 5 and len({r["baseline"] for r in rows}) == 1
     assert all(0 < r["value"] <= 1 and r["met"] == (r["value"] > r["baseline_value"]) for r in rows)
     assert rows[0]["baseline"].startswith("HOG"), "HOG features are the strongest baseline here"
+
+
+def test_generator_rows_judge_fd_on_the_median_of_several_real_sets(monkeypatch):
+    import bench.quality as quality
+    from course_lib import data, metrics
+
+    spec = data.GENERATIVE_DIGITS
+    real, _ = data.make_digits28(
+        200, seed=4242, difficulty=spec["difficulty"]
+    )  # a perfect generator
+    x_train, y_train = data.generative_digits("train", 2_000)
+    blobs, _ = metrics.per_class_gaussian(x_train, y_train, 200, seed=3)
+    fake = {"diffusion": real, "dcgan": blobs, "cgan": real, "vae": blobs}
+    monkeypatch.setattr(quality, "generator_samples", lambda name, n, seed=0: fake[name][:n])
+    rows = quality.generator_rows(200)
+    fd_rows = {r["model"]: r for r in rows if r["metric"].startswith("FD")}
+    assert len(fd_rows) == 4 and all(
+        "median over 8 real sets" in r["metric"] for r in fd_rows.values()
+    )
+    perfect, trivial = fd_rows["diffusion, DDPM 200 steps"], fd_rows["DCGAN"]
+    assert 0.6 < perfect["value"] < 1.6, "real digits sit at the real-vs-real floor"
+    assert trivial["value"] > 3 * perfect["value"] and trivial["baseline_value"] > 3
+    for r in fd_rows.values():
+        goal = r["goal"]
+        assert r["met"] == (float(goal[3:]) >= r["value"] if goal.startswith("<=") else None)
+    assert fd_rows["DCGAN"]["met"] is False and fd_rows["diffusion, DDPM 200 steps"]["met"] is True
