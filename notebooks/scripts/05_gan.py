@@ -403,8 +403,8 @@ assert spread["frozen D"] < 0.6 * spread["alternating"]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Images: a small DCGAN
 # Convolutions instead of dense layers (Radford et al., 2016): G projects the noise to 7x7 maps and
-# up-samples with transposed convolutions to 28x28; D is a small CNN. Trained for 6,000 rounds on
-# digits (`python -m course_lib.pretrain dcgan`, about 15 minutes on one laptop core); the same 32 noise
+# up-samples with transposed convolutions to 28x28; D is a small CNN. Trained for 12,000 rounds on
+# digits (`python -m course_lib.pretrain dcgan`, about 25 minutes on one laptop core); the same 32 noise
 # vectors were decoded along the way:
 
 # %% slideshow={"slide_type": "subslide"}

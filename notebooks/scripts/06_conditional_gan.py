@@ -429,11 +429,12 @@ for name, measure, value, target, met in goal_rows:
 assert not any(met for *_, met in goal_rows), "what the text below says"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The DCGAN misses its goals at this scale: a share of its samples are not readable digits (the grid
-# above) and some digits come out far more often than others. The shipped one already had twice the
-# training of the first version and a last 3x3 convolution that draws the strokes, which brought its FD
-# from about 9x to about 5x real vs real; closing the rest of the gap would take far longer training
-# than a laptop lecture allows. The cGAN draws readable digits in equal shares, yet its FD stays about
+# The DCGAN misses its goals at this scale: about a fifth of its samples are not readable digits (the
+# grid above), and its digit shares are uneven (the chi-square test above). The shipped one had four
+# times the training of the first version (12,000 rounds) and a last 3x3 convolution that draws the
+# strokes, which brought its FD from about 9x to about 3x real vs real (at 6,000 rounds it was about
+# 5x); closing the rest of the gap would take still longer training than a laptop lecture allows. The
+# cGAN draws readable digits in equal shares, yet its FD stays about
 # twice the floor, above its goal of 1.2x: its samples still differ from real ones in style and
 # variety in ways the judge's features pick up.
 
