@@ -233,12 +233,11 @@ def fd_spread(samples: dict, n: int = 1_000, sets: int = 8) -> dict:
     name: {median, low, high} (multiples of the real-vs-real median)}."""
     from itertools import combinations
 
-    from .data import GENERATIVE_DIGITS, make_digits28
+    from .data import generative_digits
 
     if sets < 2:
         raise ValueError(f"sets must be at least 2 (a real-vs-real pair), got {sets}")
-    spec = GENERATIVE_DIGITS  # held out: the seed of the generators' test split
-    real, _ = make_digits28(n * sets, seed=spec["seed"] + 1, difficulty=spec["difficulty"])
+    real, _ = generative_digits("test", n * sets)  # held out from every generator
     feats = judge_features(real).view(sets, n, -1)
     pairs = [frechet_distance(feats[i], feats[j]) for i, j in combinations(range(sets), 2)]
     floor = float(np.median(pairs))
