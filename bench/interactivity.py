@@ -94,7 +94,7 @@ def _diffusion_stepper():
     unet = checkpoints.load_checkpoint("diffusion", SmallUNet)
     stepper = NoiseStepper(
         unet,
-        NoiseSchedule(DIFFUSION["T"], DIFFUSION["kind"]),
+        NoiseSchedule(DIFFUSION.T, DIFFUSION.kind),
         make_digits28(10, seed=0)[0],
         n_samples=4,
     )
@@ -200,13 +200,14 @@ def gan_lab_rate(seconds: float = 3.0) -> dict:
     import time as _time
 
     from course_lib import data, seed_everything
-    from course_lib.models.gan import GANTrainer, MLPDiscriminator, MLPGenerator, toy_sampler
+    from course_lib.models.gan import MLPDiscriminator, MLPGenerator
+    from course_lib.train import GANTrainer, batch_sampler
     from course_lib.widgets import GANLab
 
     seed_everything(0)
     ring = data.make_toy2d("ring", 5_000, seed=0)
     trainer = GANTrainer(
-        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3
+        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), 2, lr=1e-3
     )
     lab = GANLab(trainer, "2d", ring)
     steps0, renders0 = trainer.steps, lab.renders

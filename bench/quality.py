@@ -31,7 +31,7 @@ def generator_samples(name: str, n: int, seed: int = 0) -> torch.Tensor:
             return vae.decode(torch.randn(n, vae.latent_dim, generator=g)).view(n, 1, 28, 28)
         if name == "diffusion":
             unet = checkpoints.load_checkpoint("diffusion", SmallUNet).eval()
-            schedule = NoiseSchedule(DIFFUSION["T"], DIFFUSION["kind"])
+            schedule = NoiseSchedule(DIFFUSION.T, DIFFUSION.kind)
             return sample(unet, schedule, n, steps=None, generator=g)
     raise ValueError(f"unknown generator {name!r}: expected dcgan, cgan, vae or diffusion")
 
@@ -130,12 +130,9 @@ def text_rows(quick: bool = False) -> list[dict]:
     """The shipped character LSTM against the best Witten-Bell n-gram on the same corpus."""
     from course_lib import checkpoints, data
     from course_lib.data import text_ids
-    from course_lib.models.rnn import (
-        CharLSTM,
-        WittenBellModel,
-        agreement_accuracy,
-        lstm_logprob,
-    )
+    from course_lib.models.ngram import WittenBellModel
+    from course_lib.models.rnn import CharLSTM, lstm_logprob
+    from course_lib.models.sequence_tasks import agreement_accuracy
 
     spec, lecture = data.TEXT_CORPORA["pretrain"], data.TEXT_CORPORA["lecture"]
     lecture_ids = text_ids(data.make_text_corpus(lecture["n"], seed=lecture["seed"]))
@@ -189,30 +186,29 @@ def text_rows(quick: bool = False) -> list[dict]:
 
 def ssl_rows(quick: bool = False) -> list[dict]:
     """Each shipped pretext encoder's linear probe against the strongest of three baselines."""
-    from course_lib import data, evaluate
+    from course_lib import data, probes
     from course_lib.features import gradient_histograms
     from course_lib.models.encoder import ConvEncoder
-    from course_lib.pretrain import SSL
 
     x_l, y_l = data.ssl_digits("labelled", 3_000 if quick else None)
     x_t, y_t = data.ssl_digits("test", 1_000 if quick else None)
-    few = evaluate.label_subset(y_l, SSL["probe_fraction"])
+    few = probes.label_subset(y_l, data.PRETEXT_TASKS["probe_fraction"])
 
     def probe(f):
-        return evaluate.linear_probe(f(x_l[few]), y_l[few], f(x_t), y_t)
+        return probes.linear_probe(f(x_l[few]), y_l[few], f(x_t), y_t)
 
     torch.manual_seed(0)
     random_encoder = ConvEncoder()
     baselines = {
         "raw pixels": probe(lambda x: x.flatten(1)),
         "HOG-style features": probe(gradient_histograms),
-        "random-init encoder": probe(lambda x: evaluate.encode(random_encoder, x)),
+        "random-init encoder": probe(lambda x: probes.encode(random_encoder, x)),
     }
     strongest = max(baselines, key=baselines.get)
     rows = []
     for name in ("ssl_simclr", "ssl_siamese", "ssl_triplet", "ssl_inpainting", "ssl_jigsaw"):
-        encoder = evaluate.load_encoder(name)
-        acc = probe(lambda x, e=encoder: evaluate.encode(e, x))
+        encoder = probes.load_encoder(name)
+        acc = probe(lambda x, e=encoder: probes.encode(e, x))
         rows.append(
             {
                 "model": f"{name} encoder (notebook 09)",

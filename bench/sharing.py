@@ -339,11 +339,12 @@ def two_kernel_table(quick: bool = False) -> tuple[list[dict], str]:
 GAN_SETUP = """
 import course_lib as cl
 from course_lib import data
-from course_lib.models.gan import GANTrainer, MLPDiscriminator, MLPGenerator, toy_sampler
+from course_lib.models.gan import MLPDiscriminator, MLPGenerator
+from course_lib.train import GANTrainer, batch_sampler
 from course_lib.widgets import GANLab
 cl.seed_everything(0)
 ring = data.make_toy2d("ring", 5_000, seed=0)
-lab = GANLab(GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3), "2d", ring)
+lab = GANLab(GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), 2, lr=1e-3), "2d", ring)
 """
 
 

@@ -170,7 +170,7 @@ _SUBMODULES = (
     "widgets",
     "pretrain",
     "threads",
-    "evaluate",
+    "probes",
     "features",
     "metrics",
 )

@@ -51,6 +51,7 @@ __all__ = [
     "GENERATIVE_DIGITS",
     "SSL_DIGITS",
     "MOTION_CLIPS",
+    "PRETEXT_TASKS",
     "SHAPE_NAMES",
     "SHAPE_FACTORS",
     "TOY2D_NAMES",
@@ -636,6 +637,10 @@ SSL_DIGITS = {
     "test": {"n": 2_000, "seed": 12},
 }
 MOTION_CLIPS = {"n": 2_000, "frames": 8, "seed": 3}
+# The pretext tasks of notebook 09, as the shipped self-supervised nets learned them: the side of the
+# hidden square (inpainting), how many tile permutations (jigsaw), how many past frames (next frame),
+# and the share of the labelled digits a linear probe may use.
+PRETEXT_TASKS = {"mask": 12, "jigsaw_k": 24, "past_frames": 3, "probe_fraction": 0.1}
 # The independent judge of the generators (course_lib.metrics): its own seed, never the data of a
 # generator or of the course's LeNet; same distortions as the generators' digits.
 JUDGE_DIGITS = {"n": 20_000, "seed": 777, "difficulty": GENERATIVE_DIGITS["difficulty"]}

@@ -23,12 +23,12 @@ ALLOWED = {
     "models": {"core", "data"},
     "plot": {"core"},
     "train": {"core", "data", "models", "plot"},
-    "evaluate": {"core", "data", "checkpoints", "models", "train"},
-    "check": {"core", "data", "models", "train", "evaluate"},
-    "pretrain": {"core", "data", "checkpoints", "models", "train", "evaluate"},
+    "probes": {"core", "data", "checkpoints", "models", "train"},
+    "check": {"core", "data", "models", "train", "probes"},
+    "pretrain": {"core", "data", "checkpoints", "models", "train", "probes"},
     # how generators are judged: the shipped judge (checkpoints), its features, handcrafted features
     "metrics": {"core", "data", "checkpoints", "models", "features"},
-    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "evaluate", "metrics"},
+    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "probes", "metrics"},
     # `python -m course_lib` sits where the notebooks sit: `warmup` loads what the first demo needs
     "cli": {"core", "checkpoints", "models", "widgets"},
 }

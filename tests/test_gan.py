@@ -8,7 +8,6 @@ from course_lib import data
 from course_lib.models.gan import (
     DCDiscriminator,
     DCGenerator,
-    GANTrainer,
     MLPDiscriminator,
     MLPGenerator,
     conditional_discriminator_loss,
@@ -17,9 +16,9 @@ from course_lib.models.gan import (
     generator_loss,
     generator_step,
     modes_covered,
-    toy_sampler,
     value_function,
 )
+from course_lib.train import GANTrainer, batch_sampler
 
 
 def _params(net):
@@ -82,7 +81,7 @@ def test_trainer_learns_the_ring_and_is_resumable():
         [torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1
     )
     trainer = GANTrainer(
-        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), 2, lr=1e-3
+        MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), 2, lr=1e-3
     )
     trainer.run(400)
     with torch.no_grad():
@@ -117,7 +116,7 @@ def test_an_exception_mid_round_leaves_everything_as_before():
 
 def test_trainer_settings_and_errors():
     trainer = GANTrainer(
-        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), toy_sampler(torch.randn(50, 2)), 2
+        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), batch_sampler(torch.randn(50, 2)), 2
     )
     trainer.set_lr(5e-4)
     assert trainer.opt_D.param_groups[0]["lr"] == trainer.opt_G.param_groups[0]["lr"] == 5e-4
@@ -149,7 +148,7 @@ def test_conditional_trainer_round():
     trainer = GANTrainer(
         DCGenerator(8, 8, classes=10),
         DCDiscriminator(8, classes=10),
-        toy_sampler(x, y),
+        batch_sampler(x, y),
         8,
         batch_size=16,
         classes=10,
@@ -164,7 +163,7 @@ def test_gan_lab_buttons_change_state_and_view_headless():
     torch.manual_seed(0)
     ring = data.make_toy2d("ring", 1000, seed=0)
     trainer = GANTrainer(
-        MLPGenerator(2, 2, 16), MLPDiscriminator(2, 16), toy_sampler(ring), 2, lr=1e-3
+        MLPGenerator(2, 2, 16), MLPDiscriminator(2, 16), batch_sampler(ring), 2, lr=1e-3
     )
     lab = GANLab(trainer, "2d", ring, snapshot_every=5)
     first = lab.image.value
@@ -249,7 +248,7 @@ def test_gan_lab_stress_never_runs_two_training_threads():
     torch.manual_seed(0)
     ring = data.make_toy2d("ring", 500, seed=0)
     trainer = GANTrainer(
-        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), toy_sampler(ring), 2, lr=1e-3
+        MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), batch_sampler(ring), 2, lr=1e-3
     )
     lab = GANLab(trainer, "2d", ring, snapshot_every=5)
     errors, most_threads = [], [0]

@@ -4,7 +4,7 @@ from course_lib import checkpoints, pretrain
 
 
 def test_pretrain_rebuilds_a_verifiable_checkpoint(tmp_path):
-    metrics = pretrain.pretrain_digits_mlp(data_dir=tmp_path, quick=True)
+    metrics = pretrain.RECIPES["digits_mlp"](data_dir=tmp_path, quick=True)
     entry = checkpoints.verify("digits_mlp", data_dir=tmp_path)
     assert entry["metrics"] == metrics and 0.0 <= metrics["test_acc"] <= 1.0
     model = checkpoints.load_checkpoint("digits_mlp", pretrain_model_class(), data_dir=tmp_path)

@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.models import rnn
+from course_lib.models import ngram, pretext, rnn, sequence_tasks
+from course_lib.train import train_char_lm
 
 
 def _weights(D=3, H=5, out=2, seed=0):
@@ -144,19 +145,19 @@ def test_window_mlp_sees_only_its_window():
 
 
 def test_recall_task_layout():
-    x, y = rnn.recall_task(50, gap=6, classes=4, seed=3)
+    x, y = sequence_tasks.recall_task(50, gap=6, classes=4, seed=3)
     assert x.shape == (50, 8, 9) and y.shape == (50,)
     assert torch.equal(x[:, 0, :4].argmax(1), y), "step 0 shows the symbol to remember"
     assert torch.all(x[:, -1, -1] == 1) and torch.all(x[:, :-1, -1] == 0), (
         "the recall flag comes last"
     )
     assert torch.all(x[:, 1:7, 4:8].sum(2) == 1), "one distractor per gap step"
-    x2, y2 = rnn.recall_task(50, gap=6, classes=4, seed=3)
+    x2, y2 = sequence_tasks.recall_task(50, gap=6, classes=4, seed=3)
     assert torch.equal(x, x2) and torch.equal(y, y2)
-    quiet, _ = rnn.recall_task(5, gap=3, distractors=False)
+    quiet, _ = sequence_tasks.recall_task(5, gap=3, distractors=False)
     assert quiet[:, 1:4].sum() == 0
     with pytest.raises(ValueError, match="gap must be >= 0"):
-        rnn.recall_task(5, gap=-1)
+        sequence_tasks.recall_task(5, gap=-1)
 
 
 def test_char_lstm_carries_state_between_calls():
@@ -185,34 +186,34 @@ def test_char_lstm_generate_is_seeded_and_leaves_the_mode_alone():
 def test_ngram_perplexity_reference_values():
     vocab = 4
     cycle = [0, 1, 2, 3] * 50
-    assert math.isclose(rnn.ngram_perplexity(cycle, cycle, 1, vocab, k=0.1), 4.0, rel_tol=1e-6)
+    assert math.isclose(ngram.ngram_perplexity(cycle, cycle, 1, vocab, k=0.1), 4.0, rel_tol=1e-6)
     # order 2 knows the cycle: the next symbol is certain, up to the smoothing
-    assert rnn.ngram_perplexity(cycle, cycle, 2, vocab, k=0.01) < 1.01
+    assert ngram.ngram_perplexity(cycle, cycle, 2, vocab, k=0.01) < 1.01
     unseen = [3, 2, 1, 0] * 10
-    assert rnn.ngram_perplexity(cycle, unseen, 2, vocab, k=0.01) > 50
+    assert ngram.ngram_perplexity(cycle, unseen, 2, vocab, k=0.01) > 50
     with pytest.raises(ValueError, match="n must be >= 1"):
-        rnn.ngram_perplexity(cycle, cycle, 0, vocab)
+        ngram.ngram_perplexity(cycle, cycle, 0, vocab)
 
 
 def test_word_tokens_windows_and_the_next_word_model():
-    words = rnn.tokenize_words("The cat sat. The dog ran.")
+    words = sequence_tasks.tokenize_words("The cat sat. The dog ran.")
     assert words == ["the", "cat", "sat", ".", "the", "dog", "ran", "."]
     ids = list(range(8))
-    ctx, nxt = rnn.word_windows(ids, k=3)
+    ctx, nxt = sequence_tasks.word_windows(ids, k=3)
     assert ctx.shape == (5, 3) and ctx[0].tolist() == [0, 1, 2] and nxt.tolist() == [3, 4, 5, 6, 7]
-    m = rnn.NextWordMLP(vocab=8, k=3, dim=4, hidden=16)
+    m = pretext.NextWordMLP(vocab=8, k=3, dim=4, hidden=16)
     assert m(ctx).shape == (5, 8)
     with pytest.raises(ValueError, match=r"\(B, 3\)"):
         m(ctx[:, :2])
     with pytest.raises(ValueError, match="k must be an int"):
-        rnn.word_windows(ids, k=8)
+        sequence_tasks.word_windows(ids, k=8)
     with pytest.raises(TypeError, match="must be a str"):
-        rnn.tokenize_words(["a", "b"])
+        sequence_tasks.tokenize_words(["a", "b"])
 
 
 def test_witten_bell_reference_values_and_a_distribution():
     # train 0 1 0 1 0 2, n = 2: P(w) = (c(w) + 1) / 9; after "0": c = 3, T = 2 distinct followers
-    model = rnn.WittenBellModel([0, 1, 0, 1, 0, 2], n=2, vocab=3)
+    model = ngram.WittenBellModel([0, 1, 0, 1, 0, 2], n=2, vocab=3)
     assert model.prob([], 0) == pytest.approx(4 / 9)
     assert model.prob([0], 1) == pytest.approx((2 + 2 * 3 / 9) / 5)
     assert model.prob([0], 0) == pytest.approx((0 + 2 * 4 / 9) / 5)
@@ -220,18 +221,21 @@ def test_witten_bell_reference_values_and_a_distribution():
         "an unseen context falls back to the shorter one"
     )
     text = [0, 1, 2, 3, 1, 2, 0, 3, 3, 1, 2, 0] * 30 + [0, 2, 1]
-    big = rnn.WittenBellModel(text, n=4, vocab=6)  # two symbols (4, 5) never occur
+    big = ngram.WittenBellModel(text, n=4, vocab=6)  # two symbols (4, 5) never occur
     for history in ([], [0], [1, 2], [3, 1, 2], [5, 5, 5]):
         assert sum(big.prob(history, w) for w in range(6)) == pytest.approx(1.0), history
     assert big.prob([1, 2], 4) > 0, "unseen characters keep some probability"
     assert big.perplexity(text[:60]) < 1.5, "the training text itself is nearly certain"
     with pytest.raises(ValueError, match="n and vocab"):
-        rnn.WittenBellModel(text, n=0, vocab=6)
+        ngram.WittenBellModel(text, n=0, vocab=6)
 
 
 def test_witten_bell_lower_orders_match_a_model_built_at_that_order():
     text = [0, 1, 2, 3, 1, 2, 0, 3, 3, 1, 2, 0] * 20 + [0, 2, 1]
-    big, small = rnn.WittenBellModel(text, n=5, vocab=6), rnn.WittenBellModel(text, n=3, vocab=6)
+    big, small = (
+        ngram.WittenBellModel(text, n=5, vocab=6),
+        ngram.WittenBellModel(text, n=3, vocab=6),
+    )
     for history in ([], [0], [1, 2], [3, 1, 2, 0]):
         for w in range(6):
             assert big.prob(history, w, order=3) == pytest.approx(small.prob(history, w))
@@ -269,7 +273,9 @@ def test_agreement_accuracy_counts_the_right_form_per_depth():
         {"clauses": 1, "prefix": "a", "right": "c", "wrong": "b", "plural": 1},
     ]
     always_b = lambda history, cont: 0.0 if cont == [1] else -1.0  # noqa: E731
-    acc = rnn.agreement_accuracy(always_b, items, lambda s: [ord(c) - ord("a") for c in s])
+    acc = sequence_tasks.agreement_accuracy(
+        always_b, items, lambda s: [ord(c) - ord("a") for c in s]
+    )
     assert acc == {0: 1.0, 1: 0.5}
 
 
@@ -283,9 +289,9 @@ def test_lstm_logprob_matches_the_softmax_of_the_model_and_training_lowers_the_l
     assert rnn.lstm_logprob(model, history, cont) == pytest.approx(want.item(), abs=1e-5)
     # sentences "0 1 2 3 ." with newline 4: the loop only starts windows at a newline
     ids = torch.tensor([4, 0, 1, 2, 3] * 60)
-    starts = rnn.sentence_starts(ids, 4, 10)
+    starts = sequence_tasks.sentence_starts(ids, 4, 10)
     assert (ids[starts] == 4).all() and starts.max() < len(ids) - 11
-    losses = rnn.train_char_lm(
+    losses = train_char_lm(
         model,
         ids,
         4,
@@ -297,7 +303,7 @@ def test_lstm_logprob_matches_the_softmax_of_the_model_and_training_lowers_the_l
     )
     assert len(losses) == 200 and sum(losses[-10:]) < 0.1 * sum(losses[:10])
     with pytest.raises(ValueError, match="no sentence start"):
-        rnn.sentence_starts(torch.tensor([0, 1, 4, 2]), 4, 10)
+        sequence_tasks.sentence_starts(torch.tensor([0, 1, 4, 2]), 4, 10)
 
 
 def test_shipped_char_lstm_knows_the_subject_across_clauses_where_n_grams_guess():
@@ -306,10 +312,12 @@ def test_shipped_char_lstm_knows_the_subject_across_clauses_where_n_grams_guess(
 
     model = checkpoints.load_checkpoint("char_lstm", rnn.CharLSTM)
     items = data.make_agreement_test(60, seed=data.TEXT_CORPORA["agreement"]["seed"])
-    acc = rnn.agreement_accuracy(lambda h, c: rnn.lstm_logprob(model, h, c), items, text_ids)
+    acc = sequence_tasks.agreement_accuracy(
+        lambda h, c: rnn.lstm_logprob(model, h, c), items, text_ids
+    )
     assert min(acc.values()) >= 0.9, acc
-    wb = rnn.WittenBellModel(
+    wb = ngram.WittenBellModel(
         text_ids(data.make_text_corpus(3_000, seed=5)), 10, len(data.text_alphabet())
     )
-    wb_acc = rnn.agreement_accuracy(lambda h, c: wb.logprob(h, c), items, text_ids)
+    wb_acc = sequence_tasks.agreement_accuracy(lambda h, c: wb.logprob(h, c), items, text_ids)
     assert wb_acc[0] >= 0.8 and max(wb_acc[1], wb_acc[2]) <= 0.7, wb_acc

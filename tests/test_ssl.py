@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib import check, data, evaluate
+from course_lib import check, data, probes
 from course_lib.checkpoints import load_checkpoint
-from course_lib.models import contrastive, pretext, rnn, transfer
+from course_lib.models import contrastive, pretext, sequence_tasks, transfer
 from course_lib.models.encoder import ConvEncoder
 
 
@@ -233,13 +233,13 @@ def test_moving_shapes_factors_do_not_change_the_clips():
 
 def test_word_windows_and_next_word_model():
     tokens = [0, 1, 2, 3, 4, 5]
-    x, y = rnn.word_windows(tokens, k=2)
+    x, y = sequence_tasks.word_windows(tokens, k=2)
     assert x.tolist() == [[0, 1], [1, 2], [2, 3], [3, 4]] and y.tolist() == [2, 3, 4, 5]
-    model = rnn.NextWordMLP(vocab=6, k=2)
+    model = pretext.NextWordMLP(vocab=6, k=2)
     assert model(x).shape == (4, 6)
     with pytest.raises(ValueError, match=r"\(B, 2\)"):
         model(torch.zeros(4, 3, dtype=torch.long))
-    assert rnn.tokenize_words("The cats run.\nA dog sleeps.") == [
+    assert sequence_tasks.tokenize_words("The cats run.\nA dog sleeps.") == [
         "the",
         "cats",
         "run",
@@ -256,31 +256,29 @@ def test_linear_probe_and_label_subset():
     g = torch.Generator().manual_seed(4)
     y = torch.arange(200) % 4
     feats = F.one_hot(y, 4).float() * 3 + torch.randn(200, 4, generator=g) * 0.3
-    assert evaluate.linear_probe(feats[:100], y[:100], feats[100:], y[100:]) > 0.98
+    assert probes.linear_probe(feats[:100], y[:100], feats[100:], y[100:]) > 0.98
     assert (
-        evaluate.linear_probe(
+        probes.linear_probe(
             torch.randn(100, 4, generator=g), y[:100], torch.randn(100, 4, generator=g), y[100:]
         )
         < 0.5
     )
-    idx = evaluate.label_subset(y, 0.1)
+    idx = probes.label_subset(y, 0.1)
     assert len(idx) == 20 and torch.equal(torch.bincount(y[idx]), torch.full((4,), 5))
-    assert torch.equal(idx, evaluate.label_subset(y, 0.1)), "deterministic"
+    assert torch.equal(idx, probes.label_subset(y, 0.1)), "deterministic"
     with pytest.raises(ValueError, match="fraction"):
-        evaluate.label_subset(y, 0)
+        probes.label_subset(y, 0)
 
 
 def test_shipped_contrastive_encoder_beats_random_init_by_ten_points():
     x_l, y_l = data.make_digits28(3_000, seed=11)
     x_t, y_t = data.make_digits28(1_000, seed=12)
-    idx = evaluate.label_subset(y_l, 0.1)
+    idx = probes.label_subset(y_l, 0.1)
     pretrained = load_checkpoint("ssl_simclr", contrastive.SiameseNet).encoder
     torch.manual_seed(0)
     random_init = ConvEncoder()
     scores = {
-        name: evaluate.linear_probe(
-            evaluate.encode(e, x_l[idx]), y_l[idx], evaluate.encode(e, x_t), y_t
-        )
+        name: probes.linear_probe(probes.encode(e, x_l[idx]), y_l[idx], probes.encode(e, x_t), y_t)
         for name, e in (("pretrained", pretrained), ("random", random_init))
     }
     assert scores["pretrained"] >= scores["random"] + 0.10, scores
@@ -346,7 +344,7 @@ def test_transfer_checkers_accept_references_and_name_mistakes():
 def test_probe_numbers_are_not_nan_for_tiny_inputs():
     feats = torch.rand(10, 3)
     y = torch.tensor([0, 1] * 5)
-    acc = evaluate.linear_probe(feats, y, feats, y)
+    acc = probes.linear_probe(feats, y, feats, y)
     assert 0 <= acc <= 1 and not math.isnan(acc)
 
 
@@ -365,12 +363,12 @@ def test_ssl_pretrainers_rebuild_loadable_checkpoints(tmp_path, name, build):
     from course_lib import pretrain
     from course_lib.checkpoints import manifest
 
-    metrics = pretrain.PRETRAINERS[name](data_dir=tmp_path, quick=True)
+    metrics = pretrain.RECIPES[name](data_dir=tmp_path, quick=True)
     assert metrics["steps"] == 5
     model = load_checkpoint(name, build, data_dir=tmp_path)
     assert isinstance(model, build)
     shipped = manifest()["checkpoints"][name]
-    assert shipped["metrics"]["steps"] == pretrain.SSL["steps"] or name == "ssl_next_frame"
+    assert shipped["metrics"]["steps"] == pretrain.SSL.steps or name == "ssl_next_frame"
 
 
 def test_transfer_helpers():
@@ -387,7 +385,7 @@ def test_transfer_helpers():
     assert model.encoder.blocks[2].training, "unfrozen blocks train"
     frozen_before = model.encoder.blocks[0][1].running_mean.clone()
     x, y = data.make_digits28(64, seed=0)
-    evaluate.train_steps(model, x, y, steps=3)
+    probes.train_steps(model, x, y, steps=3)
     assert torch.equal(model.encoder.blocks[0][1].running_mean, frozen_before), (
         "frozen batch norm stays put"
     )
@@ -403,8 +401,8 @@ def test_transfer_helpers():
 
 def test_load_encoder_gives_the_shipped_encoders():
     for name in transfer.PRETEXT_NETS:
-        enc = evaluate.load_encoder(name)
+        enc = probes.load_encoder(name)
         assert isinstance(enc, ConvEncoder) and not enc.training
         assert enc(torch.rand(2, 1, 28, 28)).shape == (2, 128)
     with pytest.raises(ValueError, match="ssl_simclr"):
-        evaluate.load_encoder("simclr")
+        probes.load_encoder("simclr")

@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -5,7 +6,16 @@ import torch
 from torch import nn
 
 from course_lib.models import MLPClassifier
-from course_lib.train import NonFiniteLossError, accuracy, evaluate, fit, predict
+from course_lib.train import (
+    EMA,
+    LossGuard,
+    NonFiniteLossError,
+    Snapshot,
+    accuracy,
+    evaluate,
+    fit,
+    predict,
+)
 
 
 def _blobs(n=400, seed=0):
@@ -311,3 +321,222 @@ def test_a_model_without_parameters_is_a_clear_error():
         fit(nn.Flatten(), torch.randn(4, 2), nn.MSELoss(), progress=False)
     with pytest.raises(ValueError, match="predict\\(\\) needs a model with parameters"):
         predict(nn.Flatten(), torch.randn(4, 2))
+
+
+# ----------------------------------------------------------------------------- the loop's pieces and options
+def _explicit_loop(model, x, steps, batch_size, lr, decay, clip):
+    """The loop the pretrain recipes used to write out (nanoGPT style): the reference for fit(steps=...)."""
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    g = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(steps):
+        batch = x[torch.randint(0, len(x), (batch_size,), generator=g)]
+        noise = torch.randn(batch.shape, generator=g)  # the step draws from the same generator
+        loss = nn.functional.mse_loss(model(batch + noise), batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(decay).add_(pm, alpha=1 - decay)
+        losses.append(loss.item())
+    return ema, losses
+
+
+def test_fit_by_steps_equals_the_explicit_loop_bit_for_bit():
+    """Scheduler, clipping, EMA and a generator shared with the step: the same weights as the loop
+    written out by hand, so recipes moved onto fit() rebuild the same checkpoints."""
+    x = torch.rand(200, 6)
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 6))
+
+    reference = make()
+    ref_ema, ref_losses = _explicit_loop(reference, x, 30, 16, 1e-2, 0.9, 0.5)
+
+    model = make()
+    ema = EMA(model, 0.9)
+    g = torch.Generator().manual_seed(0)
+
+    def noisy_step(net, batch, loss_fn):
+        noise = torch.randn(batch[0].shape, generator=g)
+        return nn.functional.mse_loss(net(batch[0] + noise), batch[0]), None
+
+    history = fit(
+        model,
+        x,
+        None,
+        steps=30,
+        batch_size=16,
+        lr=1e-2,
+        generator=g,
+        step_fn=noisy_step,
+        scheduler=lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=1e-2, total_steps=30, pct_start=0.1
+        ),
+        clip_grad=0.5,
+        ema=ema,
+        log_every=7,
+        progress=False,
+    )
+    assert history.step_loss == ref_losses
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reference.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(ema.module.parameters(), ref_ema.parameters()))
+    # 30 steps logged in rounds of 7: 7, 7, 7, 7, 2
+    assert history["epoch"] == [0, 1, 2, 3, 4] and len(history["train_loss"]) == 5
+
+
+def test_fit_by_steps_draws_random_batches_and_takes_its_own_batches():
+    x, y = _blobs(100)
+    sizes = []
+    model = nn.Linear(2, 3)
+    history = fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        steps=13,
+        batch_size=8,
+        progress=False,
+        callbacks=[lambda info: sizes.append(info["step"])],
+    )
+    assert len(history.step_loss) == 13 and sizes == list(range(1, 14))
+    assert len(history["train_loss"]) == 7  # default: rounds of ceil(13 / 10) = 2 steps
+
+    def batches():
+        while True:
+            yield x[:10], y[:10]
+
+    history = fit(
+        model, None, nn.CrossEntropyLoss(), steps=4, batches=batches(), progress=False, log_every=4
+    )
+    assert len(history.step_loss) == 4 and history["epoch"] == [0]
+    with pytest.raises(TypeError, match="batches must yield a tensor or a tuple of tensors"):
+        fit(model, None, nn.CrossEntropyLoss(), steps=2, batches=iter([1, 2]), progress=False)
+
+
+def test_the_scheduler_steps_once_per_optimizer_step():
+    x, y = _blobs(64)
+    model = nn.Linear(2, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5**k)
+    fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=2,
+        batch_size=16,
+        optimizer=opt,
+        scheduler=sched,
+        progress=False,
+    )
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5**8)  # 2 epochs of 4 steps
+
+
+def test_gradient_clipping_bounds_each_update():
+    x = torch.randn(32, 3) * 100  # huge inputs: huge gradients
+    model = nn.Linear(3, 1)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    fit(
+        model,
+        (x, x.sum(1, keepdim=True)),
+        nn.MSELoss(),
+        epochs=1,
+        batch_size=32,
+        optimizer=opt,
+        clip_grad=0.25,
+        progress=False,
+    )
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert (after - before).norm().item() == pytest.approx(
+        0.25, rel=1e-4
+    )  # SGD lr 1: step = gradient
+
+
+def test_ema_is_the_running_average_of_the_weights():
+    x, y = _blobs(48)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 5), nn.BatchNorm1d(5), nn.Linear(5, 3))
+    ema = EMA(model, 0.8)
+    expected = [p.detach().clone() for p in model.parameters()]
+
+    def follow(info):
+        for e, p in zip(expected, info["model"].parameters()):
+            e.mul_(0.8).add_(p.detach(), alpha=0.2)
+
+    fit(
+        model,
+        (x, y),
+        nn.CrossEntropyLoss(),
+        epochs=2,
+        batch_size=16,
+        ema=ema,
+        callbacks=[follow],
+        progress=False,
+    )
+    assert all(torch.allclose(e, a, atol=1e-7) for e, a in zip(expected, ema.module.parameters()))
+    assert torch.equal(ema.module[1].running_mean, model[1].running_mean), "buffers are copied"
+    assert not any(p.requires_grad for p in ema.module.parameters())
+    with pytest.raises(ValueError, match="decay must be between 0 and 1"):
+        EMA(model, 1.5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"epochs": 2, "steps": 5}, ValueError, "not both"),
+        ({"steps": 0}, ValueError, "steps must be a positive int"),
+        ({"batches": iter([])}, ValueError, "give steps= as well"),
+        ({"clip_grad": -1.0}, ValueError, "clip_grad must be a positive number"),
+        ({"ema": 0.99}, TypeError, "ema must be an EMA"),
+        ({"steps": 4, "log_every": 0}, ValueError, "log_every"),
+    ],
+)
+def test_fit_refuses_unclear_options(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fit(nn.Linear(2, 3), _blobs(10), nn.CrossEntropyLoss(), progress=False, **kwargs)
+
+
+def test_one_snapshot_restores_weights_optimizer_scheduler_and_generator_any_number_of_times():
+    model = nn.Linear(2, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+    g = torch.Generator().manual_seed(3)
+    model(torch.randn(4, 2)).sum().backward()
+    opt.step()
+    snap = Snapshot([model], [opt], [sched], [g], when="here")
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    draw = torch.rand(3, generator=g)
+    for _ in range(2):  # train on, restore; twice from the same snapshot
+        for _ in range(3):
+            opt.zero_grad()
+            model(torch.randn(4, 2)).sum().backward()
+            opt.step()
+            sched.step()
+        torch.rand(5, generator=g)
+        snap.restore()
+        assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+        assert opt.param_groups[0]["lr"] == 0.1 and sched.last_epoch == 0
+        assert torch.equal(torch.rand(3, generator=g), draw)
+        g.set_state(snap.rng_states[0])
+
+
+def test_the_loss_guard_restores_then_names_the_place():
+    model = nn.Linear(2, 2)
+    snap = Snapshot([model], when="the start")
+    guard = LossGuard(snap)
+    guard.check(2.0, "step 0")
+    with torch.no_grad():
+        model.weight.fill_(7.0)
+    with pytest.raises(
+        NonFiniteLossError, match="loss became nan at step 1.*restored to the start"
+    ):
+        guard.check(float("nan"), "step 1")
+    assert not torch.equal(model.weight, torch.full((2, 2), 7.0))
+    with pytest.raises(NonFiniteLossError, match="loss grew from 2 to 3e\\+06 at step 2"):
+        guard.check(3e6, "step 2")

@@ -252,14 +252,14 @@ def test_pretext_view_nets_do_their_jobs_and_bad_inputs_are_named():
 
 
 def _transfer_lab(steps=20):
-    from course_lib import data, evaluate
+    from course_lib import data, probes
     from course_lib.widgets import TransferLab
 
     x, y = data.load_digits8("train")
     xt, yt = data.load_digits8("test")
     encoders = {
-        "ssl_simclr": evaluate.load_encoder("ssl_simclr"),
-        "ssl_jigsaw": evaluate.load_encoder("ssl_jigsaw"),
+        "ssl_simclr": probes.load_encoder("ssl_simclr"),
+        "ssl_jigsaw": probes.load_encoder("ssl_jigsaw"),
     }
     return TransferLab(
         encoders,
@@ -270,7 +270,7 @@ def _transfer_lab(steps=20):
 
 
 def test_transfer_lab_train_adds_a_run_to_the_chart():
-    from course_lib import evaluate
+    from course_lib import probes
     from course_lib.widgets import TransferState
 
     lab = _transfer_lab()
@@ -291,7 +291,7 @@ def test_transfer_lab_train_adds_a_run_to_the_chart():
     run = lab.run_now(TransferState("ssl_jigsaw", "frozen", 0.25, 1))
     assert lab.image.value != first and len(lab.runs) == 2
     # the same configuration through the library function gives the same number
-    again = evaluate.transfer_accuracy(
+    again = probes.transfer_accuracy(
         lab.encoders["ssl_jigsaw"], "frozen", lab.train_data, lab.test_data, 0.25, 1, 20
     )
     assert again == run["accuracy"]
@@ -304,10 +304,10 @@ def test_transfer_lab_reports_errors_in_the_widget():
     lab.wait(60)
     assert "the run failed" in lab.status.value and not lab.runs
     with pytest.raises(ValueError, match="strategy must be one of"):
-        from course_lib import evaluate
+        from course_lib import probes
         from course_lib.models.encoder import ConvEncoder
 
-        evaluate.transfer_accuracy(ConvEncoder(), "partly", lab.train_data, lab.test_data)
+        probes.transfer_accuracy(ConvEncoder(), "partly", lab.train_data, lab.test_data)
 
 
 def test_every_widget_label_fits(tmp_path):

@@ -15,13 +15,9 @@ flipping both D's targets and G's target gives the same game.)
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from .. import model_device
 
 REAL, FAKE = 1.0, 0.0
 
@@ -230,143 +226,7 @@ def conditional_discriminator_step(
     return loss.item()
 
 
-# ----------------------------------------------------------------------------- a resumable trainer
-class GANTrainer:
-    """Holds G, D, their optimisers and the history; `train_step()` is one round of the lecture's loop.
-
-    k: discriminator steps per generator step. Each round is all-or-nothing: if anything raises
-    (a NaN guard, a KeyboardInterrupt), the networks and optimisers are restored to where the round
-    began and the history is untouched, so `run()` can simply be called again to resume.
-    """
-
-    def __init__(
-        self,
-        G,
-        D,
-        sample_real,
-        noise_dim: int,
-        lr: float = 1e-3,
-        k: int = 1,
-        batch_size: int = 128,
-        betas=(0.5, 0.999),
-        seed: int = 0,
-        device=None,
-        classes: int = 0,
-    ):
-        self.G, self.D = G, D
-        # callable(batch_size, generator) -> real batch, or (batch, labels) for a conditional GAN
-        self.sample_real = sample_real
-        self.classes = classes
-        self.noise_dim, self.k, self.batch_size = noise_dim, k, batch_size
-        self.device = device or model_device(G)
-        self.opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
-        self.opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-        self.gen = torch.Generator().manual_seed(seed)
-        self.history = {"step": [], "d_loss": [], "g_loss": []}
-        self.steps = 0
-
-    @property
-    def lr(self) -> float:
-        return self.opt_G.param_groups[0]["lr"]
-
-    def set_lr(self, lr: float) -> None:
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
-        for opt in (self.opt_G, self.opt_D):
-            for group in opt.param_groups:
-                group["lr"] = lr
-
-    def set_k(self, k: int) -> None:
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(
-                f"k (discriminator steps per generator step) must be a positive int, got {k!r}"
-            )
-        self.k = k
-
-    def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.noise_dim, generator=self.gen).to(self.device)
-
-    def random_labels(self, n: int) -> torch.Tensor:
-        return torch.randint(0, self.classes, (n,), generator=self.gen).to(self.device)
-
-    def _state(self):
-        return (
-            copy.deepcopy(self.G.state_dict()),
-            copy.deepcopy(self.D.state_dict()),
-            copy.deepcopy(self.opt_G.state_dict()),
-            copy.deepcopy(self.opt_D.state_dict()),
-            self.gen.get_state(),
-        )
-
-    def _restore(self, state) -> None:
-        g, d, og, od, rng = state
-        self.G.load_state_dict(g)
-        self.D.load_state_dict(d)
-        self.opt_G.load_state_dict(og)
-        self.opt_D.load_state_dict(od)
-        self.gen.set_state(rng)
-        self.D.requires_grad_(True)
-
-    def train_step(self) -> tuple[float, float]:
-        """One round: k discriminator steps, then one generator step. Returns (d_loss, g_loss)."""
-        saved = self._state()
-        try:
-            self.G.train()
-            self.D.train()
-            for _ in range(self.k):
-                if self.classes:
-                    real, labels = self.sample_real(self.batch_size, self.gen)
-                    d_loss = conditional_discriminator_step(
-                        self.G,
-                        self.D,
-                        real.to(self.device),
-                        labels.to(self.device),
-                        self.noise(self.batch_size),
-                        self.random_labels(self.batch_size),
-                        self.opt_D,
-                        self.classes,
-                        self.gen,
-                    )
-                else:
-                    real = self.sample_real(self.batch_size, self.gen).to(self.device)
-                    d_loss = discriminator_step(
-                        self.G, self.D, real, self.noise(self.batch_size), self.opt_D
-                    )
-            labels = self.random_labels(self.batch_size) if self.classes else None
-            g_loss = generator_step(self.G, self.D, self.noise(self.batch_size), self.opt_G, labels)
-            if not (torch.isfinite(torch.tensor(d_loss)) and torch.isfinite(torch.tensor(g_loss))):
-                raise FloatingPointError(
-                    f"GAN loss became non-finite at step {self.steps + 1} "
-                    f"(d_loss={d_loss}, g_loss={g_loss}); try a smaller learning rate"
-                )
-        except BaseException:
-            self._restore(saved)
-            raise
-        self.steps += 1
-        self.history["step"].append(self.steps)
-        self.history["d_loss"].append(d_loss)
-        self.history["g_loss"].append(g_loss)
-        return d_loss, g_loss
-
-    def run(self, steps: int, callback=None) -> dict:
-        """Headless training for `steps` rounds (tests, nbval); callback(trainer) after each round."""
-        for _ in range(steps):
-            self.train_step()
-            if callback is not None:
-                callback(self)
-        return self.history
-
-
-def toy_sampler(points: torch.Tensor, labels: torch.Tensor | None = None):
-    """A sample_real for GANTrainer: random batches from fixed data (points or images), with labels if given."""
-
-    def sample_real(n, generator):
-        idx = torch.randint(0, len(points), (n,), generator=generator)
-        return points[idx] if labels is None else (points[idx], labels[idx])
-
-    return sample_real
-
-
+# ----------------------------------------------------------------------------- judging a 2D generator
 @torch.no_grad()
 def modes_covered(
     samples: torch.Tensor, centres: torch.Tensor, radius: float = 0.3, min_share: float = 0.02

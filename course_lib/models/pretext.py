@@ -3,9 +3,10 @@
 - inpainting: hide a square, predict its pixels          -> `mask_square`, `InpaintingNet`, `inpainting_loss`
 - jigsaw:     shuffle tiles, predict which permutation    -> `permutation_set`, `shuffle_tiles`, `JigsawNet`
 - video:      predict the next frame from the last ones   -> `NextFrameNet`, `frame_windows`
+- text:       predict the next word from the last k       -> `NextWordMLP` (its windows:
+              `sequence_tasks.word_windows`)
 
-(Two views of one image that should agree - siamese, SimCLR, triplets - are in `contrastive.py`;
-the next-word model is beside the RNNs in `rnn.py`.)
+(Two views of one image that should agree - siamese, SimCLR, triplets - are in `contrastive.py`.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "JigsawNet",
     "NextFrameNet",
     "frame_windows",
+    "NextWordMLP",
 ]
 
 
@@ -225,3 +227,22 @@ def frame_windows(clips: torch.Tensor, past: int = 3) -> tuple[torch.Tensor, tor
     )  # (N, T-past, past, H, W)
     y = clips[:, past:]
     return x.flatten(0, 1), y.flatten(0, 1)
+
+
+# ----------------------------------------------------------------------------- next word
+class NextWordMLP(nn.Module):
+    """Bengio et al. (2003): embed the last k words, concatenate, one hidden layer, logits over the vocabulary.
+
+    contexts: (B, k) word ids -> logits (B, vocab). `embed.weight` holds the learned word vectors.
+    """
+
+    def __init__(self, vocab: int, k: int = 3, dim: int = 16, hidden: int = 128):
+        super().__init__()
+        self.vocab, self.k = vocab, k
+        self.embed = nn.Embedding(vocab, dim)
+        self.net = nn.Sequential(nn.Linear(k * dim, hidden), nn.Tanh(), nn.Linear(hidden, vocab))
+
+    def forward(self, contexts: torch.Tensor) -> torch.Tensor:
+        if contexts.ndim != 2 or contexts.shape[1] != self.k:
+            raise ValueError(f"contexts must have shape (B, {self.k}), got {tuple(contexts.shape)}")
+        return self.net(self.embed(contexts).flatten(1))

@@ -1,7 +1,7 @@
 """Transfer learning (notebook 10): reuse the first blocks of a trained encoder in a new model.
 
 `copy_blocks` copies them (values, not shared tensors), `freeze_blocks` stops their training, and
-`TransferNet` puts a new head on top. The training runs themselves are in `course_lib.evaluate`.
+`TransferNet` puts a new head on top. The training runs themselves are in `course_lib.probes`.
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from .. import eval_mode, model_device
-from ..models.gan import GANTrainer, generator_loss
+from ..models.gan import generator_loss
 from ..plot import make_grid
+from ..train import GANTrainer
 from .base import CourseWidget
 
 _REAL = np.array([27, 158, 119], np.float32)  # green

@@ -3,7 +3,7 @@ many blocks to copy; press train; each finished run becomes a point on the accur
 
     state  -> TransferState(source, strategy, fraction, k) and the list of finished runs
     render -> render_runs(runs, n_train) -> PNG bytes of the chart (drawn once per finished run)
-    work   -> evaluate.transfer_accuracy (through train.fit), in a background thread so the kernel stays free;
+    work   -> probes.transfer_accuracy (through train.fit), in a background thread so the kernel stays free;
               run_now() does the same synchronously (tests, scripts)
 """
 
@@ -13,7 +13,7 @@ import io
 import threading
 from dataclasses import asdict, dataclass
 
-from .. import evaluate
+from .. import probes
 from .base import CourseWidget
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -33,8 +33,8 @@ def render_runs(runs: list[dict], n_train: int) -> bytes:
 
     fig = Figure(figsize=(6, 3.4), dpi=90)
     ax = fig.add_subplot()
-    colours = dict(zip(evaluate.STRATEGIES, ("#1f77b4", "#ff7f0e", "#2ca02c")))
-    for strategy in evaluate.STRATEGIES:
+    colours = dict(zip(probes.STRATEGIES, ("#1f77b4", "#ff7f0e", "#2ca02c")))
+    for strategy in probes.STRATEGIES:
         mine = [r for r in runs if r["strategy"] == strategy]
         if mine:
             ax.scatter(
@@ -98,7 +98,7 @@ class TransferLab(CourseWidget):
             options=list(self.encoders), value=self.state.source, description="source"
         )
         self.strategy = w.ToggleButtons(
-            options=list(evaluate.STRATEGIES), value=self.state.strategy, description="strategy"
+            options=list(probes.STRATEGIES), value=self.state.strategy, description="strategy"
         )
         self.fraction = w.SelectionSlider(
             options=[(f"{f:.0%}", f) for f in FRACTIONS],
@@ -155,7 +155,7 @@ class TransferLab(CourseWidget):
                     f"training {state.strategy} ... step {info['step']} of about {total}"
                 )
 
-        acc = evaluate.transfer_accuracy(
+        acc = probes.transfer_accuracy(
             self.encoders[state.source],
             state.strategy,
             self.train_data,
@@ -177,7 +177,7 @@ class TransferLab(CourseWidget):
 
     def record(self, state: TransferState, accuracy: float) -> dict:
         """Add a finished run (e.g. one measured earlier in the notebook) to the chart."""
-        labels = len(evaluate.label_subset(self.train_data[1], state.fraction))
+        labels = len(probes.label_subset(self.train_data[1], state.fraction))
         run = {**asdict(state), "labels": labels, "accuracy": float(accuracy)}
         with self._lock:
             self.runs.append(run)

@@ -24,9 +24,9 @@ from PIL import Image
 import io
 
 from course_lib import check, checkpoints, data, plot
-from course_lib.models.gan import (DCDiscriminator, DCGenerator, GANTrainer, MLPDiscriminator, MLPGenerator,
-                                   discriminator_loss, discriminator_step, generator_loss, generator_step,
-                                   modes_covered, toy_sampler, value_function)
+from course_lib.models.gan import (DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator, discriminator_loss,
+                                   discriminator_step, generator_loss, generator_step, modes_covered, value_function)
+from course_lib.train import GANTrainer, batch_sampler
 from course_lib.widgets import GANLab
 
 cl.seed_everything(0)
@@ -245,7 +245,7 @@ check.generator_loss(solution_generator_loss)
 
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
-trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), noise_dim=2, lr=1e-3)
+trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), noise_dim=2, lr=1e-3)
 lab = GANLab(trainer, kind="2d", real_points=ring, snapshot_every=25)
 lab.run(LIVE_STEPS)
 lab
@@ -302,7 +302,7 @@ def on_data(samples, radius=0.25):
 collapse = {}
 for batch_size in (16, 128):
     cl.seed_everything(0)
-    t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(grid), noise_dim=2, lr=1e-3,
+    t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(grid), noise_dim=2, lr=1e-3,
                    batch_size=batch_size)
     sets = []
     for _ in range(6):
@@ -353,7 +353,7 @@ assert max(grid_on_data.values()) < 0.5, "and most samples are not on the data"
 
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
-t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), toy_sampler(ring), noise_dim=2, lr=1e-3)
+t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), noise_dim=2, lr=1e-3)
 t.run(300)
 with torch.no_grad():
     before_freeze = t.G(t.noise(2_000))
@@ -433,7 +433,7 @@ plot.show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
 dcgan_G = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device).train()
 digits, _ = data.make_digits28(5_000, seed=1, difficulty=0.5)
 cl.seed_everything(0)
-image_trainer = GANTrainer(dcgan_G, DCDiscriminator(32).to(device), toy_sampler(digits), noise_dim=32, lr=2e-4, batch_size=64)
+image_trainer = GANTrainer(dcgan_G, DCDiscriminator(32).to(device), batch_sampler(digits), noise_dim=32, lr=2e-4, batch_size=64)
 image_lab = GANLab(image_trainer, kind="images", snapshot_every=10)
 image_lab.run(5)
 image_lab

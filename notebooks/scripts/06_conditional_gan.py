@@ -20,8 +20,7 @@ from torch import nn
 
 from course_lib import check, checkpoints, data, plot
 from course_lib.models import LeNet
-from course_lib.models.gan import (DCDiscriminator, DCGenerator, GANTrainer, conditional_discriminator_loss,
-                                   generator_loss, toy_sampler)
+from course_lib.models.gan import DCDiscriminator, DCGenerator, conditional_discriminator_loss, generator_loss
 from course_lib.train import fit, predict
 
 cl.seed_everything(0)

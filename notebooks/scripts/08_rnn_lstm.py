@@ -20,11 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import check, checkpoints, data, plot
-from course_lib.models.rnn import (CharLSTM, RNNClassifier, WindowMLP, agreement_accuracy, bptt, lstm_cell,
-                                   lstm_forward, lstm_logprob, WittenBellModel, ngram_perplexity, recall_task,
-                                   rnn_forward, train_char_lm)
+from course_lib.models.ngram import WittenBellModel, ngram_perplexity
+from course_lib.models.rnn import (CharLSTM, RNNClassifier, WindowMLP, bptt, lstm_cell, lstm_forward, lstm_logprob,
+                                   rnn_forward)
+from course_lib.models.sequence_tasks import agreement_accuracy, recall_task
 from course_lib.data import text_ids
-from course_lib.train import accuracy, fit
+from course_lib.train import accuracy, fit, train_char_lm
 
 cl.seed_everything(0)
 

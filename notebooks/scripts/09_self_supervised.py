@@ -19,6 +19,7 @@
 # %% slideshow={"slide_type": "-"}
 LABEL_FRACTION = 0.1   # the share of labels the linear probe may use
 LIVE_STEPS = 150       # steps of the live contrastive run (the shipped encoders trained 2,000)
+LIVE_LR, TEMPERATURE = 2e-3, 0.2  # the live run's settings: those the shipped SimCLR encoder trained with
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
@@ -30,14 +31,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib import check, data, plot
+from course_lib import check, data, features, plot, probes
 from course_lib.checkpoints import load_checkpoint
-from course_lib.models import pretext, contrastive, rnn
+from course_lib.models import contrastive, pretext, sequence_tasks
 from course_lib.models.encoder import ConvEncoder
-from course_lib import evaluate, features
-from course_lib.models.rnn import ngram_perplexity
-from course_lib.pretrain import NEXT_FRAME, SSL  # how the shipped pretext nets were trained
+from course_lib.models.ngram import ngram_perplexity
 from course_lib.train import fit
+
+TASKS = data.PRETEXT_TASKS  # the pretext tasks as the shipped nets learned them: mask size, permutations, frames
 
 cl.seed_everything(0)
 device = cl.get_device()
@@ -55,18 +56,18 @@ device = cl.get_device()
 x_unlab, _ = data.ssl_digits("unlabelled")
 x_lab, y_lab = data.ssl_digits("labelled")
 x_test, y_test = data.ssl_digits("test")
-few = evaluate.label_subset(y_lab, LABEL_FRACTION)
+few = probes.label_subset(y_lab, LABEL_FRACTION)
 print(f"unlabelled {len(x_unlab):,}, labelled pool {len(x_lab):,}, probe uses {len(few):,}, test {len(x_test):,}")
 
 
 def probe(encoder):
     """Test accuracy of a logistic regression on the frozen features of `encoder`."""
-    return evaluate.linear_probe(evaluate.encode(encoder, x_lab[few]), y_lab[few], evaluate.encode(encoder, x_test), y_test)
+    return probes.linear_probe(probes.encode(encoder, x_lab[few]), y_lab[few], probes.encode(encoder, x_test), y_test)
 
 
-scores = {"raw pixels": evaluate.linear_probe(x_lab[few].flatten(1), y_lab[few], x_test.flatten(1), y_test)}
+scores = {"raw pixels": probes.linear_probe(x_lab[few].flatten(1), y_lab[few], x_test.flatten(1), y_test)}
 hog = features.gradient_histograms  # notebook 02's handcrafted features (HOG-style, 144 numbers)
-scores["HOG features"] = evaluate.linear_probe(hog(x_lab[few]), y_lab[few], hog(x_test), y_test)
+scores["HOG features"] = probes.linear_probe(hog(x_lab[few]), y_lab[few], hog(x_test), y_test)
 torch.manual_seed(0)
 random_encoder = ConvEncoder().to(device)
 scores["random init"] = probe(random_encoder)
@@ -93,7 +94,7 @@ plot.show_source(ConvEncoder, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 inpainter = load_checkpoint("ssl_inpainting", pretext.InpaintingNet, device=device)
-masked, mask = pretext.mask_square(x_test[:8], SSL["mask"], generator=torch.Generator().manual_seed(0))
+masked, mask = pretext.mask_square(x_test[:8], TASKS["mask"], generator=torch.Generator().manual_seed(0))
 with torch.no_grad():
     filled = inpainter(masked.to(device)).cpu()
 shown = masked + mask * filled          # keep the visible pixels, paste the prediction into the hole
@@ -113,7 +114,7 @@ assert hole_mse < blank_mse / 2
 # differ in many positions (greedy max-min Hamming distance): the 24 classes are clearly distinct.
 
 # %% slideshow={"slide_type": "-"}
-perm_set = pretext.permutation_set(9, SSL["jigsaw_k"])
+perm_set = pretext.permutation_set(9, TASKS["jigsaw_k"])
 hamming = (perm_set[:, None] != perm_set[None]).sum(-1).float() + 99 * torch.eye(len(perm_set))
 print(f"{len(perm_set)} permutations of 9 tiles; any two differ in at least {int(hamming.min())} positions")
 shuffled, labels = pretext.jigsaw_batch(x_test[:6], perm_set, 3, generator=torch.Generator().manual_seed(1))
@@ -249,14 +250,14 @@ def info_nce_step(generator):
     def step(model, batch, loss_fn):
         x = batch[0]
         z1, z2 = model(contrastive.augment(x, generator)), model(contrastive.augment(x, generator))
-        return contrastive.info_nce_loss(z1, z2, SSL["temperature"]), z1
+        return contrastive.info_nce_loss(z1, z2, TEMPERATURE), z1
     return step
 
 
 cl.seed_everything(0)
 live_net = contrastive.SiameseNet().to(device)
 live = plot.LiveLossPlot(title="InfoNCE loss per step (live)")
-fit(live_net, x_unlab[:LIVE_STEPS * 128], None, epochs=1, batch_size=128, lr=SSL["lr"],
+fit(live_net, x_unlab[:LIVE_STEPS * 128], None, epochs=1, batch_size=128, lr=LIVE_LR,
     step_fn=info_nce_step(torch.Generator().manual_seed(0)), callbacks=[live])
 live.close()
 live_score = probe(live_net.encoder)
@@ -390,7 +391,7 @@ assert ratios["after triplet training"] < 0.6 * ratios["random encoder"]
 
 # %% slideshow={"slide_type": "subslide"}
 clips, factors = data.motion_clips("test", 1_000, factors=True)
-past, target = pretext.frame_windows(clips[:300], NEXT_FRAME["past"])  # the shipped model's test clips
+past, target = pretext.frame_windows(clips[:300], TASKS["past_frames"])  # the shipped model's test clips
 next_frame = load_checkpoint("ssl_next_frame", pretext.NextFrameNet, device=device)
 with torch.no_grad():
     predicted = next_frame(past.to(device)).cpu().clamp(0, 1)
@@ -413,18 +414,18 @@ plot.image_grid(torch.cat([past[rows].flatten(0, 1)[:, None].view(4, 3, 1, 32, 3
 quadrant = ((torch.atan2(factors["velocity"][:, 1], factors["velocity"][:, 0]) + math.pi)
             / (math.pi / 2)).long().clamp(max=3)  # 0..3: the quarter of the circle the velocity points to
 first = clips[:, :3, 0]                    # the first 3 frames of each clip
-labelled = evaluate.label_subset(quadrant[:800], LABEL_FRACTION)  # 10% of 800 clips carry a label
+labelled = probes.label_subset(quadrant[:800], LABEL_FRACTION)  # 10% of 800 clips carry a label
 held = torch.arange(800, len(clips))       # 200 clips to score on
 
 
 def video_probe(features):
-    return evaluate.linear_probe(features[labelled], quadrant[labelled], features[held], quadrant[held])
+    return probes.linear_probe(features[labelled], quadrant[labelled], features[held], quadrant[held])
 
 
 torch.manual_seed(0)
 video_scores = {"raw pixels": video_probe(first.flatten(1)),
-                "random init": video_probe(evaluate.encode(ConvEncoder(3), first)),
-                "next-frame encoder": video_probe(evaluate.encode(next_frame.encoder, first))}
+                "random init": video_probe(probes.encode(ConvEncoder(3), first)),
+                "next-frame encoder": video_probe(probes.encode(next_frame.encoder, first))}
 print(f"direction of motion from {len(labelled)} labelled clips, accuracy on {len(held)} others:",
       {k: round(v, 2) for k, v in video_scores.items()})
 assert video_scores["next-frame encoder"] > max(video_scores["raw pixels"], video_scores["random init"])
@@ -441,15 +442,15 @@ assert video_scores["next-frame encoder"] > max(video_scores["raw pixels"], vide
 # over the vocabulary. Every position of every sentence is a free training example.
 
 # %% slideshow={"slide_type": "-"}
-words = rnn.tokenize_words(data.make_text_corpus(2_000, seed=0))
-test_words = rnn.tokenize_words(data.make_text_corpus(300, seed=1))
+words = sequence_tasks.tokenize_words(data.make_text_corpus(2_000, seed=0))
+test_words = sequence_tasks.tokenize_words(data.make_text_corpus(300, seed=1))
 vocab = sorted(set(words))
 index = {w: i for i, w in enumerate(vocab)}
 tokens, test_tokens = [index[w] for w in words], [index[w] for w in test_words]
-contexts, next_words = rnn.word_windows(tokens, k=3)
-test_contexts, test_next = rnn.word_windows(test_tokens, k=3)
+contexts, next_words = sequence_tasks.word_windows(tokens, k=3)
+test_contexts, test_next = sequence_tasks.word_windows(test_tokens, k=3)
 cl.seed_everything(0)
-word_model = rnn.NextWordMLP(len(vocab), k=3)
+word_model = pretext.NextWordMLP(len(vocab), k=3)
 fit(word_model, (contexts, next_words), nn.CrossEntropyLoss(), epochs=5, lr=3e-3, batch_size=256, progress=False)
 with torch.no_grad():
     perplexity = math.exp(F.cross_entropy(word_model(test_contexts), test_next).item())

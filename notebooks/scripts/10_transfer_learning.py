@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import check, data, evaluate, plot
+from course_lib import check, data, plot, probes
 from course_lib.models import transfer
 from course_lib.models.encoder import ConvEncoder
 from course_lib.train import accuracy, predict
@@ -115,25 +115,25 @@ check.freeze(solution_freeze)
 plot.show_source(transfer.TransferNet, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
-pretrained = evaluate.load_encoder(SOURCE, device=device)
+pretrained = probes.load_encoder(SOURCE, device=device)
 before = copy.deepcopy(pretrained.state_dict())
 
 
 def run(strategy, fraction, k=3, source=pretrained):
     """strategy: "scratch" | "frozen" | "fine-tuned"; k: how many blocks are copied (and frozen)."""
-    labelled = evaluate.label_subset(y_train, fraction)
+    labelled = probes.label_subset(y_train, fraction)
     cl.seed_everything(0)
     model = transfer.TransferNet(transfer.copy_blocks(source, 0 if strategy == "scratch" else k))
     if strategy == "frozen":
         transfer.freeze_blocks(model, k)
-    evaluate.train_steps(model, x_train[labelled], y_train[labelled], steps=STEPS)
+    probes.train_steps(model, x_train[labelled], y_train[labelled], steps=STEPS)
     return accuracy(predict(model, x_test), y_test)
 
 
 one_run = run("fine-tuned", 0.1)
 print(f"fine-tuned, 10% of the labels: test accuracy {one_run:.3f}")
 assert all(torch.equal(v, pretrained.state_dict()[n]) for n, v in before.items()), "the source is untouched"
-assert one_run == evaluate.transfer_accuracy(pretrained, "fine-tuned", (x_train, y_train), (x_test, y_test), 0.1,
+assert one_run == probes.transfer_accuracy(pretrained, "fine-tuned", (x_train, y_train), (x_test, y_test), 0.1,
                                         steps=STEPS), "the library's transfer_accuracy does the same"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -146,13 +146,13 @@ strategies = ["scratch", "frozen", "fine-tuned"]
 results = {s: [run(s, f) for f in fractions] for s in strategies}
 print(f"{'labels':>12} " + " ".join(f"{s:>11}" for s in strategies))
 for j, f in enumerate(fractions):
-    n = len(evaluate.label_subset(y_train, f))
+    n = len(probes.label_subset(y_train, f))
     print(f"{f:>5.0%} ({n:>4}) " + " ".join(f"{results[s][j]:>11.3f}" for s in strategies))
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for s, marker in zip(strategies, "osD"):
-    ax.plot([len(evaluate.label_subset(y_train, f)) for f in fractions], results[s], marker=marker, label=s)
+    ax.plot([len(probes.label_subset(y_train, f)) for f in fractions], results[s], marker=marker, label=s)
 ax.set(xscale="log", xlabel="labelled training images (log scale)", ylabel="test accuracy",
        title=f"real 8x8 digits: transfer from {SOURCE} vs scratch", ylim=(0, 1))
 ax.grid(alpha=0.3)
@@ -185,8 +185,8 @@ assert abs(results["fine-tuned"][2] - results["scratch"][2]) < 0.05, "with every
 # little to do with what digit it is):
 
 # %% slideshow={"slide_type": "subslide"}
-sources = {"contrastive (SimCLR)": evaluate.load_encoder("ssl_simclr", device=device),
-           "jigsaw": evaluate.load_encoder("ssl_jigsaw", device=device)}
+sources = {"contrastive (SimCLR)": probes.load_encoder("ssl_simclr", device=device),
+           "jigsaw": probes.load_encoder("ssl_jigsaw", device=device)}
 depth = {name: [run("frozen", 0.1, k, src) for k in (1, 2, 3)] for name, src in sources.items()}
 scratch_10 = results["scratch"][1]
 
@@ -241,7 +241,7 @@ plot.image_grid(torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14),
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import TransferLab, TransferState
 
-lab = TransferLab({name: evaluate.load_encoder(name, device=device)
+lab = TransferLab({name: probes.load_encoder(name, device=device)
                    for name in ("ssl_simclr", "ssl_triplet", "ssl_siamese", "ssl_inpainting", "ssl_jigsaw")},
                   (x_train, y_train), (x_test, y_test), steps=STEPS)
 
