@@ -443,23 +443,26 @@ def test_the_table_covers_every_checker():
 
 
 def test_every_hint_branch_has_a_row():
-    """Each distinct hint text in check.py is reached by some row: count the `raise _Hint(` calls
-    per checker and compare with the table's distinct failing rows for it."""
+    """Each distinct hint of each checker is reached by some row: the hints are the `raise Hint(`
+    calls in the checker (and the functions nested in it) plus the distinct hints of its table of
+    mistakes (`checker.mistakes`); compare their number with the table's distinct failing rows."""
     import ast
     import inspect
 
-    tree = ast.parse(inspect.getsource(check))
     hints_per_checker = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in check.__all__:
-            raises = [
-                n
-                for n in ast.walk(node)
-                if isinstance(n, ast.Raise)
-                and isinstance(n.exc, ast.Call)
-                and getattr(n.exc.func, "id", None) == "_Hint"
-            ]
-            hints_per_checker[node.name] = len(raises)
+    for name in check.__all__:
+        if name == "Result":
+            continue
+        checker = getattr(check, name)
+        tree = ast.parse(inspect.getsource(inspect.unwrap(checker)))
+        raises = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Raise)
+            and isinstance(n.exc, ast.Call)
+            and getattr(n.exc.func, "id", None) == "Hint"
+        ]
+        hints_per_checker[name] = len(raises) + len({m.hint for m in checker.mistakes})
     rows = {}
     for name, _, expected in ROWS:
         if expected is not None:

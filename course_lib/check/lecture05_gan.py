@@ -1,0 +1,87 @@
+"""Checkers of notebook 05: the discriminator's and the generator's losses."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import Mistake, as_float, compare_cases, exercise, fresh_generator
+
+_bce = F.binary_cross_entropy_with_logits
+
+
+def _gan_cases():
+    """Logits of D on real and fake batches, three batch sizes, drawn afresh on every check."""
+    g = fresh_generator()
+    for b in (16, 7, 33):
+        real, fake = torch.randn(b, generator=g) + 1.0, torch.randn(b, generator=g) - 1.0
+        yield {"real": real, "fake": fake, "b": b}
+
+
+def _d_loss(c, real_label=1.0, fake_label=0.0) -> float:
+    real, fake = c["real"], c["fake"]
+    return (
+        _bce(real, torch.full_like(real, real_label))
+        + _bce(fake, torch.full_like(fake, fake_label))
+    ).item()
+
+
+_ONE_PART = "D's loss has two parts: recognise the genuine images AND recognise the fakes"
+DISCRIMINATOR_MISTAKES = (
+    Mistake(
+        "the labels are swapped: real images -> 1, fakes -> 0 (whatever you pick, G must use the same)",
+        lambda c: _d_loss(c, 0.0, 1.0),
+    ),
+    Mistake(_ONE_PART, lambda c: _bce(c["real"], torch.ones_like(c["real"])).item()),
+    Mistake(_ONE_PART, lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])).item()),
+    Mistake("add the two parts, do not average them", lambda c: _d_loss(c) / 2),
+    Mistake(
+        "that is V(D, G), which D maximises; as a loss to minimise take its negative",
+        lambda c: -_d_loss(c),
+    ),
+)
+
+
+@exercise("discriminator_loss", DISCRIMINATOR_MISTAKES)
+def discriminator_loss(fn) -> str:
+    """fn(d_real_logits (B,), d_fake_logits (B,)) -> BCE(real -> 1) + BCE(fake -> 0), from logits."""
+    compare_cases(
+        fn,
+        _gan_cases(),
+        args=lambda c: (c["real"], c["fake"]),
+        reference=_d_loss,
+        read=lambda got, c: as_float(got, "your discriminator_loss"),
+        mistakes=DISCRIMINATOR_MISTAKES,
+        fallback="on a batch of {b} the loss is wrong ({off}); these are logits: use "
+        "binary_cross_entropy_with_logits",
+    )
+    return "recognise genuine (label 1) + recognise fakes (label 0)"
+
+
+GENERATOR_MISTAKES = (
+    Mistake(
+        "that is the saturating min-max form log(1 - D(G(z))); its gradient vanishes while D wins. "
+        "Use -log D(G(z)): BCE with target 1",
+        lambda c: F.logsigmoid(-c["fake"]).mean().item(),
+    ),
+    Mistake(
+        "with target 0 G would help D; G wants its fakes labelled real (1)",
+        lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])).item(),
+    ),
+)
+
+
+@exercise("generator_loss", GENERATOR_MISTAKES)
+def generator_loss(fn) -> str:
+    """fn(d_fake_logits (B,)) -> the non-saturating generator loss -log D(G(z)) = BCE(fake -> 1)."""
+    compare_cases(
+        fn,
+        _gan_cases(),
+        args=lambda c: (c["fake"],),
+        reference=lambda c: _bce(c["fake"], torch.ones_like(c["fake"])).item(),
+        read=lambda got, c: as_float(got, "your generator_loss"),
+        mistakes=GENERATOR_MISTAKES,
+        fallback="on a batch of {b} the loss is wrong ({off}): BCE of D's logits on fakes against "
+        "the label 1",
+    )
+    return "the non-saturating loss: G wants D to say 'real' (1) for its fakes"

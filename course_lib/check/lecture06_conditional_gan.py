@@ -1,0 +1,87 @@
+"""Checkers of notebook 06: wrong labels for the cGAN's discriminator, and class agreement."""
+
+from __future__ import annotations
+
+import torch
+
+from .base import Hint, Mistake, as_float, call, compare_cases, exercise, fresh_generator
+
+
+@exercise("wrong_labels")
+def wrong_labels(fn) -> str:
+    """fn(labels (B,) in 0..9) -> labels (B,) that are random AND always different from the given ones."""
+    g = fresh_generator()
+    labels = torch.arange(10).repeat(100)[torch.randperm(1000, generator=g)]
+    first = call(fn, labels.clone())
+    if not isinstance(first, torch.Tensor) or first.shape != labels.shape:
+        raise Hint(f"return a tensor of shape {tuple(labels.shape)}, one wrong label per image")
+    if first.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+        raise Hint("labels are integers: use torch.randint / integer arithmetic")
+    first = first.long()
+    if (first < 0).any() or (first > 9).any():
+        raise Hint("labels must stay in 0..9: take the result modulo 10")
+    same = (first == labels).float().mean().item()
+    if same > 0:
+        raise Hint(
+            f"{same:.0%} of your 'wrong' labels equal the correct one: shift by a random offset in 1..9, "
+            "modulo 10, so it can never be the same"
+        )
+    if len(set(((first - labels) % 10).tolist())) < 5:
+        raise Hint(
+            "the wrong labels should be random, not always the same offset from the true one"
+        )
+    counts = torch.bincount(first, minlength=10).float()
+    if counts.min() < 50:
+        raise Hint("every digit should appear as a wrong label about equally often")
+    per_label = [len(set(first[labels == c].tolist())) for c in range(10)]
+    if min(per_label) < 6:  # 100 random draws from 9 digits: all 9 appear
+        raise Hint(
+            "for each true label, every one of the 9 other digits should be possible as the wrong one"
+        )
+    again = call(fn, labels.clone())
+    if isinstance(again, torch.Tensor) and torch.equal(again.long(), first):
+        raise Hint("two calls gave the same labels: draw new random offsets on every call")
+    return "always wrong, and random"
+
+
+def _agreement(c) -> float:
+    return (c["logits"].argmax(1) == c["requested"]).float().mean().item()
+
+
+CLASS_AGREEMENT_MISTAKES = (
+    Mistake("return a fraction in [0, 1], not a percentage", lambda c: _agreement(c) * 100),
+    Mistake(
+        "that is the mean probability of the requested class; count arg-max hits instead",
+        lambda c: c["logits"].softmax(1)[torch.arange(c["n"]), c["requested"]].mean().item(),
+    ),
+)
+
+
+def _agreement_cases():
+    g = fresh_generator()
+    for n in (200, 57, 128):
+        logits = torch.randn(n, 10, generator=g)
+        requested = torch.where(
+            torch.rand(n, generator=g) < 0.4,
+            logits.argmax(1),
+            torch.randint(0, 10, (n,), generator=g),
+        )
+        yield {"logits": logits, "requested": requested, "n": n}
+
+
+@exercise("class_agreement", CLASS_AGREEMENT_MISTAKES)
+def class_agreement(fn) -> str:
+    """fn(logits (N, 10) of a classifier on generated images, requested (N,)) -> fraction classified as requested."""
+    compare_cases(
+        fn,
+        _agreement_cases(),
+        args=lambda c: (c["logits"], c["requested"]),
+        reference=_agreement,
+        read=lambda got, c: as_float(got, "your class_agreement"),
+        mistakes=CLASS_AGREEMENT_MISTAKES,
+        fallback="for {n} samples the fraction is wrong ({off}): compare logits.argmax(1) with the "
+        "requested labels and average over the samples",
+        same=lambda got, want: abs(got - want) < 1e-6,
+        like=lambda got, want: abs(got - want) <= 1e-4 * max(1.0, abs(want)),
+    )
+    return "the fraction of samples the classifier puts in the requested class"
