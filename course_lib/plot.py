@@ -1,9 +1,8 @@
-"""Plots the notebooks share: image grids, loss curves, latent scatter plots, PNG bytes for widgets,
+"""Plots the notebooks share: image grids, loss curves, latent scatter plots,
 and `show_source`, which shows a library class or function in a notebook as highlighted code."""
 
 from __future__ import annotations
 
-import io
 import math
 import time
 
@@ -15,8 +14,6 @@ __all__ = [
     "make_grid",
     "loss_curves",
     "latent_scatter",
-    "png_bytes",
-    "png_grid",
     "LiveLossPlot",
     "show_source",
 ]
@@ -188,35 +185,6 @@ def latent_scatter(
     ax.set_ylabel("z[1]")
     ax.set_title(title)
     return ax
-
-
-def png_bytes(image, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
-    """One greyscale image (H, W) or (1, H, W) -> PNG bytes, upscaled `scale` times (nearest).
-
-    This is how widgets update: a few hundred microseconds, no matplotlib redraw.
-    """
-    from PIL import Image
-
-    arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-    arr = np.squeeze(arr)
-    if arr.ndim != 2:
-        raise ValueError(f"png_bytes expects one greyscale image (H, W), got shape {arr.shape}")
-    if not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"scale must be a positive int, got {scale!r}")
-    arr = np.clip((arr - vmin) / (vmax - vmin), 0.0, 1.0)
-    arr = (arr * 255 + 0.5).astype(np.uint8)
-    if scale > 1:
-        arr = np.kron(arr, np.ones((scale, scale), np.uint8))
-    buf = io.BytesIO()
-    Image.fromarray(arr, mode="L").save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def png_grid(
-    images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_value: float = 0.35
-) -> bytes:
-    """Several greyscale images (N, 1, H, W) tiled into one PNG: one widget frame, no matplotlib."""
-    return png_bytes(make_grid(images, nrow=nrow, pad=pad, pad_value=pad_value), scale=scale)
 
 
 class LiveLossPlot:

@@ -17,6 +17,7 @@ from PIL import Image  # noqa: E402
 from course_lib import plot  # noqa: E402
 from course_lib.models.autoencoders import Autoencoder  # noqa: E402
 from course_lib.train import History  # noqa: E402
+from course_lib.widgets import png_bytes, png_grid  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -52,23 +53,21 @@ def test_images_of_every_accepted_shape_and_a_clear_error():
 
 def test_png_bytes_scales_and_maps_the_value_range():
     image = torch.tensor([[0.0, 0.5], [1.0, 2.0]])
-    pixels = _decode(plot.png_bytes(image, scale=3))
+    pixels = _decode(png_bytes(image, scale=3))
     assert pixels.shape == (6, 6) and pixels.dtype == np.uint8
     assert pixels[0, 0] == 0 and pixels[0, 3] == 128 and pixels[3, 0] == 255
     assert pixels[3, 3] == 255, "values above vmax are clipped"
-    signed = _decode(
-        plot.png_bytes(torch.tensor([[-1.0, 1.0], [0.0, 0.0]]), scale=1, vmin=-1, vmax=1)
-    )
+    signed = _decode(png_bytes(torch.tensor([[-1.0, 1.0], [0.0, 0.0]]), scale=1, vmin=-1, vmax=1))
     assert signed.tolist() == [[0, 255], [128, 128]]
     with pytest.raises(ValueError, match="one greyscale image"):
-        plot.png_bytes(torch.rand(2, 4, 4))
+        png_bytes(torch.rand(2, 4, 4))
     with pytest.raises(ValueError, match="scale must be a positive int"):
-        plot.png_bytes(torch.rand(4, 4), scale=0)
+        png_bytes(torch.rand(4, 4), scale=0)
 
 
 def test_png_grid_is_the_grid_upscaled():
     images = torch.rand(6, 1, 5, 5)
-    pixels = _decode(plot.png_grid(images, nrow=3, scale=2, pad=1))
+    pixels = _decode(png_grid(images, nrow=3, scale=2, pad=1))
     grid = plot.make_grid(images, nrow=3, pad=1, pad_value=0.35)
     assert pixels.shape == (grid.shape[0] * 2, grid.shape[1] * 2)
     assert np.allclose(pixels[::2, ::2] / 255, grid, atol=1 / 255)
@@ -133,7 +132,7 @@ def test_source_of_can_drop_docstrings_and_stays_valid_python():
     assert '"""Fully connected autoencoder' in full and "Fully connected autoencoder" not in short
     assert "def forward" in short and len(short) < len(full)
     ast.parse(short)
-    both = plot.source_of(plot.png_bytes, plot.png_grid)
+    both = plot.source_of(png_bytes, png_grid)
     assert both.index("def png_bytes") < both.index("def png_grid")
     with pytest.raises(TypeError, match="at least one"):
         plot.source_of()
@@ -144,7 +143,7 @@ def test_source_of_can_drop_docstrings_and_stays_valid_python():
 def test_show_source_returns_highlighted_code():
     from IPython.display import Code
 
-    shown = plot.show_source(plot.png_grid)
+    shown = plot.show_source(png_grid)
     assert isinstance(shown, Code) and "def png_grid" in shown.data
     assert "highlight" in shown._repr_html_()
     assert shown._repr_html_().startswith('<div class="course-source">')  # two columns on slides

@@ -363,3 +363,71 @@ def test_the_static_picture_carries_its_caption():
         bare = Image.open(io.BytesIO(widget.snapshot_png()))
         assert static.height > bare.height, "a caption strip is added under the picture"
     assert _plain("a <b>bold</b>&nbsp;&mdash; b") == "a bold — b"
+
+
+# ----------------------------------------------------------------------------- the shared player
+def test_kernel_player_plays_until_the_step_says_stop_and_the_button_shows_it():
+    import threading
+
+    import ipywidgets as w
+
+    from course_lib.widgets import KernelPlayer
+
+    button = w.ToggleButton(value=False)
+    count, main = [], threading.current_thread()
+    player = KernelPlayer(
+        lambda: count.append(threading.current_thread()) or len(count) < 5, button
+    )
+    button.value = True  # a person presses play
+    player.wait(5)
+    assert len(count) == 5 and all(t is not main for t in count), "steps run in the background"
+    assert not player.playing and button.value is False and button.description == "play"
+
+
+def test_kernel_player_pauses_reports_errors_and_never_runs_two_threads():
+    import threading
+    import time
+
+    from course_lib.widgets import KernelPlayer
+
+    running, peak, ended = [0], [0], []
+    lock = threading.Lock()
+
+    def step():
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.002)
+        with lock:
+            running[0] -= 1
+        return True
+
+    player = KernelPlayer(step, on_end=ended.append)
+    for _ in range(20):
+        player.start()
+    assert player.playing
+    assert player.pause(5) and not player.playing and peak[0] == 1 and ended == [None]
+
+    def broken():
+        raise ValueError("the learning rate is too large")
+
+    failing = KernelPlayer(broken, on_end=ended.append)
+    failing.start()
+    failing.wait(5)
+    assert (
+        failing.error == "ValueError: the learning rate is too large" and ended[-1] == failing.error
+    )
+
+
+def test_code_moves_a_bound_control_quietly():
+
+    from course_lib.widgets import DatasetBrowser
+
+    browser = DatasetBrowser(torch.rand(5, 1, 8, 8))
+    slider = browser.slider
+    before = browser.render()
+    with browser.quietly():
+        slider.value = 3
+    assert browser.state.index == 0 and browser.render() == before
+    slider.value = 2
+    assert browser.state.index == 2

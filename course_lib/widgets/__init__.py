@@ -1,7 +1,8 @@
 """Interactive views. Each widget keeps its state in a small object and renders through a pure
-function (state -> PNG bytes) that tests call without a browser."""
+function (state -> PNG bytes) that tests call without a browser; base.py holds what they share
+(the widget shape, the PNG encoder, the KernelPlayer behind every play button)."""
 
-from .base import CourseWidget
+from .base import CourseWidget, KernelPlayer, encode_png, png_bytes, png_grid
 from .class_control import ClassControl, ClassState, render_class_control
 from .dataset_browser import BrowserState, DatasetBrowser, render_browser
 from .denoise_view import DenoiseState, DenoiseView, render_denoise
@@ -23,6 +24,10 @@ from .transfer_lab import TransferLab, TransferState, render_runs
 
 __all__ = [
     "CourseWidget",
+    "KernelPlayer",
+    "encode_png",
+    "png_bytes",
+    "png_grid",
     "DatasetBrowser",
     "BrowserState",
     "render_browser",

@@ -1,4 +1,5 @@
-"""The one shape every course widget has, so that a new widget is one small file.
+"""The one shape every course widget has, so that a new widget is one small file; the one PNG
+encoder every picture goes through; the one player every play button runs on.
 
     state                    a frozen dataclass: everything the picture depends on that a control changes
     draw(state) -> bytes     pure: the same state gives the same PNG bytes (tests call it without a browser)
@@ -11,21 +12,219 @@ and, if it has one, `self.caption` (an ipywidgets.HTML), and calls `self.finish(
 
 Displaying the widget shows the live view in JupyterLab. The same output also carries a PNG of
 the current view, so an exported deck or HTML page (no kernel) still shows a picture.
+
+    encode_png(image)        a PIL image, a uint8 array or a matplotlib figure -> PNG bytes
+    png_bytes / png_grid     greyscale tensors -> upscaled PNG frames (no matplotlib: about a ms)
+    KernelPlayer             a play button's loop in a background thread (the kernel stays free)
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
+import threading
+import warnings
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, Callable
 
+import numpy as np
+import torch
 
+from ..plot import make_grid
+
+
+# ----------------------------------------------------------------------------- pictures
+def encode_png(image, compress_level: int = 1) -> bytes:
+    """PNG bytes of a PIL image, a uint8 array ((H, W) grey or (H, W, 3) colour) or a matplotlib
+    figure. compress_level 1 is fast (live frames); 6 is smaller (pictures saved in notebooks)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    if hasattr(image, "savefig"):  # a matplotlib figure
+        image.savefig(buf, format="png")
+        return buf.getvalue()
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    image.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def png_bytes(image, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
+    """One greyscale image (H, W) or (1, H, W) -> PNG bytes, upscaled `scale` times (nearest).
+
+    This is how widgets update: a few hundred microseconds, no matplotlib redraw.
+    """
+    arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    arr = np.squeeze(arr)
+    if arr.ndim != 2:
+        raise ValueError(f"png_bytes expects one greyscale image (H, W), got shape {arr.shape}")
+    if not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be a positive int, got {scale!r}")
+    arr = np.clip((arr - vmin) / (vmax - vmin), 0.0, 1.0)
+    arr = (arr * 255 + 0.5).astype(np.uint8)
+    if scale > 1:
+        arr = np.kron(arr, np.ones((scale, scale), np.uint8))
+    return encode_png(arr)
+
+
+def png_grid(
+    images, nrow: int | None = None, scale: int = 6, pad: int = 1, pad_value: float = 0.35
+) -> bytes:
+    """Several greyscale images (N, 1, H, W) tiled into one PNG: one widget frame, no matplotlib."""
+    return png_bytes(make_grid(images, nrow=nrow, pad=pad, pad_value=pad_value), scale=scale)
+
+
+def stack_png(*pngs: bytes, gap: int = 8) -> bytes:
+    """PNG pictures one under the other, with white gaps (a widget's two views in one saved picture)."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
+    out = Image.new(
+        "RGB",
+        (max(i.width for i in images), sum(i.height for i in images) + gap * (len(images) - 1)),
+        "white",
+    )
+    y = 0
+    for image in images:
+        out.paste(image, (0, y))
+        y += image.height + gap
+    return encode_png(out, compress_level=6)
+
+
+# ----------------------------------------------------------------------------- playing
+class KernelPlayer:
+    """What every play button runs: `step()` over and over in a background thread, so the kernel
+    (other cells, the widget's own controls) stays free while it plays.
+
+        player = KernelPlayer(step, button=play_toggle, interval_s=0.05, on_end=refresh)
+        player.start(); player.pause(); player.playing
+
+    step() -> bool: one unit of work (a training round, a frame); False ends playing.
+    interval_s: the wait before each step (an animation's pace); 0 runs as fast as the work goes.
+    on_start(): called before the thread starts (e.g. move a timeline to its live end).
+    on_end(error): called in the thread when playing ends; error is "Type: message" or None.
+    button: a ToggleButton that starts and pauses it, and always shows whether it plays.
+    """
+
+    def __init__(
+        self,
+        step: Callable[[], bool],
+        button=None,
+        interval_s: float = 0.0,
+        on_start: Callable[[], None] | None = None,
+        on_end: Callable[[str | None], None] | None = None,
+        name: str = "course-player",
+    ):
+        self.step_fn, self.button, self.interval_s = step, button, interval_s
+        self.on_start, self.on_end, self.name = on_start, on_end, name
+        self._control = threading.Lock()  # start / pause: one at a time, never two threads
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._quiet = False  # True while the code (not a person) sets the button
+        self.error: str | None = None
+        if button is not None:
+            button.observe(self._on_button, names="value")
+
+    @property
+    def playing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start playing (what pressing play does); never a second thread."""
+        with self._control:
+            if self.playing:
+                self._show(True)
+                return
+            self.error = None
+            self._stop.clear()
+            if self.on_start is not None:
+                self.on_start()
+            self._thread = threading.Thread(target=self._loop, daemon=True, name=self.name)
+            self._show(True)
+            self._thread.start()
+
+    def pause(self, timeout: float = 10.0) -> bool:
+        """Stop after the step in progress and wait for it (the state stays consistent).
+
+        Returns True once stopped; False (with a warning) if the step in progress did not finish
+        within `timeout` seconds - the thread still stops after it, and start() will not run a second.
+        """
+        with self._control:
+            self._stop.set()
+            thread = self._thread
+            current = threading.current_thread()
+            if thread is not None and thread is not current:
+                thread.join(timeout)
+            stopped = thread is None or not thread.is_alive() or thread is current
+            if stopped:
+                self._thread = None
+            self._show(False)
+        if not stopped:
+            warnings.warn(
+                f"{self.name}: the step in progress did not finish within {timeout} s; playing "
+                "stops after it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return stopped
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until playing ends by itself (a step returned False) or `timeout` seconds pass."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        torch.set_flush_denormal(
+            True
+        )  # a per-thread setting (threads.apply sets the main thread's)
+        error = None
+        try:
+            while (
+                not self._stop.wait(self.interval_s) if self.interval_s else not self._stop.is_set()
+            ):
+                if self.step_fn() is False:
+                    break
+        except Exception as exc:  # the widget keeps its state consistent; say why it stopped
+            error = f"{type(exc).__name__}: {exc}"
+            self.error = error
+        finally:
+            if self.on_end is not None:
+                self.on_end(error)
+            if threading.current_thread() is self._thread:
+                self._show(False)
+
+    def _show(self, playing: bool) -> None:
+        """Make the button show the real state, without its own event starting or pausing anything."""
+        if self.button is None:
+            return
+        self._quiet = True
+        try:
+            self.button.value = playing
+            self.button.description, self.button.icon = (
+                ("pause", "pause") if playing else ("play", "play")
+            )
+        finally:
+            self._quiet = False
+
+    def _on_button(self, change) -> None:
+        if self._quiet:
+            return
+        if change["new"]:
+            self.start()
+        else:
+            self.pause()
+
+
+# ----------------------------------------------------------------------------- the widget
 class CourseWidget:
     state: Any = None
     view = None  # the ipywidgets container shown in the notebook
     image = None  # its ipywidgets.Image: gets draw(state) on every change
     caption = None  # optional ipywidgets.HTML: gets describe(state)
     css_class: str | None = None  # a hook for the browser tests, e.g. "course-latent-explorer"
+    _quiet = False  # True while the code (not a person) moves a bound control
 
     # ------------------------------------------------------------------ what a subclass writes
     def draw(self, state) -> bytes:  # pragma: no cover - every subclass implements it
@@ -62,12 +261,20 @@ class CourseWidget:
         """When `control` changes, set that field of the state to cast(its value)."""
 
         def on_change(change):
-            if (
-                change["new"] is not None
-            ):  # selection widgets pass through None while their options change
+            # selection widgets pass through None while their options change
+            if change["new"] is not None and not self._quiet:
                 self.set(**{field: cast(change["new"])})
 
         control.observe(on_change, names="value")
+
+    @contextlib.contextmanager
+    def quietly(self):
+        """Move bound controls from code without their events changing the state or redrawing."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
 
     def finish(self, view) -> None:
         """Set the view, draw the first picture and add the CSS hooks the browser tests use."""
@@ -137,7 +344,6 @@ def _plain(text: str) -> str:
 
 def labelled_png(png: bytes, caption: str) -> bytes:
     """The static picture with its caption written under it (exports and decks have no live labels)."""
-    import io
     import textwrap
 
     from PIL import Image, ImageDraw, ImageFont
@@ -154,6 +360,4 @@ def labelled_png(png: bytes, caption: str) -> bytes:
     draw = ImageDraw.Draw(out)
     for i, line in enumerate(lines):
         draw.text((4, image.height + 3 + 17 * i), line, fill=(40, 40, 40), font=font)
-    buf = io.BytesIO()
-    out.save(buf, format="PNG")
-    return buf.getvalue()
+    return encode_png(out, compress_level=6)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import eval_mode, model_device
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, png_grid
 
 
 @dataclass(frozen=True)

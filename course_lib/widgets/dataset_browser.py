@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..plot import png_bytes
-from .base import CourseWidget
+from .base import CourseWidget, png_bytes
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ import torch
 
 from .. import eval_mode, model_device
 from ..models.autoencoders import add_noise
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, png_grid
 
 
 @dataclass(frozen=True)

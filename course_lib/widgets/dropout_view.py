@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.layers import dropout
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, png_grid
 
 
 @dataclass(frozen=True)

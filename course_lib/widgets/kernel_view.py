@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, png_grid
 
 PRESETS = {
     "identity": (0, 0, 0, 0, 1, 0, 0, 0, 0),
@@ -64,7 +63,6 @@ class KernelView(CourseWidget):
             raise ValueError("image must be a 2D tensor (H, W)")
         self.input = image.detach().float().cpu()
         self.state = KernelState(PRESETS[preset])
-        self._quiet = False
         self.menu = w.Dropdown(options=list(PRESETS), value=preset, description="kernel")
         self.cells = [
             w.FloatText(value=round(v, 4), step=0.5, layout=w.Layout(width="70px"))
@@ -96,12 +94,9 @@ class KernelView(CourseWidget):
         kernel = tuple(float(v) for v in kernel)
         if len(kernel) != 9:
             raise ValueError(f"kernel must have 9 numbers (3x3), got {len(kernel)}")
-        self._quiet = True
-        try:
+        with self.quietly():
             for cell, v in zip(self.cells, kernel):
                 cell.value = round(v, 4)
-        finally:
-            self._quiet = False
         self.set(kernel=tuple(float(c.value) for c in self.cells))  # exactly what the cells show
 
     def _on_cell(self, _change) -> None:

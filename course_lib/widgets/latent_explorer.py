@@ -14,7 +14,6 @@ it can live on cpu or cuda.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
@@ -22,8 +21,7 @@ import numpy as np
 import torch
 
 from .. import eval_mode, model_device
-from ..plot import png_bytes, png_grid
-from .base import CourseWidget
+from .base import CourseWidget, encode_png, png_bytes, png_grid
 
 _TAB10 = np.array(
     [
@@ -112,9 +110,7 @@ def render_latent_map(background: np.ndarray, z, lim: float = 3.0) -> bytes:
         draw.line([(c - 10, r), (c + 10, r)], fill=colour, width=width)
         draw.line([(c, r - 10), (c, r + 10)], fill=colour, width=width)
         draw.ellipse([c - 6, r - 6, c + 6, r + 6], outline=colour, width=width - 1)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return encode_png(img)
 
 
 class LatentExplorer(CourseWidget):
@@ -139,7 +135,6 @@ class LatentExplorer(CourseWidget):
             raise ValueError(f"lim must be a positive number (slider range -lim..lim), got {lim!r}")
         self.lim = float(lim)
         self.state = LatentState(tuple([0.0] * self.n))
-        self._quiet = False
         self.sliders = [
             w.FloatSlider(
                 value=0.0,
@@ -202,12 +197,9 @@ class LatentExplorer(CourseWidget):
             raise ValueError(
                 f"every value of z must be a finite number within [-{self.lim}, {self.lim}], got {z}"
             )
-        self._quiet = True
-        try:
+        with self.quietly():
             for s, v in zip(self.sliders, z):
                 s.value = v
-        finally:
-            self._quiet = False
         self.set(z=tuple(float(s.value) for s in self.sliders))  # exactly what the sliders show
 
     def _on_slider(self, i, value) -> None:

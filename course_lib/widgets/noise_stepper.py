@@ -11,15 +11,13 @@ Works with any denoiser eps_theta(x_t, t) and any `NoiseSchedule` from course_li
 from __future__ import annotations
 
 import math
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import torch
 
 from ..models.diffusion import NoiseSchedule, sample
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, KernelPlayer, png_grid, stack_png
 
 
 @dataclass(frozen=True)
@@ -79,28 +77,6 @@ def reverse_frames(chain, position: int) -> torch.Tensor:
 def render_reverse(chain, position: int, scale: int = 5) -> bytes:
     frames = reverse_frames(chain, position)
     return png_grid(frames, nrow=len(frames) // 2, scale=scale)
-
-
-def _stack_png(*pngs: bytes) -> bytes:
-    """PNG pictures one under the other (white gaps): the stepper's static picture shows both tabs."""
-    import io
-
-    from PIL import Image
-
-    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
-    gap = 8
-    out = Image.new(
-        "RGB",
-        (max(i.width for i in images), sum(i.height for i in images) + gap * (len(images) - 1)),
-        "white",
-    )
-    y = 0
-    for image in images:
-        out.paste(image, (0, y))
-        y += image.height + gap
-    buf = io.BytesIO()
-    out.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 class NoiseStepper(CourseWidget):
@@ -166,10 +142,13 @@ class NoiseStepper(CourseWidget):
             tooltip="play the reverse chain to the end",
         )
         self.r_play.add_class("course-stepper-play")
-        self.r_play.observe(self._on_play, names="value")
-        self._player: threading.Thread | None = None
-        self._stop_play = threading.Event()
-        self._play_lock = threading.Lock()
+        self.player = KernelPlayer(
+            self._play_step,
+            button=self.r_play,
+            interval_s=self.PLAY_INTERVAL_S,
+            on_start=self._rewind_at_end,
+            name="stepper-play",
+        )
         self.r_step = w.Button(description="step", icon="step-forward")
         self.r_new = w.Button(description="new sample", icon="random")
         self.image = self.r_view = w.Image(format="png")  # the image benchmarks watch by default
@@ -241,7 +220,7 @@ class NoiseStepper(CourseWidget):
 
     def snapshot_png(self) -> bytes:
         # for exports: both tabs as they are now - the forward picture above the reverse chain
-        return _stack_png(self.render_forward(), self.render_reverse())
+        return stack_png(self.render_forward(), self.render_reverse())
 
     # ------------------------------------------------------------------ actions
     def step(self) -> None:
@@ -258,59 +237,23 @@ class NoiseStepper(CourseWidget):
 
     @property
     def playing(self) -> bool:
-        return self._player is not None and self._player.is_alive()
+        return self.player.playing
 
     def play(self) -> None:
         """Walk the reverse chain from the current step to the end (from the start if at the end)."""
-        with self._play_lock:
-            if self.playing:
-                return
-            if self.r_pos.value >= self.schedule.T:
-                self.r_pos.value = 0
-            self._stop_play.clear()
-            self._player = threading.Thread(
-                target=self._play_loop, daemon=True, name="stepper-play"
-            )
-            self._show_playing(True)
-            self._player.start()
+        self.player.start()
 
     def pause(self, timeout: float = 5.0) -> None:
-        with self._play_lock:
-            self._stop_play.set()
-            player = self._player
-            if player is not None and player is not threading.current_thread():
-                player.join(timeout)
-            self._player = None
-            self._show_playing(False)
+        self.player.pause(timeout)
 
-    def _play_loop(self) -> None:
-        try:
-            while not self._stop_play.wait(self.PLAY_INTERVAL_S):
-                position = min(self.r_pos.value + self.PLAY_STEP, self.schedule.T)
-                self.r_pos.value = position  # -> set(position=...) -> the picture and caption
-                if position >= self.schedule.T:
-                    break
-        finally:
-            if threading.current_thread() is self._player:
-                self._show_playing(False)
+    def _rewind_at_end(self) -> None:
+        if self.r_pos.value >= self.schedule.T:
+            self.r_pos.value = 0
 
-    def _show_playing(self, playing: bool) -> None:
-        self._quiet_play = True
-        try:
-            self.r_play.value = playing
-            self.r_play.description, self.r_play.icon = (
-                ("pause", "pause") if playing else ("play", "play")
-            )
-        finally:
-            self._quiet_play = False
-
-    def _on_play(self, change) -> None:
-        if getattr(self, "_quiet_play", False):
-            return
-        if change["new"]:
-            self.play()
-        else:
-            self.pause()
+    def _play_step(self) -> bool:
+        position = min(self.r_pos.value + self.PLAY_STEP, self.schedule.T)
+        self.r_pos.value = position  # -> set(position=...) -> the picture and caption
+        return position < self.schedule.T
 
     def set(self, **changes) -> None:
         """Redraw only the tab whose fields changed (each picture is about a millisecond)."""

@@ -17,8 +17,7 @@ import torch.nn.functional as F
 
 from .. import eval_mode, model_device
 from ..models import contrastive, pretext
-from ..plot import png_grid
-from .base import CourseWidget
+from .base import CourseWidget, png_grid
 
 TASKS = ("inpainting", "jigsaw", "views")
 

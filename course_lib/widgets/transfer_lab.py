@@ -9,12 +9,11 @@ many blocks to copy; press train; each finished run becomes a point on the accur
 
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import asdict, dataclass
 
 from .. import probes
-from .base import CourseWidget
+from .base import CourseWidget, KernelPlayer, encode_png
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -66,9 +65,7 @@ def render_runs(runs: list[dict], n_train: int) -> bytes:
     )
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return encode_png(fig)
 
 
 class TransferLab(CourseWidget):
@@ -93,7 +90,8 @@ class TransferLab(CourseWidget):
         self.state = TransferState(source=next(iter(self.encoders)))
         self.runs: list[dict] = []
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
+        self._pending: TransferState | None = None  # the configuration the player trains next
+        self.player = KernelPlayer(self._train_pending, on_end=self._run_ended, name="transfer-lab")
         self.source = w.Dropdown(
             options=list(self.encoders), value=self.state.source, description="source"
         )
@@ -185,29 +183,22 @@ class TransferLab(CourseWidget):
         return run
 
     def start(self) -> None:
-        """Train the current configuration in a background thread (one at a time)."""
-        if self._thread is not None and self._thread.is_alive():
+        """Train the current configuration in the background (one run at a time)."""
+        if self.player.playing:
             self.status.value = "a run is still training - wait for it to finish"
             return
         self.train_button.disabled = True
-        state = self.state
+        self._pending = self.state
+        self.player.start()
 
-        def work():
-            import torch
+    def _train_pending(self) -> bool:
+        self.run_now(self._pending)
+        return False  # one run per press
 
-            torch.set_flush_denormal(
-                True
-            )  # per thread (see course_lib/__init__.py): keeps tiny numbers fast
-            try:
-                self.run_now(state)
-            except Exception as exc:  # shown in the widget, not lost in a thread
-                self.status.value = f"the run failed: {type(exc).__name__}: {exc}"
-            finally:
-                self.train_button.disabled = False
-
-        self._thread = threading.Thread(target=work, daemon=True, name="transfer-lab")
-        self._thread.start()
+    def _run_ended(self, error: str | None) -> None:
+        if error:  # shown in the widget, not lost in a thread
+            self.status.value = f"the run failed: {error}"
+        self.train_button.disabled = False
 
     def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.player.wait(timeout)

@@ -404,7 +404,7 @@ assert min(quality.values()) > 0.8 and len(overlap) >= 2, "what the text below s
 # %% slideshow={"slide_type": "-"}
 import ipywidgets as widgets
 
-from course_lib.plot import png_grid
+from course_lib.widgets import png_grid
 
 ddim_pngs = {k: png_grid(imgs[:16], nrow=16, scale=3) for k, imgs in ddim.items()}
 ddim_slider = widgets.SelectionSlider(options=step_counts, value=50, description="DDIM steps")
