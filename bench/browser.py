@@ -41,21 +41,7 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
-def require_chromium_for_tests() -> None:
-    """At the top of a browser test module: skip it where Chromium is missing, saying how to install
-    it - except in CI (CI=true), where the browser tests must run and a missing Chromium fails."""
-    import pytest
-
-    if chromium_available():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"CI must run the browser tests, but Chromium is missing: {INSTALL_HINT}", pytrace=False
-        )
-    pytest.skip(f"Chromium not found; {INSTALL_HINT}", allow_module_level=True)
-
-
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -73,7 +59,7 @@ class JupyterLabSession:
             root = Path(self._tmp.name)
             shutil.copytree(ROOT / "notebooks", root / "notebooks")
         self.root, self.timeout = Path(root), timeout
-        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.port, self.token = free_port(), secrets.token_hex(16)
         self.server = self._pw = self.browser = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -291,21 +277,6 @@ class JupyterLabSession:
                 return src
             time.sleep(0.05)
         raise TimeoutError("the image did not change")
-
-    @staticmethod
-    def wait_quiet(locator, quiet: float = 1.5, timeout: float = 15) -> str | None:
-        """The image's src once it has not changed for `quiet` seconds (a live view that was paused
-        may still show a round that was under way); None if it kept changing for `timeout` s."""
-        deadline = time.time() + timeout
-        src, since = JupyterLabSession.image_src(locator), time.time()
-        while time.time() < deadline:
-            time.sleep(0.2)
-            now = JupyterLabSession.image_src(locator)
-            if now != src:
-                src, since = now, time.time()
-            elif time.time() - since >= quiet:
-                return src
-        return None
 
 
 KEY_LATENCY_JS = """async ([sliderSel, imageSel, presses, key]) => {

@@ -22,7 +22,7 @@ import requests
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from bench.browser import _free_port
+from bench.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HUB_ENV = Path(os.environ.get("HUB_ENV", "/opt/course-hub/env"))
@@ -80,10 +80,10 @@ class Hub:
     def start(self, timeout: float = 90) -> Hub:
         self.state.mkdir(parents=True, exist_ok=True)
         if not self.port:
-            self.port = _free_port()
+            self.port = free_port()
         if "HUB_API_PORT" not in self.settings:
-            self.settings["HUB_API_PORT"] = str(_free_port())
-            self.settings["HUB_PROXY_API_PORT"] = str(_free_port())
+            self.settings["HUB_API_PORT"] = str(free_port())
+            self.settings["HUB_PROXY_API_PORT"] = str(free_port())
         env = dict(
             os.environ,
             HUB_ENV=str(HUB_ENV),
@@ -355,21 +355,6 @@ class KernelClient:
             self.ws.close()
 
 
-def run_in_kernel(student: Student, code: str, timeout: float = 300) -> dict:
-    """Start a kernel, run one cell, shut the kernel down (synchronous helper)."""
-
-    async def go():
-        kid = student.start_kernel()
-        k = await KernelClient(student, kid).connect()
-        try:
-            return await k.execute(code, timeout)
-        finally:
-            k.close()
-            student.server("DELETE", f"/api/kernels/{kid}")
-
-    return asyncio.run(go())
-
-
 def cleanup_students(names) -> None:
     """Remove the Unix accounts (and their processes and homes) the hub created."""
     import sys
@@ -379,16 +364,6 @@ def cleanup_students(names) -> None:
 
     for name in names:
         remove_student_account(name)
-
-
-def student_processes(name: str) -> list:
-    import psutil
-
-    out = []
-    for p in psutil.process_iter(["username", "memory_info", "cmdline"]):
-        if p.info["username"] == name:
-            out.append(p)
-    return out
 
 
 def rss_mb(processes) -> float:

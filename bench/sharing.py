@@ -22,18 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib import threads
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# Environment variables the thread policy writes; removed to get PyTorch's own defaults.
-POLICY_VARS = (
-    "OMP_WAIT_POLICY",
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "COURSE_THREADS",
-    "COURSE_THREADS_APPLIED",
-    "COURSE_THREAD_POLICY",
-)
+POLICY_VARS = threads.POLICY_VARS  # removed to get PyTorch's own defaults
 
 
 def default_env() -> dict:

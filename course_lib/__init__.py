@@ -14,21 +14,18 @@ import random
 from contextlib import contextmanager
 from pathlib import Path
 
-# The thread policy goes first: OpenMP reads its wait policy once, when torch loads (see threads.py).
+# The course's CPU policy, one step that runs first: OpenMP reads its wait policy once, when torch
+# loads. threads.apply() sets passive OpenMP waiting and the thread count in the environment, then
+# torch's thread count and flush-denormal, and logs one line on the "course_lib" logger.
+# Opt out with COURSE_THREAD_POLICY=off (PyTorch's defaults); see README "Sharing a machine".
 from . import threads  # noqa: I001 - must run before numpy and torch are imported
 
-_POLICY = threads.apply()
+POLICY = threads.apply()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-threads.set_torch_threads(_POLICY.threads)
-
 __version__ = "0.1.0"
-
-# Tiny "denormal" floats make CPU arithmetic 5-10x slower; they appear in GAN and diffusion training
-# (measured here: a DCGAN step 1.4 s -> 0.16 s). Flushing them to zero changes no result that matters.
-torch.set_flush_denormal(True)
 
 # Where the shipped checkpoints (and their MANIFEST.json) are, in this order:
 #   1. the folder named by the environment variable COURSE_DATA_DIR, when it is set;
@@ -173,6 +170,7 @@ _SUBMODULES = (
     "probes",
     "features",
     "metrics",
+    "source",
 )
 
 

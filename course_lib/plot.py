@@ -1,5 +1,4 @@
-"""Plots the notebooks share: image grids, loss curves, latent scatter plots,
-and `show_source`, which shows a library class or function in a notebook as highlighted code."""
+"""Plots the notebooks share: image grids, loss curves, latent scatter plots."""
 
 from __future__ import annotations
 
@@ -15,55 +14,7 @@ __all__ = [
     "loss_curves",
     "latent_scatter",
     "LiveLossPlot",
-    "show_source",
 ]
-
-
-def source_of(*objs, skip_docstrings: bool = False) -> str:
-    """The source code of classes / functions, one after the other, exactly as the library runs it."""
-    import inspect
-    import textwrap
-
-    if not objs:
-        raise TypeError("source_of needs at least one class or function")
-    parts = []
-    for obj in objs:
-        if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismethod(obj)):
-            raise TypeError(f"expected a class or a function, got {type(obj).__name__}")
-        src = textwrap.dedent(inspect.getsource(obj))
-        if skip_docstrings:
-            import ast
-
-            tree = ast.parse(src)
-            lines = src.splitlines(keepends=True)
-            drop = set()
-            for node in ast.walk(tree):
-                body = getattr(node, "body", None)
-                if (
-                    isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                    and body
-                    and isinstance(body[0], ast.Expr)
-                    and isinstance(getattr(body[0], "value", None), ast.Constant)
-                    and isinstance(body[0].value.value, str)
-                ):
-                    drop.update(range(body[0].lineno - 1, body[0].end_lineno))
-            src = "".join(line for i, line in enumerate(lines) if i not in drop)
-        parts.append(src.rstrip() + "\n")
-    return "\n\n".join(parts)
-
-
-def show_source(*objs, skip_docstrings: bool = False):
-    """Show the library's own code of classes / functions in a notebook, with syntax highlighting.
-
-    The lectures use it to show the model they are about: what runs is what you read. The HTML sits
-    in a `course-source` box, which the slideshow (notebooks/rise.css) sets in two columns."""
-    from IPython.display import Code
-
-    class SourceCode(Code):
-        def _repr_html_(self):
-            return f'<div class="course-source">{super()._repr_html_()}</div>'
-
-    return SourceCode(source_of(*objs, skip_docstrings=skip_docstrings), language="python")
 
 
 def _to_numpy_images(images) -> np.ndarray:

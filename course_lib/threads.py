@@ -19,12 +19,14 @@ see `bench/results.md`, "Sharing the CPU"). The policy, applied by `import cours
 3. ``COURSE_THREADS=N`` overrides the count (an explicit ``OMP_NUM_THREADS`` is honoured too).
    ``COURSE_THREAD_POLICY=off`` leaves PyTorch's defaults alone (the benchmark uses it to compare).
 
+`apply()` does all of it, in one step that `import course_lib` runs first and logs in one line.
 Nothing in this module imports torch at import time: it runs before torch loads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import sys
@@ -37,6 +39,15 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Marks the counts this policy wrote into the environment (children inherit it), so that a child process
 # can tell "a parent's course_lib set OMP_NUM_THREADS" from "a person set OMP_NUM_THREADS".
 _MARK = "COURSE_THREADS_APPLIED"
+# Every environment variable the policy reads or writes: remove them all to get PyTorch's own defaults
+# (the sharing benchmark and the tests start processes without any thread setting this way).
+POLICY_VARS = (
+    "OMP_WAIT_POLICY",
+    *THREAD_VARS,
+    "COURSE_THREADS",
+    _MARK,
+    "COURSE_THREAD_POLICY",
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,6 +240,7 @@ def decide(
 # Applying it
 # ----------------------------------------------------------------------------------------------
 _current: ThreadPolicy | None = None
+_log = logging.getLogger("course_lib")
 
 LATE_MESSAGE = (
     "course_lib: torch was imported before course_lib, so PyTorch's OpenMP threads already run with "
@@ -240,23 +252,33 @@ LATE_MESSAGE = (
 
 
 def apply(environ: dict | None = None) -> ThreadPolicy:
-    """Apply the policy to this process (and, through the environment, to the processes it starts).
+    """The course's CPU policy in one step; `import course_lib` runs it first, before numpy and torch.
 
-    Before torch is imported: sets OMP_WAIT_POLICY=PASSIVE (unless already chosen) and the thread
-    counts in the environment; torch.set_num_threads is called once torch is loaded. After: sets
-    the thread count and warns (RuntimeWarning, printed once) that the wait policy came too late.
+    1. The environment (this process before torch loads, and every process it starts):
+       OMP_WAIT_POLICY=PASSIVE unless already chosen, and the thread counts (THREAD_VARS).
+    2. This process's torch: torch.set_num_threads, and flush-denormal on - tiny "denormal" floats
+       make CPU arithmetic 5-10x slower (measured here: a DCGAN step 1.4 s -> 0.16 s), and flushing
+       them to zero changes no result that matters.
+    3. One line on the "course_lib" logger saying what it did (logging.INFO; `python -m course_lib
+       threads` prints the same).
+    COURSE_THREAD_POLICY=off opts out: nothing is changed. With torch imported before course_lib,
+    the thread count is still set, with a warning (RuntimeWarning) that the wait policy came too late.
+    `environ` (a dict) writes step 1 into it instead of this process's environment (for a child).
     """
     global _current
     env = os.environ if environ is None else environ
     if env.get("COURSE_THREAD_POLICY", "").strip().lower() == "off":
-        _current = ThreadPolicy(
+        policy = ThreadPolicy(
             0,
             "COURSE_THREAD_POLICY=off: PyTorch's own defaults",
             affinity_cpus(),
             None,
             env.get("OMP_WAIT_POLICY", "default (spinning)"),
         )
-        return _current
+        if environ is None:
+            _current = policy
+            _log.info("course_lib.threads.apply: %s", policy.describe())
+        return policy
     try:
         policy = decide(env)
     except (
@@ -269,12 +291,9 @@ def apply(environ: dict | None = None) -> ThreadPolicy:
         )
         policy = decide({k: v for k, v in env.items() if k != "COURSE_THREADS"})
     torch_loaded = "torch" in sys.modules
-    late = (
-        torch_loaded and "OMP_WAIT_POLICY" not in env
-    )  # a wait policy someone chose is respected, not reported
-    env.setdefault(
-        "OMP_WAIT_POLICY", "PASSIVE"
-    )  # for this process if torch is not loaded yet, and for its children
+    # a wait policy someone chose is respected, not reported
+    late = torch_loaded and "OMP_WAIT_POLICY" not in env
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     n = str(policy.threads)
     for var in THREAD_VARS:
         # A count written by a parent's course_lib is ours to replace; one a person chose is not.
@@ -289,14 +308,20 @@ def apply(environ: dict | None = None) -> ThreadPolicy:
         env.get("OMP_WAIT_POLICY", "PASSIVE").upper() if not late else "default (spinning)",
         applied_late=late,
     )
-    if torch_loaded:
-        set_torch_threads(policy.threads)
-    if "numpy" in sys.modules:  # its BLAS read the environment before we wrote it
-        _limit_blas(policy.threads)
     if late:
         warnings.warn(LATE_MESSAGE.format(n=policy.threads), RuntimeWarning, stacklevel=3)
-    if environ is None:
-        _current = policy
+    if environ is not None:  # a child's environment: this process stays as it is
+        if torch_loaded:
+            set_torch_threads(policy.threads)
+        return policy
+    import torch  # only now: OpenMP reads the environment written above when torch loads
+
+    set_torch_threads(policy.threads)
+    torch.set_flush_denormal(True)  # per thread: course threads (widgets.KernelPlayer) set it too
+    if "numpy" in sys.modules:  # its BLAS read the environment before we wrote it
+        _limit_blas(policy.threads)
+    _current = policy
+    _log.info("course_lib.threads.apply: %s Flush-denormal on.", policy.describe())
     return policy
 
 

@@ -10,3 +10,18 @@ import matplotlib  # noqa: E402
 import course_lib  # noqa: E402,F401
 
 matplotlib.use("Agg")  # in this process only: kernels started by the tests keep the inline backend
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """JupyterLab on 127.0.0.1 with headless Chromium (bench.browser.JupyterLabSession), one per test
+    module; stopped when the module ends, also after a failure."""
+    from bench.browser import JupyterLabSession
+
+    from support import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with JupyterLabSession() as session:
+        yield session

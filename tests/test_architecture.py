@@ -22,6 +22,7 @@ ALLOWED = {
     "features": {"core"},
     "models": {"core", "data"},
     "plot": {"core"},
+    "source": set(),  # show_source: the lectures show the library's code
     "train": {"core", "data", "models", "plot"},
     "probes": {"core", "data", "checkpoints", "models", "train"},
     "check": {"core", "data", "models", "train", "probes"},

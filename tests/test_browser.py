@@ -12,21 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import JupyterLabSession, require_chromium_for_tests
+from support import ARTIFACTS, require_chromium, wait_quiet
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-require_chromium_for_tests()
+require_chromium()
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with JupyterLabSession() as session:
-        yield session
 
 
 def _shot(locator, name):
@@ -121,7 +113,7 @@ def test_gan_lab_play_and_pause(lab):
     time.sleep(1.5)
     widget.locator(".course-play").click()  # pause
     # a round under way may still land (later on a busy machine): wait for the view to go quiet
-    paused_src = lab.wait_quiet(image)
+    paused_src = wait_quiet(image)
     assert paused_src is not None, "paused: the view never stopped changing"
     status_after = widget.locator(".widget-html").last.inner_text()
     assert status_after != status_before, (status_before, status_after)

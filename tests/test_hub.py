@@ -28,10 +28,10 @@ from bench.hub_client import (
     HubError,
     cleanup_students,
     hub_unavailable_reason,
-    run_in_kernel,
     setup_hub,
-    student_processes,
 )
+
+from support import run_in_kernel, student_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hub"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import course_lib
-from bench.browser import _free_port
+from bench.browser import free_port
 from course_lib import __main__ as cli
 from course_lib import checkpoints
 from course_lib.checkpoints import CheckpointError
@@ -263,7 +263,7 @@ def _get(url, timeout=5):
 def _make_serving(tmp_path, target: str, *extra: str):
     """Start `make TARGET` on a free loopback port (no browser) the way a user does; yield
     (base URL, token, log path); stop it, and everything it started, at the end."""
-    port, token = _free_port(), "course-test-token"
+    port, token = free_port(), "course-test-token"
     env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     log = tmp_path / f"{target}.log"
     with open(log, "wb") as out:

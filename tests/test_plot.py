@@ -1,4 +1,4 @@
-"""course_lib.plot: grids, PNG frames, the labelled plots, LiveLossPlot, and show_source."""
+"""course_lib.plot: grids, the labelled plots, LiveLossPlot; the widgets' PNG frames."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from course_lib import plot  # noqa: E402
-from course_lib.models.autoencoders import Autoencoder  # noqa: E402
 from course_lib.train import History  # noqa: E402
 from course_lib.widgets import png_bytes, png_grid  # noqa: E402
 
@@ -110,40 +109,3 @@ def test_live_loss_plot_draws_the_running_mean():
     assert list(live.raw.get_ydata()) == [4.0, 2.0, 1.0, 3.0]
     assert list(live.avg.get_xdata()) == [2, 3, 4] and list(live.avg.get_ydata()) == [3.0, 1.5, 2.0]
     live.update([])  # nothing to draw yet: no error
-
-
-def test_source_of_is_the_code_that_runs():
-    src = plot.source_of(Autoencoder)
-    assert src.startswith("class Autoencoder(nn.Module):") and "def forward" in src
-    namespace = {}
-    exec(
-        plot.source_of(plot.make_grid),
-        {"np": np, "math": __import__("math"), **vars(plot)},
-        namespace,
-    )
-    images = torch.rand(3, 1, 4, 4)
-    assert np.array_equal(namespace["make_grid"](images), plot.make_grid(images))
-
-
-def test_source_of_can_drop_docstrings_and_stays_valid_python():
-    import ast
-
-    full, short = plot.source_of(Autoencoder), plot.source_of(Autoencoder, skip_docstrings=True)
-    assert '"""Fully connected autoencoder' in full and "Fully connected autoencoder" not in short
-    assert "def forward" in short and len(short) < len(full)
-    ast.parse(short)
-    both = plot.source_of(png_bytes, png_grid)
-    assert both.index("def png_bytes") < both.index("def png_grid")
-    with pytest.raises(TypeError, match="at least one"):
-        plot.source_of()
-    with pytest.raises(TypeError, match="a class or a function"):
-        plot.source_of(42)
-
-
-def test_show_source_returns_highlighted_code():
-    from IPython.display import Code
-
-    shown = plot.show_source(png_grid)
-    assert isinstance(shown, Code) and "def png_grid" in shown.data
-    assert "highlight" in shown._repr_html_()
-    assert shown._repr_html_().startswith('<div class="course-source">')  # two columns on slides

@@ -13,22 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import JupyterLabSession, require_chromium_for_tests
 from bench.slides import go_to_live_slide, live_slides, measure_live
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
+from support import ARTIFACTS, require_chromium, wait_quiet
 
-require_chromium_for_tests()
+ROOT = Path(__file__).resolve().parent.parent
+
+require_chromium()
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with JupyterLabSession() as session:
-        yield session
 
 
 def _slide_with(page, css: str) -> str:
@@ -89,7 +82,7 @@ def test_gan_slide_plays_and_pauses_live_and_the_notebook_stays_intact(lab):
     assert _changes_within(image, before, 8), "pressing play did not move the GAN on its slide"
     assert "pause" in play.inner_text()
     play.click()  # pause
-    paused = lab.wait_quiet(image)  # a round under way may still land
+    paused = wait_quiet(image)  # a round under way may still land
     assert paused is not None, "the picture never stopped changing after pause"
     time.sleep(2.0)
     assert _src(image) == paused, "the picture kept changing after pause"

@@ -47,3 +47,28 @@ def test_ruff_catches_a_problem(tmp_path):
         "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(bad), cwd=tmp_path
     )
     assert run.returncode != 0 and "F401" in run.stdout and "I001" in run.stdout, run.stdout
+
+
+def test_the_notebooks_are_linted_and_formatted_too():
+    """The code students read is held to the same rules: ruff reads every lecture's .ipynb."""
+    run = _run("check", "--no-cache", "--show-files", ".")
+    linted = {Path(line.strip()).name for line in run.stdout.splitlines() if line.strip()}
+    lectures = {p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert lectures and lectures <= linted, f"not linted: {sorted(lectures - linted)}"
+
+
+def test_each_notebook_imports_course_lib_before_anything_else():
+    """The thread policy must be set before torch loads (course_lib/threads.py): sorted imports
+    stop at an `# isort: split` line under `import course_lib`, which says why."""
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        imports = [line for line in code.splitlines() if line.startswith(("import ", "from "))]
+        assert imports[0].startswith("import course_lib"), (
+            f"{path.name}: first import {imports[0]!r}"
+        )
+        lines = code.splitlines()
+        after = [line for line in lines[lines.index(imports[0]) + 1 :] if line.strip()]
+        assert after[0] == "# isort: split", path.name

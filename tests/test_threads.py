@@ -175,21 +175,7 @@ def test_apply_writes_the_environment_children_inherit():
 
 # ---------------------------------------------------------------- real processes
 def _python(code: str, env_extra=None, pin=None, drop=()):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in (
-            "OMP_WAIT_POLICY",
-            "OMP_NUM_THREADS",
-            "OPENBLAS_NUM_THREADS",
-            "MKL_NUM_THREADS",
-            "COURSE_THREADS",
-            "COURSE_THREADS_APPLIED",
-            "COURSE_THREAD_POLICY",
-            *drop,
-        )
-    }
+    env = {k: v for k, v in os.environ.items() if k not in (*threads.POLICY_VARS, *drop)}
     env.update(env_extra or {})
     preexec = (lambda: os.sched_setaffinity(0, pin)) if pin is not None else None
     return subprocess.run(
@@ -283,3 +269,21 @@ def test_the_kernel_make_installed_carries_the_policy():
     assert spec.env.get("OMP_WAIT_POLICY") == "PASSIVE", (
         "run `make setup`: it installs the course kernel"
     )
+
+
+def test_import_course_lib_applies_the_policy_in_one_logged_step():
+    out = _python(
+        "import logging; logging.basicConfig(level=logging.INFO, format='%(name)s: %(message)s')\n"
+        "import course_lib, torch\n"
+        "print(torch.get_num_threads(), course_lib.POLICY.threads)",
+        {"COURSE_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
+    )
+    assert "course_lib: course_lib.threads.apply: 1 thread(s)" in out.stderr
+    assert "Flush-denormal on" in out.stderr and out.stderr.count("threads.apply") == 1
+    assert out.stdout.split() == ["1", "1"]
+    off = _python(
+        "import logging; logging.basicConfig(level=logging.INFO)\nimport course_lib, os\n"
+        "print(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
+        {"COURSE_THREAD_POLICY": "off"},
+    )
+    assert "PyTorch's own defaults" in off.stderr and off.stdout.split() == ["None", "None"]

@@ -71,7 +71,7 @@ class NoiseSchedule:
         return t.long()
 
     @staticmethod
-    def _bc(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    def _per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """(B,) -> (B, 1, 1, 1), on like's device, to broadcast over images."""
         return values.to(like.device).view(-1, *([1] * (like.ndim - 1)))
 
@@ -91,13 +91,13 @@ class NoiseSchedule:
                 f"noise must have x0's shape {tuple(x0.shape)}, got {tuple(noise.shape)}"
             )
         t = self._t(t, x0.shape[0])
-        ab = self._bc(self.alpha_bars[t], x0)
+        ab = self._per_sample(self.alpha_bars[t], x0)
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
     def q_step(self, x_prev: torch.Tensor, noise: torch.Tensor, t) -> torch.Tensor:
         """One forward step q(x_t | x_{t-1}): x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) noise."""
         t = self._t(t, x_prev.shape[0])
-        beta = self._bc(self.betas[t], x_prev)
+        beta = self._per_sample(self.betas[t], x_prev)
         return (1 - beta).sqrt() * x_prev + beta.sqrt() * noise
 
     def snr(self, t=None) -> torch.Tensor:
@@ -109,7 +109,7 @@ class NoiseSchedule:
     def predict_x0(self, model_output: torch.Tensor, t, x_t: torch.Tensor) -> torch.Tensor:
         """x0 implied by a noise prediction: (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar)."""
         t = self._t(t, x_t.shape[0])
-        ab = self._bc(self.alpha_bars[t], x_t)
+        ab = self._per_sample(self.alpha_bars[t], x_t)
         return (x_t - (1 - ab).sqrt() * model_output) / ab.sqrt()
 
     def step(
@@ -133,14 +133,17 @@ class NoiseSchedule:
         x0 = self.predict_x0(model_output, t, x_t)
         if clip:
             x0 = x0.clamp(-1, 1)
-        ab, ab_prev = self._bc(self.alpha_bars[t], x_t), self._bc(self.alpha_bars_prev[t], x_t)
-        beta, alpha = self._bc(self.betas[t], x_t), self._bc(self.alphas[t], x_t)
+        ab, ab_prev = (
+            self._per_sample(self.alpha_bars[t], x_t),
+            self._per_sample(self.alpha_bars_prev[t], x_t),
+        )
+        beta, alpha = self._per_sample(self.betas[t], x_t), self._per_sample(self.alphas[t], x_t)
         mean = (ab_prev.sqrt() * beta / (1 - ab)) * x0 + (
             alpha.sqrt() * (1 - ab_prev) / (1 - ab)
         ) * x_t
         noise = torch.randn(x_t.shape, generator=generator).to(x_t.device)
-        var = self._bc(self.posterior_variance[t], x_t)
-        nonzero = self._bc((t > 0).float(), x_t)
+        var = self._per_sample(self.posterior_variance[t], x_t)
+        nonzero = self._per_sample((t > 0).float(), x_t)
         return mean + nonzero * var.sqrt() * noise, x0
 
     def ddim_step(
@@ -157,8 +160,8 @@ class NoiseSchedule:
         if int(t_prev) < 0:
             return x0, x0
         tp = self._t(t_prev, x_t.shape[0])
-        ab_prev = self._bc(self.alpha_bars[tp], x_t)
-        ab = self._bc(self.alpha_bars[t], x_t)
+        ab_prev = self._per_sample(self.alpha_bars[tp], x_t)
+        ab = self._per_sample(self.alpha_bars[t], x_t)
         eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()  # the noise consistent with the clipped x0
         return ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * eps, x0
 

@@ -27,6 +27,8 @@ EPOCHS = 30  # more epochs: a better classifier, a longer wait
 
 # %% slideshow={"slide_type": "-"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see below)
+
+# isort: split
 import time
 
 import matplotlib.pyplot as plt
@@ -56,8 +58,15 @@ assert torch.__version__.startswith("2.13"), "run `make lab` so the course's own
 # %% slideshow={"slide_type": "fragment"}
 policy = cl.threads.current()
 print(policy.describe())
-print("torch uses", torch.get_num_threads(), "thread(s); this kernel may run on", policy.affinity, "CPU(s);",
-      "container CPU quota:", "none" if policy.quota is None else policy.quota)
+print(
+    "torch uses",
+    torch.get_num_threads(),
+    "thread(s); this kernel may run on",
+    policy.affinity,
+    "CPU(s);",
+    "container CPU quota:",
+    "none" if policy.quota is None else policy.quota,
+)
 assert torch.get_num_threads() == policy.threads
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -70,7 +79,16 @@ assert torch.get_num_threads() == policy.threads
 # %% slideshow={"slide_type": "-"}
 x8_train, y8_train = data.load_digits8("train")
 x8_test, y8_test = data.load_digits8("test")
-print("train:", tuple(x8_train.shape), " test:", tuple(x8_test.shape), " range:", x8_train.min().item(), "to", x8_train.max().item())
+print(
+    "train:",
+    tuple(x8_train.shape),
+    " test:",
+    tuple(x8_test.shape),
+    " range:",
+    x8_train.min().item(),
+    "to",
+    x8_train.max().item(),
+)
 plot.image_grid(x8_train[:32], nrow=16, title="load_digits8: real 8x8 scans, labels below", labels=y8_train[:32]);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -80,7 +98,10 @@ plot.image_grid(x8_train[:32], nrow=16, title="load_digits8: real 8x8 scans, lab
 # %% slideshow={"slide_type": "-"}
 start = time.perf_counter()
 x28, y28 = data.make_digits28(10_000, seed=0)
-print(f"10,000 digits in {time.perf_counter() - start:.1f} s; shape {tuple(x28.shape)}; images per class:", torch.bincount(y28).tolist())
+print(
+    f"10,000 digits in {time.perf_counter() - start:.1f} s; shape {tuple(x28.shape)}; images per class:",
+    torch.bincount(y28).tolist(),
+)
 again, _ = data.make_digits28(10_000, seed=0)
 assert torch.equal(x28, again), "same seed, same images"
 plot.image_grid(x28[:48], nrow=16, title="make_digits28: procedural 28x28 digits", labels=y28[:48]);
@@ -99,10 +120,20 @@ plot.image_grid(x_shapes[:16], nrow=16, title="make_shapes: random factors");
 
 # %% slideshow={"slide_type": "subslide"}
 steps = torch.linspace(0, 1, 8)
-base = {"shape": torch.full((8,), 2), "scale": torch.full((8,), 0.8), "rotation": torch.zeros(8),
-        "x": torch.zeros(8), "y": torch.zeros(8)}
-sweeps = {"shape": torch.arange(8) % 3, "scale": 0.5 + 0.5 * steps, "rotation": (steps - 0.5) * 1.04,
-          "x": steps - 0.5, "y": steps - 0.5}
+base = {
+    "shape": torch.full((8,), 2),
+    "scale": torch.full((8,), 0.8),
+    "rotation": torch.zeros(8),
+    "x": torch.zeros(8),
+    "y": torch.zeros(8),
+}
+sweeps = {
+    "shape": torch.arange(8) % 3,
+    "scale": 0.5 + 0.5 * steps,
+    "rotation": (steps - 0.5) * 1.04,
+    "x": steps - 0.5,
+    "y": steps - 0.5,
+}
 rows = [data.render_shapes(**{**base, name: values}) for name, values in sweeps.items()]
 plot.image_grid(torch.cat(rows), nrow=8, title="rows: shape, scale, rotation, x, y (one factor changes per row)");
 
@@ -115,7 +146,9 @@ for ax, name in zip(axes, data.TOY2D_NAMES):
     pts = data.make_toy2d(name, 2_000, seed=0)
     ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
     ax.set_title(f"make_toy2d('{name}')")
-    ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+    ax.set_aspect("equal")
 fig.tight_layout()
 
 # %% slideshow={"slide_type": "subslide"}
@@ -158,8 +191,17 @@ print(model)
 
 # %% slideshow={"slide_type": "subslide"}
 live = plot.LiveLossPlot()
-history = fit(model, (x8_train, y8_train), nn.CrossEntropyLoss(), epochs=EPOCHS, lr=2e-3, batch_size=64,
-              eval_data=(x8_test, y8_test), metrics={"acc": accuracy}, callbacks=[live])
+history = fit(
+    model,
+    (x8_train, y8_train),
+    nn.CrossEntropyLoss(),
+    epochs=EPOCHS,
+    lr=2e-3,
+    batch_size=64,
+    eval_data=(x8_test, y8_test),
+    metrics={"acc": accuracy},
+    callbacks=[live],
+)
 live.close(history)
 print(f"test accuracy after {EPOCHS} epochs: {history.last('val_acc'):.3f}")
 
@@ -167,8 +209,13 @@ print(f"test accuracy after {EPOCHS} epochs: {history.last('val_acc'):.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 plot.loss_curves(history, ["train_loss", "val_loss"], ax=axes[0], title="cross-entropy per epoch")
 epochs = range(1, EPOCHS + 1)
-axes[1].plot(epochs, history["train_acc"], label="train"); axes[1].plot(epochs, history["val_acc"], label="test (held out)")
-axes[1].set_xlabel("epoch"); axes[1].set_ylabel("accuracy"); axes[1].set_title("accuracy per epoch"); axes[1].legend(); axes[1].grid(alpha=0.3)
+axes[1].plot(epochs, history["train_acc"], label="train")
+axes[1].plot(epochs, history["val_acc"], label="test (held out)")
+axes[1].set_xlabel("epoch")
+axes[1].set_ylabel("accuracy")
+axes[1].set_title("accuracy per epoch")
+axes[1].legend()
+axes[1].grid(alpha=0.3)
 fig.tight_layout()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -241,7 +288,9 @@ with tempfile.TemporaryDirectory() as tmp:
     shutil.copytree(cl.DATA_DIR / "checkpoints", Path(tmp) / "checkpoints")
     shutil.copy(cl.DATA_DIR / "MANIFEST.json", tmp)
     damaged = Path(tmp) / "checkpoints" / "digits_mlp.pt"
-    blob = bytearray(damaged.read_bytes()); blob[-100] ^= 0xFF; damaged.write_bytes(bytes(blob))
+    blob = bytearray(damaged.read_bytes())
+    blob[-100] ^= 0xFF
+    damaged.write_bytes(bytes(blob))
     try:
         checkpoints.load_checkpoint("digits_mlp", cl.models.MLPClassifier, data_dir=tmp)
         raise AssertionError("a damaged checkpoint was loaded")

@@ -14,14 +14,15 @@ EPOCHS = 60  # epochs of the over-fitting experiment; more makes the gap clearer
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 
-from course_lib import check, data, plot
-from course_lib.models import MLPClassifier, deep_mlp
-from course_lib.models import layers
+from course_lib import check, data
+from course_lib.models import MLPClassifier, deep_mlp, layers
 from course_lib.train import NonFiniteLossError, accuracy, fit
 
 cl.seed_everything(0)
@@ -69,7 +70,8 @@ big = torch.ones(400, 1000)
 torch_dropout = nn.Dropout(p)
 ours, theirs = my_dropout(big, p), torch_dropout(big)
 for name, out in (("ours", ours), ("nn.Dropout", theirs)):
-    print(f"{name:>10}: dropped {(out == 0).float().mean():.4f}, survivors = {out[out > 0].unique().tolist()}, mean {out.mean():.4f}")
+    survivors = out[out > 0].unique().tolist()
+    print(f"{name:>10}: dropped {(out == 0).float().mean():.4f}, survivors = {survivors}, mean {out.mean():.4f}")
 assert abs((ours == 0).float().mean() - (theirs == 0).float().mean()) < 0.005
 assert torch.allclose(ours[ours > 0].unique(), theirs[theirs > 0].unique())
 torch_dropout.eval()
@@ -148,9 +150,17 @@ runs, nets = {}, {}
 for p in (0.0, 0.5):
     cl.seed_everything(0)
     net = nets[p] = MLPClassifier(784, [512, 512], 10, dropout=p).to(device)
-    runs[p] = fit(net, train_set, nn.CrossEntropyLoss(), epochs=EPOCHS, lr=1e-3, batch_size=50,
-                  eval_data={"train": train_set, "test": test_set}, metrics={"acc": accuracy},
-                  desc=f"dropout p={p}")
+    runs[p] = fit(
+        net,
+        train_set,
+        nn.CrossEntropyLoss(),
+        epochs=EPOCHS,
+        lr=1e-3,
+        batch_size=50,
+        eval_data={"train": train_set, "test": test_set},
+        metrics={"acc": accuracy},
+        desc=f"dropout p={p}",
+    )
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -164,7 +174,8 @@ for p, colour in ((0.0, "tab:red"), (0.5, "tab:blue")):
 axes[0].set(title="loss (eval mode)", xlabel="epoch", ylabel="cross-entropy", yscale="log")
 axes[1].set(title="accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0.5, 1.01))
 for ax in axes:
-    ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %% slideshow={"slide_type": "subslide"}
@@ -172,8 +183,10 @@ rows = []
 for p, h in runs.items():
     gap = h["test_loss"][-1] - h["train_eval_loss"][-1]
     rows.append((p, h["train_eval_acc"][-1], h["test_acc"][-1], h["test_loss"][-1], gap))
-    print(f"p={p}: train acc {rows[-1][1]:.3f}, test acc {rows[-1][2]:.3f}, test loss {rows[-1][3]:.3f}, "
-          f"loss gap test-train {gap:.3f}")
+    print(
+        f"p={p}: train acc {rows[-1][1]:.3f}, test acc {rows[-1][2]:.3f}, test loss {rows[-1][3]:.3f}, "
+        f"loss gap test-train {gap:.3f}"
+    )
 (no_drop, with_drop) = rows
 assert with_drop[4] < no_drop[4], "dropout shrinks the gap between training and test loss"
 assert with_drop[3] < no_drop[3], "and lowers the test loss"
@@ -199,11 +212,15 @@ def accuracy_without_units(net, share, seed=0):
         hook.remove()
 
 
-knockout = {p: {share: sum(accuracy_without_units(nets[p], share, s) for s in range(3)) / 3
-                for share in (0.0, 0.25, 0.5)} for p in nets}
+knockout = {
+    p: {share: sum(accuracy_without_units(nets[p], share, s) for s in range(3)) / 3 for share in (0.0, 0.25, 0.5)}
+    for p in nets
+}
 for p, accs in knockout.items():
-    print(f"dropout p={p}: test accuracy with 0% / 25% / 50% of the units removed: "
-          + " / ".join(f"{a:.3f}" for a in accs.values()))
+    print(
+        f"dropout p={p}: test accuracy with 0% / 25% / 50% of the units removed: "
+        + " / ".join(f"{a:.3f}" for a in accs.values())
+    )
 loss_at_half = {p: accs[0.0] - accs[0.5] for p, accs in knockout.items()}
 print("accuracy lost when half the units are removed:", {p: round(v, 3) for p, v in loss_at_half.items()})
 assert loss_at_half[0.5] < loss_at_half[0.0], "the dropout net depends less on any particular unit"
@@ -225,21 +242,33 @@ LAMBDA = 1e-3
 
 def l2_step(model, batch, loss_fn):
     out = model(batch[0])
-    penalty = sum((w ** 2).sum() for name, w in model.named_parameters() if name.endswith("weight"))
+    penalty = sum((w**2).sum() for name, w in model.named_parameters() if name.endswith("weight"))
     return loss_fn(out, batch[1]) + LAMBDA * penalty, out
 
 
 cl.seed_everything(0)
 l2_net = MLPClassifier(784, [512, 512], 10, dropout=0.0).to(device)
-runs["L2"] = fit(l2_net, train_set, nn.CrossEntropyLoss(), epochs=EPOCHS, lr=1e-3, batch_size=50, step_fn=l2_step,
-                 eval_data={"train": train_set, "test": test_set}, metrics={"acc": accuracy}, desc="L2 penalty")
+runs["L2"] = fit(
+    l2_net,
+    train_set,
+    nn.CrossEntropyLoss(),
+    epochs=EPOCHS,
+    lr=1e-3,
+    batch_size=50,
+    step_fn=l2_step,
+    eval_data={"train": train_set, "test": test_set},
+    metrics={"acc": accuracy},
+    desc="L2 penalty",
+)
 with torch.no_grad():
     data_loss = nn.functional.cross_entropy(l2_net(train_set[0].to(device)), train_set[1].to(device)).item()
-    l2_term = LAMBDA * sum((w ** 2).sum() for n, w in l2_net.named_parameters() if n.endswith("weight")).item()
+    l2_term = LAMBDA * sum((w**2).sum() for n, w in l2_net.named_parameters() if n.endswith("weight")).item()
 print(f"L2 run, training objective = data loss {data_loss:.3f} + penalty {l2_term:.3f}")
 for name, h in (("no regularization", runs[0.0]), ("dropout p=0.5", runs[0.5]), ("L2, lambda=1e-3", runs["L2"])):
-    print(f"{name:>18}: test acc {h['test_acc'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}, "
-          f"loss gap test-train {h['test_loss'][-1] - h['train_eval_loss'][-1]:.3f}")
+    print(
+        f"{name:>18}: test acc {h['test_acc'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}, "
+        f"loss gap test-train {h['test_loss'][-1] - h['train_eval_loss'][-1]:.3f}"
+    )
 assert l2_term > 0.01, "the penalty is a real part of the L2 objective"
 assert runs["L2"]["test_loss"][-1] < runs[0.0]["test_loss"][-1], "both regularizers beat no regularization"
 assert runs[0.5]["test_loss"][-1] < runs[0.0]["test_loss"][-1]
@@ -275,17 +304,38 @@ assert all(whole), "Dropout2d keeps or drops each channel as a whole"
 
 # %% slideshow={"slide_type": "subslide"}
 def small_cnn(drop):
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), drop(),
-                         nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        drop(),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        drop(),
+        nn.Flatten(),
+        nn.Linear(32 * 7 * 7, 10),
+    )
 
 
 conv_runs = {}
-for name, drop in (("none", nn.Identity), ("nn.Dropout(0.3)", lambda: nn.Dropout(0.3)),
-                   ("nn.Dropout2d(0.3)", lambda: nn.Dropout2d(0.3))):
+for name, drop in (
+    ("none", nn.Identity),
+    ("nn.Dropout(0.3)", lambda: nn.Dropout(0.3)),
+    ("nn.Dropout2d(0.3)", lambda: nn.Dropout2d(0.3)),
+):
     cl.seed_everything(0)
-    conv_runs[name] = fit(small_cnn(drop).to(device), train_set, nn.CrossEntropyLoss(), epochs=15, lr=1e-3,
-                          batch_size=50, eval_data={"test": test_set}, metrics={"acc": accuracy}, progress=False)
+    conv_runs[name] = fit(
+        small_cnn(drop).to(device),
+        train_set,
+        nn.CrossEntropyLoss(),
+        epochs=15,
+        lr=1e-3,
+        batch_size=50,
+        eval_data={"test": test_set},
+        metrics={"acc": accuracy},
+        progress=False,
+    )
     h = conv_runs[name]
     print(f"{name:>18}: test acc {h['test_acc'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}")
 conv_loss = {name: h["test_loss"][-1] for name, h in conv_runs.items()}
@@ -330,14 +380,17 @@ print("after:  mean", y.mean(0).numpy().round(2), " std", y.std(0, unbiased=Fals
 def compare_batch_norm(torch_bn, shape, steps=5):
     hand = layers.HandBatchNorm(shape[1])
     with torch.no_grad():
-        torch_bn.weight.uniform_(0.5, 2.0); torch_bn.bias.uniform_(-1, 1)
-        hand.weight.copy_(torch_bn.weight); hand.bias.copy_(torch_bn.bias)
+        torch_bn.weight.uniform_(0.5, 2.0)
+        torch_bn.bias.uniform_(-1, 1)
+        hand.weight.copy_(torch_bn.weight)
+        hand.bias.copy_(torch_bn.bias)
     for _ in range(steps):
         batch = torch.randn(shape) * 3 + 1
         assert torch.allclose(hand(batch), torch_bn(batch), atol=1e-5), "training mode"
     assert torch.allclose(hand.running_mean, torch_bn.running_mean, atol=1e-6)
     assert torch.allclose(hand.running_var, torch_bn.running_var, atol=1e-5)
-    hand.eval(); torch_bn.eval()
+    hand.eval()
+    torch_bn.eval()
     test = torch.randn(shape)
     assert torch.allclose(hand(test), torch_bn(test), atol=1e-5), "eval mode"
     return torch_bn.running_mean[:3]
@@ -375,15 +428,27 @@ check.batch_norm(my_batch_norm)
 # and `Conv2d -> BatchNorm2d -> ReLU`.
 
 # %% slideshow={"slide_type": "-"}
-cnn_bn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                       nn.Flatten(), nn.Linear(8 * 4 * 4, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+cnn_bn = nn.Sequential(
+    nn.Conv2d(1, 8, 3, padding=1),
+    nn.BatchNorm2d(8),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Flatten(),
+    nn.Linear(8 * 4 * 4, 32),
+    nn.BatchNorm1d(32),
+    nn.ReLU(),
+    nn.Linear(32, 10),
+)
 x8_train, y8_train = data.load_digits8("train")
 acts = {}
 for index in (1, 6):
     cnn_bn[index].register_forward_hook(lambda m, i, o, index=index: acts.__setitem__(index, o.detach()))
 cnn_bn(x8_train[:64] * 5 + 2)  # a badly scaled input on purpose
-print(f"after BatchNorm2d: channel means {acts[1].mean((0, 2, 3)).abs().max():.1e} (max |.|), stds ~ {acts[1].std((0, 2, 3)).mean():.3f}")
-print(f"after BatchNorm1d: unit means    {acts[6].mean(0).abs().max():.1e} (max |.|), stds ~ {acts[6].std(0).mean():.3f}")
+channel_mean, channel_std = acts[1].mean((0, 2, 3)).abs().max(), acts[1].std((0, 2, 3)).mean()
+print(f"after BatchNorm2d: channel means {channel_mean:.1e} (max |.|), stds ~ {channel_std:.3f}")
+print(
+    f"after BatchNorm1d: unit means    {acts[6].mean(0).abs().max():.1e} (max |.|), stds ~ {acts[6].std(0).mean():.3f}"
+)
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -397,8 +462,15 @@ def final_loss(batch_norm, lr=0.05, init_scale=1.0, epochs=8):
     cl.seed_everything(0)
     net = deep_mlp(64, 64, depth=6, batch_norm=batch_norm, init_scale=init_scale)
     try:
-        h = fit(net, (x8_train, y8_train), nn.CrossEntropyLoss(), epochs=epochs, batch_size=64,
-                optimizer=torch.optim.SGD(net.parameters(), lr=lr), progress=False)
+        h = fit(
+            net,
+            (x8_train, y8_train),
+            nn.CrossEntropyLoss(),
+            epochs=epochs,
+            batch_size=64,
+            optimizer=torch.optim.SGD(net.parameters(), lr=lr),
+            progress=False,
+        )
     except NonFiniteLossError:
         return float("nan")
     return float(np.mean(h.step_loss[-20:]))
@@ -416,8 +488,10 @@ def plot_sweep(ax, xs, sweep, xlabel, title):
         ax.plot(np.array(xs)[~ok], np.full((~ok).sum(), 2.5), "x", color=colour, markersize=12, mew=3)
     ax.axhline(np.log(10), color="grey", ls=":", label="chance (log 10)")
     ax.set(xscale="log", xlabel=xlabel, ylabel="final training loss", title=title, ylim=(0, 2.7))
-    ax.set_xticks(xs, [f"{v:g}" for v in xs]); ax.minorticks_off()
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.set_xticks(xs, [f"{v:g}" for v in xs])
+    ax.minorticks_off()
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 # %% slideshow={"slide_type": "subslide"}
@@ -471,12 +545,16 @@ def record_layer_inputs(batch_norm, steps=300, every=5, layer=4):
             for bn in bns:
                 bn.momentum = 0.0  # look without updating the running statistics
             with torch.no_grad():
-                seen.clear(); net(probe); snapshots.append(seen[0])
+                seen.clear()
+                net(probe)
+                snapshots.append(seen[0])
             for bn in bns:
                 bn.momentum = 0.1
         idx = torch.randint(0, len(x8_train), (64,), generator=gen)
         loss = nn.functional.cross_entropy(net(x8_train[idx]), y8_train[idx])
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     hook.remove()
     return torch.stack(snapshots)  # (snapshots, 256 examples, 64 units)
 
@@ -492,7 +570,9 @@ for bn, colour in ((False, "tab:red"), (True, "tab:blue")):
     axes[0].plot(steps_axis, snaps.mean((1, 2)), color=colour, label=label)
     axes[1].plot(steps_axis, snaps.std((1, 2)), color=colour, label=label)
 for ax, what in zip(axes[:2], ("mean", "standard deviation")):
-    ax.set(xlabel="training step", ylabel=what, title=f"{what} of layer 4's inputs"); ax.legend(); ax.grid(alpha=0.3)
+    ax.set(xlabel="training step", ylabel=what, title=f"{what} of layer 4's inputs")
+    ax.legend()
+    ax.grid(alpha=0.3)
 for bn, colour in ((False, "tab:red"), (True, "tab:blue")):
     for snap, ls in ((inputs[bn][0], ":"), (inputs[bn][-1], "-")):
         axes[2].hist(snap.flatten().numpy(), bins=60, range=(0, 4), histtype="step", color=colour, ls=ls, density=True)

@@ -11,10 +11,11 @@ TRAIN_SIZE = 10_000  # training digits for the networks below; 20_000 is better 
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -22,6 +23,7 @@ from torch import nn
 from course_lib import check, data, plot
 from course_lib.models import LeNet, MLPClassifier, SmallCNN
 from course_lib.models.cnn import conv2d_loops, conv2d_vectorized, layer_shapes, pool2d
+from course_lib.source import show_source
 from course_lib.train import accuracy, fit, predict
 
 cl.seed_everything(0)
@@ -46,7 +48,7 @@ def my_conv2d(x, kernel):
     out = torch.zeros(x.shape[0] - k + 1, x.shape[1] - k2 + 1)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = (x[i:i + k, j:j + k2] * kernel).sum()
+            out[i, j] = (x[i : i + k, j : j + k2] * kernel).sum()
     return out
 
 
@@ -76,9 +78,11 @@ print("loops == vectorised == F.conv2d == scipy's convolve2d with the kernel fli
 # weighted sum (`einsum`). Speed, on this machine:
 
 # %% slideshow={"slide_type": "-"}
-for name, fn in (("two Python loops", lambda: my_conv2d(digit, kernel)),
-                 ("unfold + einsum", lambda: conv2d_vectorized(digit, kernel)),
-                 ("F.conv2d", lambda: F.conv2d(digit[None, None], kernel[None, None]))):
+for name, fn in (
+    ("two Python loops", lambda: my_conv2d(digit, kernel)),
+    ("unfold + einsum", lambda: conv2d_vectorized(digit, kernel)),
+    ("F.conv2d", lambda: F.conv2d(digit[None, None], kernel[None, None])),
+):
     start = time.perf_counter()
     for _ in range(20):
         fn()
@@ -97,9 +101,15 @@ for ax, (name, values) in zip(axes.flat, PRESETS.items()):
     k = torch.tensor(values, dtype=torch.float32).view(3, 3)
     result = conv2d_vectorized(digit, k)
     lim = result.abs().max().item()
-    ax.imshow(result, cmap="gray" if result.min() >= 0 else "RdBu_r", vmin=0 if result.min() >= 0 else -lim,
-              vmax=lim if result.min() < 0 else 1)
-    ax.set_title(name, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
+    ax.imshow(
+        result,
+        cmap="gray" if result.min() >= 0 else "RdBu_r",
+        vmin=0 if result.min() >= 0 else -lim,
+        vmax=lim if result.min() < 0 else 1,
+    )
+    ax.set_title(name, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
 fig.suptitle("the same digit filtered by 8 kernels (red = positive, blue = negative response)")
 fig.tight_layout()
 
@@ -148,10 +158,7 @@ check.conv2d(my_conv2d)
 # On the 4x4 example:
 
 # %% slideshow={"slide_type": "-"}
-example = torch.tensor([[1.0, 1, 2, 4],
-                        [5, 6, 7, 8],
-                        [3, 2, 1, 0],
-                        [1, 2, 3, 4]])
+example = torch.tensor([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
 
 
 def my_max_pool(x, size=2):
@@ -195,19 +202,30 @@ for name, shape, n_params in layer_shapes(lenet, torch.zeros(1, 1, 32, 32)):
     print(f"{name:<22}{str(shape):<22}{n_params:>10,}")
 print(f"{'total':<44}{sum(p.numel() for p in lenet.parameters()):>10,}")
 shapes = {name: shape[1:] for name, shape, _ in layer_shapes(lenet, torch.zeros(1, 1, 32, 32))}
-assert [shapes[k] for k in ("features.conv1", "features.pool1", "features.conv2", "features.pool2",
-                            "classifier.fc1", "classifier.fc2", "classifier.fc3")] == \
-    [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120,), (84,), (10,)]
+assert [
+    shapes[k]
+    for k in (
+        "features.conv1",
+        "features.pool1",
+        "features.conv2",
+        "features.pool2",
+        "classifier.fc1",
+        "classifier.fc2",
+        "classifier.fc3",
+    )
+] == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120,), (84,), (10,)]
 conv1_weights = sum(p.numel() for p in lenet.features.conv1.parameters())
 dense_weights = (32 * 32) * (6 * 28 * 28) + 6 * 28 * 28  # a dense layer from the same input to the same outputs
-print(f"conv1: {conv1_weights:,} weights; a dense layer with the same input and output sizes: {dense_weights:,} "
-      f"({dense_weights / conv1_weights:,.0f}x more) - the kernel's weights are shared across positions")
+print(
+    f"conv1: {conv1_weights:,} weights; a dense layer with the same input and output sizes: {dense_weights:,} "
+    f"({dense_weights / conv1_weights:,.0f}x more) - the kernel's weights are shared across positions"
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The code of `LeNet`, as the library runs it:
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(LeNet, skip_docstrings=True)
+show_source(LeNet, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Train it
@@ -217,8 +235,18 @@ plot.show_source(LeNet, skip_docstrings=True)
 cl.seed_everything(0)
 lenet = LeNet().to(device)
 live = plot.LiveLossPlot(title="LeNet training loss (live)")
-history = fit(lenet, (x_train, y_train), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128,
-              eval_data=(x_test, y_test), metrics={"acc": accuracy}, callbacks=[live], desc="LeNet")
+history = fit(
+    lenet,
+    (x_train, y_train),
+    nn.CrossEntropyLoss(),
+    epochs=3,
+    lr=2e-3,
+    batch_size=128,
+    eval_data=(x_test, y_test),
+    metrics={"acc": accuracy},
+    callbacks=[live],
+    desc="LeNet",
+)
 live.close(history)
 lenet_acc = history.last("val_acc")
 print(f"LeNet held-out accuracy: {lenet_acc:.4f}")
@@ -231,8 +259,17 @@ assert lenet_acc >= 0.97
 # %% slideshow={"slide_type": "-"}
 cl.seed_everything(0)
 lenet_avg = LeNet(pool="avg").to(device)
-h_avg = fit(lenet_avg, (x_train, y_train), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128,
-            eval_data=(x_test, y_test), metrics={"acc": accuracy}, desc="LeNet, average pooling")
+h_avg = fit(
+    lenet_avg,
+    (x_train, y_train),
+    nn.CrossEntropyLoss(),
+    epochs=3,
+    lr=2e-3,
+    batch_size=128,
+    eval_data=(x_test, y_test),
+    metrics={"acc": accuracy},
+    desc="LeNet, average pooling",
+)
 pool_acc = {"max pooling": lenet_acc, "average pooling (the table)": h_avg.last("val_acc")}
 print({k: round(v, 3) for k, v in pool_acc.items()})
 assert min(pool_acc.values()) >= 0.95, "both work"
@@ -253,10 +290,13 @@ maps = F.relu(lenet.features.conv1(F.pad(x_test[:1], (2, 2, 2, 2)).to(device))).
 fig, axes = plt.subplots(2, 6, figsize=(11, 4.8))
 for i in range(6):
     lim = weights[i].abs().max()
-    axes[0, i].imshow(weights[i], cmap="RdBu_r", vmin=-lim, vmax=lim); axes[0, i].set_title(f"kernel {i}", fontsize=9)
-    axes[1, i].imshow(maps[i], cmap="gray"); axes[1, i].set_title(f"feature map {i}", fontsize=9)
+    axes[0, i].imshow(weights[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
+    axes[0, i].set_title(f"kernel {i}", fontsize=9)
+    axes[1, i].imshow(maps[i], cmap="gray")
+    axes[1, i].set_title(f"feature map {i}", fontsize=9)
 for ax in axes.flat:
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
 fig.suptitle("conv1: learnt kernels (red +, blue -) and their ReLU feature maps for one digit")
 fig.tight_layout()
 
@@ -271,18 +311,29 @@ fig.tight_layout()
 models = {"dense MLP": MLPClassifier(784, [256, 128], 10), "LeNet": lenet, "CNN + global max pool": SmallCNN(16)}
 for name in ("dense MLP", "CNN + global max pool"):
     cl.seed_everything(0)
-    fit(models[name].to(device), (x_train, y_train), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, desc=name)
+    fit(
+        models[name].to(device), (x_train, y_train), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, desc=name
+    )
 shifts = list(range(7))
-shift_acc = {name: [accuracy(predict(m, data.translate(x_test, s, s)), y_test) for s in shifts] for name, m in models.items()}
+shift_acc = {
+    name: [accuracy(predict(m, data.translate(x_test, s, s)), y_test) for s in shifts] for name, m in models.items()
+}
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
-plot.image_grid(torch.cat([data.translate(x_test[:1], s, s) for s in shifts]), nrow=7, ax=axes[0],
-                title="test digit shifted by 0..6 px")
+plot.image_grid(
+    torch.cat([data.translate(x_test[:1], s, s) for s in shifts]),
+    nrow=7,
+    ax=axes[0],
+    title="test digit shifted by 0..6 px",
+)
 for name, accs in shift_acc.items():
     axes[1].plot(shifts, accs, "o-", label=name)
-axes[1].set(xlabel="shift (pixels right and down)", ylabel="held-out accuracy", title="accuracy vs shift", ylim=(0, 1.02))
-axes[1].legend(); axes[1].grid(alpha=0.3)
+axes[1].set(
+    xlabel="shift (pixels right and down)", ylabel="held-out accuracy", title="accuracy vs shift", ylim=(0, 1.02)
+)
+axes[1].legend()
+axes[1].grid(alpha=0.3)
 fig.tight_layout()
 for name, accs in shift_acc.items():
     print(f"{name:>22}: " + "  ".join(f"{a:.2f}" for a in accs))
@@ -323,14 +374,20 @@ for name, make in feature_sets.items():
 # %% slideshow={"slide_type": "subslide"}
 def lenet_features(x):
     with cl.eval_mode(lenet):
-        return torch.cat([lenet.features(F.pad(x[i:i + 1000].to(device), (2, 2, 2, 2))).flatten(1).cpu()
-                          for i in range(0, len(x), 1000)])
+        return torch.cat(
+            [
+                lenet.features(F.pad(x[i : i + 1000].to(device), (2, 2, 2, 2))).flatten(1).cpu()
+                for i in range(0, len(x), 1000)
+            ]
+        )
 
 
 train_feats, test_feats = lenet_features(x_train).numpy(), lenet_features(x_test).numpy()
 clf = LogisticRegression(max_iter=300, C=1.0).fit(train_feats, y_train.numpy())
 results["LeNet's features (learned)"] = (train_feats.shape[1], clf.score(test_feats, y_test.numpy()))
 results["LeNet end to end"] = (16 * 5 * 5, lenet_acc)  # its own dense layers on the same features
+
+# %% slideshow={"slide_type": "-"}
 # The strongest handcrafted pipeline a practitioner would use: HOG-style features + an RBF-kernel SVM
 from sklearn.svm import SVC
 
@@ -344,10 +401,16 @@ for name, (size, acc) in results.items():
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3))
 names = list(results)
-ax.barh(names, [results[n][1] for n in names], color=["grey", "grey", "tab:orange", "tab:blue", "tab:blue", "tab:orange"])
+ax.barh(
+    names, [results[n][1] for n in names], color=["grey", "grey", "tab:orange", "tab:blue", "tab:blue", "tab:orange"]
+)
 for i, n in enumerate(names):
     ax.text(results[n][1] + 0.005, i, f"{results[n][1]:.3f}", va="center")
-ax.set(xlim=(0.0, 1.08), xlabel="held-out accuracy", title="handcrafted vs learned features (logistic regression unless named)")
+ax.set(
+    xlim=(0.0, 1.08),
+    xlabel="held-out accuracy",
+    title="handcrafted vs learned features (logistic regression unless named)",
+)
 ax.invert_yaxis()
 fig.tight_layout()
 assert results["gradient histograms"][1] > results["raw pixels"][1] > results["pixel statistics"][1]
@@ -356,11 +419,14 @@ assert results["gradient histograms"][1] > results["raw pixels"][1] > results["p
 assert results["LeNet end to end"][1] > results["raw pixels"][1] + 0.05
 assert abs(results["LeNet end to end"][1] - results["gradient histograms"][1]) < 0.03
 assert results["LeNet's features (learned)"][1] > results["gradient histograms"][1], "learned features lead"
-stats, raw, hog, learned = (results[k][1] for k in ("pixel statistics", "raw pixels", "gradient histograms",
-                                                     "LeNet's features (learned)"))
-print(f"the same logistic regression: {stats:.1%} on pixel statistics, {raw:.1%} on raw pixels, "
-      f"{hog:.1%} on gradient histograms, {learned:.1%} on LeNet's learned features; "
-      f"LeNet end to end: {lenet_acc:.1%}; gradient histograms + SVM: {results['gradient histograms + SVM'][1]:.1%}")
+stats, raw, hog, learned = (
+    results[k][1] for k in ("pixel statistics", "raw pixels", "gradient histograms", "LeNet's features (learned)")
+)
+print(
+    f"the same logistic regression: {stats:.1%} on pixel statistics, {raw:.1%} on raw pixels, "
+    f"{hog:.1%} on gradient histograms, {learned:.1%} on LeNet's learned features; "
+    f"LeNet end to end: {lenet_acc:.1%}; gradient histograms + SVM: {results['gradient histograms + SVM'][1]:.1%}"
+)
 assert results["gradient histograms + SVM"][1] > lenet_acc, "what the text below says"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

@@ -11,10 +11,12 @@
 
 # %% slideshow={"slide_type": "-"}
 CODE_SIZES = [2, 4, 8, 16]  # code sizes compared with PCA
-N_DIGITS = 6_000            # 28x28 digits for the image experiments (more: sharper, slower)
+N_DIGITS = 6_000  # 28x28 digits for the image experiments (more: sharper, slower)
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import copy
 
 import matplotlib.pyplot as plt
@@ -25,8 +27,16 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from course_lib import check, data, plot
-from course_lib.models.autoencoders import (Autoencoder, SparseAutoencoder, StackedClassifier, add_noise,
-                                            fresh_stack, kl_sparsity, reconstruction_error)
+from course_lib.models.autoencoders import (
+    Autoencoder,
+    SparseAutoencoder,
+    StackedClassifier,
+    add_noise,
+    fresh_stack,
+    kl_sparsity,
+    reconstruction_error,
+)
+from course_lib.source import show_source
 from course_lib.train import accuracy, fit, predict, pretrain_stack
 
 cl.seed_everything(0)
@@ -50,7 +60,9 @@ for code in (64, 8):
     ae = Autoencoder(64, hidden=[], code=code, linear=True, sigmoid_output=False)
     fit(ae, x8_train, nn.MSELoss(), epochs=100, lr=1e-2, batch_size=64, progress=False)
     results[code] = (reconstruction_error(ae, x8_test), reconstruction_error(ae, noise_images))
-    print(f"code size {code:>2}: error on held-out digits {results[code][0]:.4f}, on random noise {results[code][1]:.4f}")
+    print(
+        f"code size {code:>2}: error on held-out digits {results[code][0]:.4f}, on random noise {results[code][1]:.4f}"
+    )
 assert results[64][0] < 1e-3, "the wide autoencoder copies digits perfectly"
 assert results[64][1] < 0.25 * results[8][1], "and copies random noise far better than a bottleneck can"
 assert results[8][1] > 5 * results[8][0], "the bottleneck autoencoder only fits digits"
@@ -92,21 +104,33 @@ for n in CODE_SIZES:
 
 print(f"{'code':>5} {'PCA':>8} {'linear AE':>10} {'deep AE':>9} {'deep / PCA':>11}")
 for i, n in enumerate(CODE_SIZES):
-    print(f"{n:>5} {sweep['PCA'][i]:>8.4f} {sweep['linear AE'][i]:>10.4f} {sweep['deep AE'][i]:>9.4f} "
-          f"{sweep['deep AE'][i] / sweep['PCA'][i]:>11.2f}")
+    print(
+        f"{n:>5} {sweep['PCA'][i]:>8.4f} {sweep['linear AE'][i]:>10.4f} {sweep['deep AE'][i]:>9.4f} "
+        f"{sweep['deep AE'][i] / sweep['PCA'][i]:>11.2f}"
+    )
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.6))
 for name, style in (("PCA", "k--"), ("linear AE", "o:"), ("deep AE", "o-")):
     ax.plot(CODE_SIZES, sweep[name], style, label=name)
-ax.set(xscale="log", xlabel="code size n", ylabel="held-out MSE per pixel", title="reconstruction error vs code size (8x8 digits)")
-ax.set_xticks(CODE_SIZES, [str(n) for n in CODE_SIZES]); ax.minorticks_off(); ax.legend(); ax.grid(alpha=0.3)
+ax.set(
+    xscale="log",
+    xlabel="code size n",
+    ylabel="held-out MSE per pixel",
+    title="reconstruction error vs code size (8x8 digits)",
+)
+ax.set_xticks(CODE_SIZES, [str(n) for n in CODE_SIZES])
+ax.minorticks_off()
+ax.legend()
+ax.grid(alpha=0.3)
 
 # %% slideshow={"slide_type": "subslide"}
 small = [i for i, n in enumerate(CODE_SIZES) if n <= 4]
 assert all(sweep["deep AE"][i] < 0.8 * sweep["PCA"][i] for i in small), "deep AE beats PCA at small codes"
 assert all(abs(sweep["linear AE"][i] / sweep["PCA"][i] - 1) < 0.05 for i in range(len(CODE_SIZES))), "linear AE ~ PCA"
-print("deep AE error < 0.8 x PCA at code sizes", [CODE_SIZES[i] for i in small], "; linear AE within 5% of PCA everywhere")
+print(
+    "deep AE error < 0.8 x PCA at code sizes", [CODE_SIZES[i] for i in small], "; linear AE within 5% of PCA everywhere"
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The non-linear encoder wins where the code is tight. With 16 numbers for 64 pixels PCA already
@@ -137,7 +161,7 @@ assert cosines.min() > 0.95
 # the same 8 numbers per image.
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(Autoencoder, skip_docstrings=True)
+show_source(Autoencoder, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
@@ -152,11 +176,16 @@ assert deep_err28 < pca_err28
 
 # %% slideshow={"slide_type": "subslide"}
 show = x_test[:12]
-pca_rebuilt = torch.from_numpy(pca28.inverse_transform(pca28.transform(show.flatten(1).numpy()))).float().view(-1, 1, 28, 28)
+pca_rebuilt = (
+    torch.from_numpy(pca28.inverse_transform(pca28.transform(show.flatten(1).numpy()))).float().view(-1, 1, 28, 28)
+)
 with torch.no_grad():
     deep_rebuilt = deep28(show.to(device)).cpu()
-plot.image_grid(torch.cat([show, pca_rebuilt.clamp(0, 1), deep_rebuilt]), nrow=12,
-                title="rows: original | PCA, 8 numbers | deep autoencoder, 8 numbers");
+plot.image_grid(
+    torch.cat([show, pca_rebuilt.clamp(0, 1), deep_rebuilt]),
+    nrow=12,
+    title="rows: original | PCA, 8 numbers | deep autoencoder, 8 numbers",
+);
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -172,6 +201,7 @@ def sparse_step(weight):
     def step(model, batch, loss_fn):
         x_hat, h = model(batch[0])
         return F.mse_loss(x_hat, batch[0]) + weight * kl_sparsity(h, rho=0.05) / h.shape[1], x_hat
+
     return step
 
 
@@ -179,16 +209,26 @@ sparse_models = {}
 for weight in (0.0, 0.3):
     cl.seed_everything(0)
     model = SparseAutoencoder(784, 1024).to(device)
-    fit(model, x_train[:3000], nn.MSELoss(), epochs=8, lr=3e-3, batch_size=64, step_fn=sparse_step(weight),
-        desc=f"sparse AE, penalty weight {weight}")
+    fit(
+        model,
+        x_train[:3000],
+        nn.MSELoss(),
+        epochs=8,
+        lr=3e-3,
+        batch_size=64,
+        step_fn=sparse_step(weight),
+        desc=f"sparse AE, penalty weight {weight}",
+    )
     sparse_models[weight] = model
 
 for weight, model in sparse_models.items():
     with torch.no_grad():
         h = model.encode(x_test.to(device)).cpu()
     active = (h > 0.1).float().sum(1)
-    print(f"penalty weight {weight}: mean activation {h.mean():.3f}, active units per digit {active.mean():.0f} of 1024, "
-          f"test MSE {reconstruction_error(model, x_test):.4f}")
+    print(
+        f"penalty weight {weight}: mean activation {h.mean():.3f}, active units per digit {active.mean():.0f} of 1024, "
+        f"test MSE {reconstruction_error(model, x_test):.4f}"
+    )
     sparse_models[weight].active = active
 
 # %% slideshow={"slide_type": "subslide"}
@@ -199,7 +239,9 @@ axes[0].set(xlabel="units with activation > 0.1, per digit", ylabel="digits", ti
 axes[0].legend()
 units = sparse_models[0.3].decoder[0].weight.detach().cpu().T[:48].reshape(48, 1, 28, 28)
 lo, hi = units.amin((1, 2, 3), keepdim=True), units.amax((1, 2, 3), keepdim=True)
-plot.image_grid((units - lo) / (hi - lo), nrow=16, ax=axes[1], title="what 48 sparse units draw (their decoder weights)")
+plot.image_grid(
+    (units - lo) / (hi - lo), nrow=16, ax=axes[1], title="what 48 sparse units draw (their decoder weights)"
+)
 fig.tight_layout()
 assert sparse_models[0.3].active.mean() < 0.5 * sparse_models[0.0].active.mean()
 
@@ -266,8 +308,11 @@ for level in levels:
 fig, ax = plt.subplots(figsize=(6, 3.4))
 for name, errs in errors.items():
     ax.plot(levels, errs, "o-", label=name)
-ax.set(xlabel="Gaussian noise level (std)", ylabel="MSE against the clean digit", title="reconstructing noisy test digits")
-ax.legend(); ax.grid(alpha=0.3)
+ax.set(
+    xlabel="Gaussian noise level (std)", ylabel="MSE against the clean digit", title="reconstructing noisy test digits"
+)
+ax.legend()
+ax.grid(alpha=0.3)
 print("noise levels:", levels)
 for name, errs in errors.items():
     print(f"{name:>13}: " + "  ".join(f"{e:.4f}" for e in errs))
@@ -303,7 +348,9 @@ assert gaps["denoising AE"] < gaps["plain AE"]
 # %% slideshow={"slide_type": "-"}
 from course_lib.widgets import DenoiseView
 
-denoiser_view = DenoiseView(x_test[:100], {"plain AE": autoencoders["plain AE"], "denoising AE": autoencoders["denoising AE"]}, level=0.4)
+denoiser_view = DenoiseView(
+    x_test[:100], {"plain AE": autoencoders["plain AE"], "denoising AE": autoencoders["denoising AE"]}, level=0.4
+)
 denoiser_view
 
 # %% slideshow={"slide_type": "skip"}
@@ -348,15 +395,27 @@ stack = pretrain_stack(x_train, [784, 256, 64], epochs=5, lr=2e-3)
 labelled = torch.cat([torch.nonzero(y_train == d)[:10, 0] for d in range(10)])
 few = (x_train[labelled], y_train[labelled])
 stacked_results = {}
-for start, make_encoders in (("pre-trained", lambda: copy.deepcopy(stack)), ("random", lambda: fresh_stack([784, 256, 64]))):
+for start, make_encoders in (
+    ("pre-trained", lambda: copy.deepcopy(stack)),
+    ("random", lambda: fresh_stack([784, 256, 64])),
+):
     for mode in ("frozen", "fine-tuned"):
         cl.seed_everything(0)
         classifier = StackedClassifier(make_encoders()).to(device)
         if mode == "frozen":
             classifier.encoders.requires_grad_(False)
         optimizer = torch.optim.Adam([p for p in classifier.parameters() if p.requires_grad], lr=1e-3)
-        h = fit(classifier, few, nn.CrossEntropyLoss(), epochs=60, batch_size=20, optimizer=optimizer,
-                progress=False, eval_data=(x_test, y_test), metrics={"acc": accuracy})
+        h = fit(
+            classifier,
+            few,
+            nn.CrossEntropyLoss(),
+            epochs=60,
+            batch_size=20,
+            optimizer=optimizer,
+            progress=False,
+            eval_data=(x_test, y_test),
+            metrics={"acc": accuracy},
+        )
         stacked_results[(start, mode)] = h["val_acc"]
         print(f"{start:>11} encoders, {mode:>10}: held-out accuracy {h.last('val_acc'):.3f}")
 
@@ -364,9 +423,13 @@ for start, make_encoders in (("pre-trained", lambda: copy.deepcopy(stack)), ("ra
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 for (start, mode), accs in stacked_results.items():
     ax.plot(range(1, len(accs) + 1), accs, "-" if start == "pre-trained" else "--", label=f"{start}, {mode}")
-ax.set(xlabel="epoch of supervised training (100 labels)", ylabel="held-out accuracy",
-       title="stacked autoencoder features vs random ones")
-ax.legend(fontsize=8); ax.grid(alpha=0.3)
+ax.set(
+    xlabel="epoch of supervised training (100 labels)",
+    ylabel="held-out accuracy",
+    title="stacked autoencoder features vs random ones",
+)
+ax.legend(fontsize=8)
+ax.grid(alpha=0.3)
 final = {k: v[-1] for k, v in stacked_results.items()}
 assert final[("pre-trained", "frozen")] > final[("random", "frozen")] + 0.1, "pre-trained features beat random ones"
 assert final[("pre-trained", "fine-tuned")] > final[("pre-trained", "frozen")], "fine-tuning with labels helps"
@@ -400,8 +463,11 @@ with torch.no_grad():
         levels[f"level {i} ({h.shape[1]})"] = h.clone()
 level_scores = {}
 for name, feats in levels.items():
-    probe_acc = LogisticRegression(max_iter=1000).fit(feats[:1000].numpy(), y_train[:1000].numpy()).score(
-        feats[1000:].numpy(), y_train[1000:3000].numpy())
+    probe_acc = (
+        LogisticRegression(max_iter=1000)
+        .fit(feats[:1000].numpy(), y_train[:1000].numpy())
+        .score(feats[1000:].numpy(), y_train[1000:3000].numpy())
+    )
     back = LinearRegression().fit(feats[:1000].numpy(), x_train.flatten(1)[:1000].numpy())
     rec = F.mse_loss(torch.as_tensor(back.predict(feats[1000:].numpy())), x_train.flatten(1)[1000:3000]).item()
     print(f"{name:>14}: linear probe accuracy {probe_acc:.3f}, linear reconstruction MSE {rec:.4f}")
@@ -428,7 +494,9 @@ bits_image, bits_code = 28 * 28 * 8, 8 * 16  # 8-bit pixels vs 8 float16 numbers
 err_half = F.mse_loss(as_half, x_test).item()
 psnr = 10 * np.log10(1.0 / err_half)
 print(f"image: {bits_image} bits; code: {bits_code} bits; compression ratio {bits_image / bits_code:.0f}:1")
-print(f"reconstruction error with float16 codes: MSE {err_half:.4f} (PSNR {psnr:.1f} dB); float32 codes: {deep_err28:.4f}")
+print(
+    f"reconstruction error with float16 codes: MSE {err_half:.4f} (PSNR {psnr:.1f} dB); float32 codes: {deep_err28:.4f}"
+)
 assert abs(err_half - deep_err28) < 1e-3
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -451,10 +519,10 @@ def neighbours(z_query, z_base, k=5, metric="cosine"):
 
 
 idx = neighbours(z_test[:6], z_train)
-rows = torch.cat([torch.cat([x_test[i:i + 1], x_train[idx[i]]]) for i in range(6)])
+rows = torch.cat([torch.cat([x_test[i : i + 1], x_train[idx[i]]]) for i in range(6)])
 
 # %% slideshow={"slide_type": "subslide"}
-plot.image_grid(rows, nrow=6, title="each row: a test digit, then its 5 nearest training codes (cosine)");
+plot.image_grid(rows, nrow=6, title="each row: a test digit, then its 5 nearest training codes (cosine)")
 for metric in ("cosine", "euclidean"):
     agree = (y_train[neighbours(z_test, z_train, metric=metric)] == y_test[:, None]).float().mean()
     print(f"{metric:>9}: {agree:.3f} of the 5 nearest neighbours share the label")
@@ -470,7 +538,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
 
 table = {}
-for name, (ftr, fte) in {"8-number codes": (z_train, z_test), "784 raw pixels": (x_train.flatten(1), x_test.flatten(1))}.items():
+for name, (ftr, fte) in {
+    "8-number codes": (z_train, z_test),
+    "784 raw pixels": (x_train.flatten(1), x_test.flatten(1)),
+}.items():
     clf = LogisticRegression(max_iter=500).fit(ftr[:1000].numpy(), y_train[:1000].numpy())
     km = KMeans(10, n_init=4, random_state=0).fit(fte.numpy())
     table[name] = (clf.score(fte.numpy(), y_test.numpy()), adjusted_rand_score(y_test.numpy(), km.labels_))
@@ -515,8 +586,10 @@ from course_lib.models import LeNet
 cl.seed_everything(0)
 judge = LeNet().to(device)
 fit(judge, (x_train, y_train), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, progress=False)
-confidence = {name: predict(judge, imgs).softmax(1).max(1).values.mean().item()
-              for name, imgs in (("real test digits", x_test[:200]), ("decoded random codes", around))}
+confidence = {
+    name: predict(judge, imgs).softmax(1).max(1).values.mean().item()
+    for name, imgs in (("real test digits", x_test[:200]), ("decoded random codes", around))
+}
 for name, c in confidence.items():
     print(f"{name:>21}: mean classifier confidence {c:.2f}")
 assert confidence["decoded random codes"] < confidence["real test digits"]

@@ -16,20 +16,22 @@
 # discriminative one.) VAEs, GANs (05, 06) and diffusion models (07) are three ways to learn $p(I)$.
 
 # %% slideshow={"slide_type": "-"}
-LIVE_EPOCHS = 8   # the short live training run; the explorer uses shipped weights trained for 30
+LIVE_EPOCHS = 8  # the short live training run; the explorer uses shipped weights trained for 30
 BETA_VALUES = [1.0, 4.0]  # KL weights compared on the shapes dataset
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from course_lib import check, checkpoints, data, plot
 from course_lib.models.autoencoders import Autoencoder
-from course_lib.models.vae import VAE, decode_grid, elbo_loss, encode_mean, kl_divergence, reparameterize, vae_step
+from course_lib.models.vae import VAE, decode_grid, encode_mean, kl_divergence, reparameterize, vae_step
+from course_lib.source import show_source
 from course_lib.train import fit, predict
 
 cl.seed_everything(0)
@@ -92,8 +94,9 @@ z.sum().backward()
 print("dz/dmu =", mu.grad.numpy(), "  dz/dlogvar =", logvar.grad.numpy().round(4), "(= sigma * eps / 2)")
 assert torch.allclose(logvar.grad, 0.5 * torch.tensor([[0.1, 0.2]]) * eps)
 g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-assert torch.allclose(reparameterize(mu, logvar, generator=g1),
-                      mu + torch.exp(0.5 * logvar) * torch.randn(1, 2, generator=g2)), "library version agrees"
+assert torch.allclose(
+    reparameterize(mu, logvar, generator=g1), mu + torch.exp(0.5 * logvar) * torch.randn(1, 2, generator=g2)
+), "library version agrees"
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -155,7 +158,7 @@ check.kl_gaussian(student_kl)
 
 # %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
 def solution_kl(mu, logvar):
-    return (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(1).mean()
+    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).sum(1).mean()
 
 
 assert check.kl_gaussian(solution_kl)
@@ -168,7 +171,7 @@ check.kl_gaussian(solution_kl)
 # and uses $z = \mu$ in eval mode:
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(VAE, skip_docstrings=True)
+show_source(VAE, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The loss: the ELBO, and beta
@@ -184,18 +187,23 @@ cl.seed_everything(0)
 live_vae = VAE(784, hidden=[256], latent_dim=2).to(device)
 step = vae_step(beta=1.0)
 live = plot.LiveLossPlot(title="VAE: negative ELBO per step (live)")
-history = fit(live_vae, x_train, None, epochs=LIVE_EPOCHS, lr=2e-3, batch_size=128, step_fn=step,
-              callbacks=[live], desc="VAE")
+history = fit(
+    live_vae, x_train, None, epochs=LIVE_EPOCHS, lr=2e-3, batch_size=128, step_fn=step, callbacks=[live], desc="VAE"
+)
 
 # %% slideshow={"slide_type": "subslide"}
 live.close(history)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
-axes[0].plot(step.recon, color="tab:blue"); axes[0].set(xlabel="step", ylabel="nats per image", title="reconstruction (BCE)")
-axes[1].plot(step.kl, color="tab:orange"); axes[1].set(xlabel="step", ylabel="nats per image", title="KL to N(0, I)")
+axes[0].plot(step.recon, color="tab:blue")
+axes[0].set(xlabel="step", ylabel="nats per image", title="reconstruction (BCE)")
+axes[1].plot(step.kl, color="tab:orange")
+axes[1].set(xlabel="step", ylabel="nats per image", title="KL to N(0, I)")
 for ax in axes:
     ax.grid(alpha=0.3)
 fig.tight_layout()
-print(f"after {LIVE_EPOCHS} epochs: reconstruction {np.mean(step.recon[-20:]):.1f}, KL {np.mean(step.kl[-20:]):.2f} nats")
+print(
+    f"after {LIVE_EPOCHS} epochs: reconstruction {np.mean(step.recon[-20:]):.1f}, KL {np.mean(step.kl[-20:]):.2f} nats"
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The VAE's code space
@@ -218,8 +226,11 @@ assert (z_vae.mean(0).abs() < 0.5).all() and ((z_vae.std(0) - 1).abs() < 0.5).al
 # %% slideshow={"slide_type": "-"}
 z_vae_train = encode_mean(vae, x_train)
 nearest = torch.cdist(z_vae[:6], z_vae_train).topk(7, largest=False).indices
-plot.image_grid(torch.cat([torch.cat([x_test[i:i + 1], x_train[nearest[i]]]) for i in range(6)]), nrow=8,
-                title="each row: a test digit, then its 7 nearest neighbours in the VAE's 2D space");
+plot.image_grid(
+    torch.cat([torch.cat([x_test[i : i + 1], x_train[nearest[i]]]) for i in range(6)]),
+    nrow=8,
+    title="each row: a test digit, then its 7 nearest neighbours in the VAE's 2D space",
+)
 agree = (y_train[torch.cdist(z_vae, z_vae_train).topk(5, largest=False).indices] == y_test[:, None]).float().mean()
 print(f"{agree:.2f} of the 5 nearest neighbours (in 2 numbers!) share the test digit's label")
 
@@ -247,9 +258,10 @@ fig.tight_layout()
 g = torch.Generator().manual_seed(0)
 z_ae_train = encode_mean(ae, x_train)
 report = {}
-for name, model, codes, draw in (("VAE, z ~ N(0, I)", vae, z_vae_train, lambda n: torch.randn(n, 2, generator=g)),
-                                 ("plain AE, z uniform in its box", ae, z_ae_train,
-                                  lambda n: lo + (hi - lo) * torch.rand(n, 2, generator=g))):
+for name, model, codes, draw in (
+    ("VAE, z ~ N(0, I)", vae, z_vae_train, lambda n: torch.randn(n, 2, generator=g)),
+    ("plain AE, z uniform in its box", ae, z_ae_train, lambda n: lo + (hi - lo) * torch.rand(n, 2, generator=g)),
+):
     z_new = draw(4_000)
     spacing = torch.cdist(codes[:2_000], codes[:2_000]).topk(2, largest=False).values[:, 1].median()
     in_hole = (torch.cdist(z_new, codes).min(1).values / spacing > 5).float().mean().item()
@@ -327,7 +339,9 @@ with torch.no_grad():
     codes_v, codes_a = vae.encode(x_test[[0, 5]].to(device))[0], ae.encode(x_test[[0, 5]].to(device))
     path_v = vae.decode(torch.stack([(1 - t) * codes_v[0] + t * codes_v[1] for t in walk])).cpu()
     path_a = ae.decode(torch.stack([(1 - t) * codes_a[0] + t * codes_a[1] for t in walk])).cpu()
-plot.image_grid(torch.cat([path_v, path_a]), nrow=9, title="top: VAE, bottom: plain AE - from test image 0 to test image 5");
+plot.image_grid(
+    torch.cat([path_v, path_a]), nrow=9, title="top: VAE, bottom: plain AE - from test image 0 to test image 5"
+);
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # One pair proves little. Over 300 random pairs of test digits, 9 points along each line: how often
@@ -351,7 +365,9 @@ def along_lines(model):
         z = model.encode(x_test.to(device))
         z = z[0] if isinstance(z, tuple) else z  # the VAE's mean
         za, zb = z[pairs[:, 0]], z[pairs[:, 1]]
-        points = ((1 - steps[None].to(device)) * za[:, None] + steps[None].to(device) * zb[:, None]).reshape(-1, z.shape[1])
+        points = ((1 - steps[None].to(device)) * za[:, None] + steps[None].to(device) * zb[:, None]).reshape(
+            -1, z.shape[1]
+        )
         return model.decode(points).cpu()
 
 
@@ -360,8 +376,11 @@ def judged(images):
     return confident.float().mean().item(), (2 * images - 1).abs().mean().item()
 
 
-interp_report = {"VAE": judged(along_lines(vae)), "plain AE": judged(along_lines(ae)),
-                 "real test digits": judged(x_test[:2_700])}
+interp_report = {
+    "VAE": judged(along_lines(vae)),
+    "plain AE": judged(along_lines(ae)),
+    "real test digits": judged(x_test[:2_700]),
+}
 print(f"{'':>17} {'read as a digit':>16} {'sharpness':>10}")
 for name, (digit, sharp) in interp_report.items():
     print(f"{name:>17} {digit:>16.1%} {sharp:>10.2f}")
@@ -416,15 +435,22 @@ for ax, beta in zip(np.atleast_1d(axes), BETA_VALUES):
     im = ax.imshow(tables[beta], cmap="viridis", vmin=0, vmax=1)
     for (i, j), v in np.ndenumerate(tables[beta]):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white" if v < 0.6 else "black", fontsize=8)
-    ax.set(xticks=range(5), xticklabels=factor_names, yticks=range(6), yticklabels=[f"z[{i}]" for i in range(6)],
-           title=f"beta = {beta}: |corr(latent mean, factor)|")
+    ax.set(
+        xticks=range(5),
+        xticklabels=factor_names,
+        yticks=range(6),
+        yticklabels=[f"z[{i}]" for i in range(6)],
+        title=f"beta = {beta}: |corr(latent mean, factor)|",
+    )
 fig.colorbar(im, ax=axes, shrink=0.8)
 
 # %% slideshow={"slide_type": "subslide"}
 for beta in BETA_VALUES:
     best = tables[beta].max(0)
-    print(f"beta {beta}: KL {kls[beta]:.1f} nats; best |r| per factor: " +
-          ", ".join(f"{n} {b:.2f} (z[{a}])" for n, b, a in zip(factor_names, best, tables[beta].argmax(0))))
+    print(
+        f"beta {beta}: KL {kls[beta]:.1f} nats; best |r| per factor: "
+        + ", ".join(f"{n} {b:.2f} (z[{a}])" for n, b, a in zip(factor_names, best, tables[beta].argmax(0)))
+    )
 for beta in BETA_VALUES:
     assert tables[beta][:, factor_names.index("x")].max() > 0.7 and tables[beta][:, factor_names.index("y")].max() > 0.7
 assert kls[max(BETA_VALUES)] < kls[min(BETA_VALUES)], "a larger beta squeezes the code: less information, lower KL"

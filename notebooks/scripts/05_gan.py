@@ -10,10 +10,13 @@
 # indistinguishable from the data. We watch it happen on 2D points, then on digits.
 
 # %% slideshow={"slide_type": "-"}
-LIVE_STEPS = 300   # training rounds of the 2D game run before the widget opens (press play for more)
+LIVE_STEPS = 300  # training rounds of the 2D game run before the widget opens (press play for more)
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -21,11 +24,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-import io
 
 from course_lib import check, checkpoints, data, plot
-from course_lib.models.gan import (DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator, discriminator_loss,
-                                   discriminator_step, generator_loss, generator_step, modes_covered, value_function)
+from course_lib.models.gan import (
+    DCDiscriminator,
+    DCGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    discriminator_loss,
+    discriminator_step,
+    generator_step,
+    modes_covered,
+    value_function,
+)
+from course_lib.source import show_source
 from course_lib.train import GANTrainer, batch_sampler
 from course_lib.widgets import GANLab
 
@@ -37,7 +49,9 @@ ring_centres = 2 * torch.stack([torch.cos(torch.arange(8) * math.pi / 4), torch.
 
 def show_png(png_bytes, ax, title):
     ax.imshow(np.asarray(Image.open(io.BytesIO(png_bytes))))
-    ax.set_title(title, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -65,11 +79,11 @@ assert torch.allclose(discriminator_loss(d_real, d_fake), -value_function(d_real
 
 # %% slideshow={"slide_type": "subslide"}
 logit = torch.linspace(-7, 7, 400, requires_grad=True)  # D's logit on a fake
-p = torch.sigmoid(logit)                                  # D(G(z))
-saturating = torch.log(1 - p)          # G minimises this (min-max form)
-non_saturating = -torch.log(p)         # G minimises this instead
-g_sat, = torch.autograd.grad(saturating.sum(), logit, retain_graph=True)
-g_non, = torch.autograd.grad(non_saturating.sum(), logit)
+p = torch.sigmoid(logit)  # D(G(z))
+saturating = torch.log(1 - p)  # G minimises this (min-max form)
+non_saturating = -torch.log(p)  # G minimises this instead
+(g_sat,) = torch.autograd.grad(saturating.sum(), logit, retain_graph=True)
+(g_non,) = torch.autograd.grad(non_saturating.sum(), logit)
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -80,7 +94,8 @@ axes[1].plot(p.detach(), g_sat.abs(), label="min-max")
 axes[1].plot(p.detach(), g_non.abs(), label="non-saturating")
 axes[1].set(xlabel="D(G(z))", ylabel="|gradient| w.r.t. D's logit", title="how hard G is pushed")
 for ax in axes:
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 fig.tight_layout()
 i = 50  # D(G(z)) ~ 0.005: D confidently rejects the fake
 print(f"at D(G(z)) = {p[i].item():.3f}: |grad| min-max {g_sat[i].abs():.3f}, non-saturating {g_non[i].abs():.3f}")
@@ -103,11 +118,14 @@ d_before = [p.detach().clone() for p in D.parameters()]
 
 real = ring[:128]
 # 1) generate a set of fake data
-fake = G(torch.randn(128, 2)).detach()          # detach: this step must not train G
+fake = G(torch.randn(128, 2)).detach()  # detach: this step must not train G
 # 2) train D on real (label 1) and fake (label 0) data
-loss_D = F.binary_cross_entropy_with_logits(D(real), torch.ones(128)) + \
-         F.binary_cross_entropy_with_logits(D(fake), torch.zeros(128))
-opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+loss_D = F.binary_cross_entropy_with_logits(D(real), torch.ones(128)) + F.binary_cross_entropy_with_logits(
+    D(fake), torch.zeros(128)
+)
+opt_D.zero_grad()
+loss_D.backward()
+opt_D.step()
 assert all(torch.equal(a, b) for a, b in zip(g_before, G.parameters())), "step 2 changed only D"
 d_after_2 = [p.detach().clone() for p in D.parameters()]
 # 3) freeze D (the PyTorch form of Keras' `trainable = False`)
@@ -115,7 +133,9 @@ opt_D.zero_grad(set_to_none=True)  # (clear step 2's gradients, to check that st
 D.requires_grad_(False)
 # 4) train G through D to fool it: D should say "real" (1) on fakes
 loss_G = F.binary_cross_entropy_with_logits(D(G(torch.randn(128, 2))), torch.ones(128))
-opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+opt_G.zero_grad()
+loss_G.backward()
+opt_G.step()
 assert all(p.grad is None for p in D.parameters()), "the frozen D received no gradient"
 assert all(torch.equal(a, b) for a, b in zip(d_after_2, D.parameters())), "step 4 changed only G"
 assert not all(torch.equal(a, b) for a, b in zip(g_before, G.parameters()))
@@ -140,21 +160,30 @@ def train_with_labels(real_label, rounds=1_000):
         x = ring[torch.randint(0, len(ring), (128,))]
         fake = G_(torch.randn(128, 2)).detach()
         loss_d = bce(D_(x), torch.full((128,), real_label)) + bce(D_(fake), torch.full((128,), fake_label))
-        oD.zero_grad(); loss_d.backward(); oD.step()
+        oD.zero_grad()
+        loss_d.backward()
+        oD.step()
         loss_g = bce(D_(G_(torch.randn(128, 2))), torch.full((128,), real_label))  # G wants "real"
-        oG.zero_grad(); loss_g.backward(); oG.step()
+        oG.zero_grad()
+        loss_g.backward()
+        oG.step()
     with torch.no_grad():
         return G_(torch.randn(2_000, 2, generator=torch.Generator().manual_seed(5)))
 
 
-conventions = {"genuine = 1 (this notebook)": train_with_labels(1.0), "genuine = 0 (the lecture's recipe)": train_with_labels(0.0)}
+conventions = {
+    "genuine = 1 (this notebook)": train_with_labels(1.0),
+    "genuine = 0 (the lecture's recipe)": train_with_labels(0.0),
+}
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
 for ax, (name, samples) in zip(axes, conventions.items()):
     ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
     ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
-    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"{name}\n{modes_covered(samples, ring_centres)} of 8 modes")
+    ax.set(
+        xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"{name}\n{modes_covered(samples, ring_centres)} of 8 modes"
+    )
     ax.legend(fontsize=7, loc="upper right")
 fig.tight_layout()
 covered_by = {name: modes_covered(samples, ring_centres) for name, samples in conventions.items()}
@@ -184,7 +213,7 @@ print(f"library round: D loss {lib_D:.3f}, G loss {lib_G:.3f} - the same weights
 # ("how real"). No sigmoid at D's end: the losses take logits, which is numerically safer.
 
 # %% slideshow={"slide_type": "-"}
-plot.show_source(MLPGenerator, MLPDiscriminator, skip_docstrings=True)
+show_source(MLPGenerator, MLPDiscriminator, skip_docstrings=True)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -203,8 +232,9 @@ check.discriminator_loss(student_discriminator_loss)
 
 # %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
 def solution_discriminator_loss(d_real_logits, d_fake_logits):
-    return (F.binary_cross_entropy_with_logits(d_real_logits, torch.ones_like(d_real_logits))
-            + F.binary_cross_entropy_with_logits(d_fake_logits, torch.zeros_like(d_fake_logits)))
+    return F.binary_cross_entropy_with_logits(
+        d_real_logits, torch.ones_like(d_real_logits)
+    ) + F.binary_cross_entropy_with_logits(d_fake_logits, torch.zeros_like(d_fake_logits))
 
 
 assert check.discriminator_loss(solution_discriminator_loss)
@@ -302,8 +332,14 @@ def on_data(samples, radius=0.25):
 collapse = {}
 for batch_size in (16, 128):
     cl.seed_everything(0)
-    t = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(grid), noise_dim=2, lr=1e-3,
-                   batch_size=batch_size)
+    t = GANTrainer(
+        MLPGenerator(2, 2, 64),
+        MLPDiscriminator(2, 64),
+        batch_sampler(grid),
+        noise_dim=2,
+        lr=1e-3,
+        batch_size=batch_size,
+    )
     sets = []
     for _ in range(6):
         t.run(200)
@@ -318,13 +354,18 @@ for ax, batch_size in zip(axes[:2], (16, 128)):
     samples = collapse[batch_size][1]
     ax.scatter(grid[:1000, 0], grid[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
     ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
-    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
-           title=f"batch {batch_size}: {len(collapse[batch_size][0][-1])} of 25 modes, {on_data(samples):.0%} on data")
+    ax.set(
+        xlim=(-3, 3),
+        ylim=(-3, 3),
+        aspect="equal",
+        title=f"batch {batch_size}: {len(collapse[batch_size][0][-1])} of 25 modes, {on_data(samples):.0%} on data",
+    )
     ax.legend(fontsize=7, loc="upper right")
 for batch_size in (16, 128):
     axes[2].plot(np.arange(1, 7) * 200, [len(s) for s in collapse[batch_size][0]], "o-", label=f"batch {batch_size}")
 axes[2].set(xlabel="training rounds", ylabel="modes covered (of 25)", title="coverage over training", ylim=(0, 25))
-axes[2].legend(); axes[2].grid(alpha=0.3)
+axes[2].legend()
+axes[2].grid(alpha=0.3)
 fig.tight_layout()
 sets16 = collapse[16][0]
 
@@ -370,21 +411,39 @@ def ring_on_data(samples, radius=0.3):
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-for ax, (title, samples) in zip(axes, [("after 300 alternating rounds", before_freeze),
-                                       ("then 2,000 G steps against a frozen D", frozen_samples)]):
+for ax, (title, samples) in zip(
+    axes, [("after 300 alternating rounds", before_freeze), ("then 2,000 G steps against a frozen D", frozen_samples)]
+):
     ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
     collapsed = samples.std(0).mean() < 0.1  # all samples on (almost) one point: draw it big enough to see
-    ax.scatter(samples[:1000, 0], samples[:1000, 1], s=150 if collapsed else 3, marker="X" if collapsed else "o",
-               c="tab:purple", alpha=1.0 if collapsed else 0.5, label="G (all samples)" if collapsed else "G")
-    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
-           title=f"{title}\n{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}")
+    ax.scatter(
+        samples[:1000, 0],
+        samples[:1000, 1],
+        s=150 if collapsed else 3,
+        marker="X" if collapsed else "o",
+        c="tab:purple",
+        alpha=1.0 if collapsed else 0.5,
+        label="G (all samples)" if collapsed else "G",
+    )
+    ax.set(
+        xlim=(-3, 3),
+        ylim=(-3, 3),
+        aspect="equal",
+        title=f"{title}\n{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}",
+    )
     ax.legend(fontsize=7, loc="upper right")
 fig.tight_layout()
 spread = {"alternating": before_freeze.std(0).mean().item(), "frozen D": frozen_samples.std(0).mean().item()}
 
 # %% slideshow={"slide_type": "subslide"}
-print("modes covered:", modes_covered(before_freeze, ring_centres), "->", modes_covered(frozen_samples, ring_centres),
-      "| spread of the samples:", {k: round(v, 2) for k, v in spread.items()})
+print(
+    "modes covered:",
+    modes_covered(before_freeze, ring_centres),
+    "->",
+    modes_covered(frozen_samples, ring_centres),
+    "| spread of the samples:",
+    {k: round(v, 2) for k, v in spread.items()},
+)
 # collapse onto one or two of D's favourite spots (which one depends on the last bits of the
 # arithmetic, so on the CPU), from (almost) all 8 modes before
 assert modes_covered(frozen_samples, ring_centres) <= 2 < modes_covered(before_freeze, ring_centres)
@@ -410,8 +469,11 @@ assert spread["frozen D"] < 0.6 * spread["alternating"]
 # %% slideshow={"slide_type": "subslide"}
 progress, _ = checkpoints.load_state("dcgan_progress")
 steps = sorted(progress, key=lambda k: int(k.split("_")[1]))
-plot.image_grid(torch.cat([progress[k][:12] for k in steps]), nrow=12,
-                title="rows: the same 12 noise vectors after " + ", ".join(k.split("_")[1] for k in steps) + " rounds");
+plot.image_grid(
+    torch.cat([progress[k][:12] for k in steps]),
+    nrow=12,
+    title="rows: the same 12 noise vectors after " + ", ".join(k.split("_")[1] for k in steps) + " rounds",
+);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The DCGAN's generator: a linear layer to a 7x7 map, then two transposed convolutions that
@@ -420,7 +482,7 @@ plot.image_grid(torch.cat([progress[k][:12] for k in steps]), nrow=12,
 # notebook 06.)
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
+show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The live view works for images too. Here it continues training the shipped generator against a
@@ -433,7 +495,9 @@ plot.show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
 dcgan_G = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device).train()
 digits, _ = data.make_digits28(5_000, seed=1, difficulty=0.5)
 cl.seed_everything(0)
-image_trainer = GANTrainer(dcgan_G, DCDiscriminator(32).to(device), batch_sampler(digits), noise_dim=32, lr=2e-4, batch_size=64)
+image_trainer = GANTrainer(
+    dcgan_G, DCDiscriminator(32).to(device), batch_sampler(digits), noise_dim=32, lr=2e-4, batch_size=64
+)
 image_lab = GANLab(image_trainer, kind="images", snapshot_every=10)
 image_lab.run(5)
 image_lab

@@ -12,6 +12,8 @@ COMPLETION_STEPS = 200  # training steps of the image-to-image completion demo; 
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ from torch import nn
 from course_lib import check, checkpoints, data, plot
 from course_lib.models import LeNet
 from course_lib.models.gan import DCDiscriminator, DCGenerator, conditional_discriminator_loss, generator_loss
+from course_lib.source import show_source
 from course_lib.train import fit, predict
 
 cl.seed_everything(0)
@@ -104,7 +107,7 @@ check.wrong_labels(solution_wrong_labels)
 # (`python -m course_lib.pretrain cgan`); the live view below continues from it.
 
 # %% slideshow={"slide_type": "-"}
-plot.show_source(DCGenerator.forward, DCDiscriminator.forward)
+show_source(DCGenerator.forward, DCDiscriminator.forward)
 
 # %% slideshow={"slide_type": "subslide"}
 cgan = checkpoints.load_checkpoint("cgan", DCGenerator, device=device)
@@ -160,8 +163,12 @@ drawn = torch.bincount(predict(judge, unconditional).argmax(1), minlength=10)
 fig, ax = plt.subplots(figsize=(6, 2.8))
 ax.bar(range(10), drawn.numpy(), color="tab:purple")
 ax.axhline(100, color="grey", ls=":", label="even share (100 each)")
-ax.set(xticks=range(10), xlabel="digit the judge reads", ylabel="samples of 1,000",
-       title="an unconditional GAN: which digits it happens to draw")
+ax.set(
+    xticks=range(10),
+    xlabel="digit the judge reads",
+    ylabel="samples of 1,000",
+    title="an unconditional GAN: which digits it happens to draw",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 print("samples per digit:", drawn.tolist())
@@ -206,7 +213,13 @@ ax.imshow(confusion, cmap="Blues")
 for (i, j), v in np.ndenumerate(confusion.numpy()):
     if v:
         ax.text(j, i, int(v), ha="center", va="center", fontsize=7, color="white" if v > 50 else "black")
-ax.set(xlabel="judge's label", ylabel="requested digit", title=f"agreement {agreement:.1%}", xticks=range(10), yticks=range(10))
+ax.set(
+    xlabel="judge's label",
+    ylabel="requested digit",
+    title=f"agreement {agreement:.1%}",
+    xticks=range(10),
+    yticks=range(10),
+)
 per_digit = confusion.diag() / confusion.sum(1)
 print("agreement per digit:", [round(v, 2) for v in per_digit.tolist()])
 print(f"requested-class agreement: {agreement:.3f}")
@@ -227,12 +240,25 @@ class Completer(nn.Module):
     def __init__(self, c=32):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, c, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(c, c, 4, 2, 1), nn.LeakyReLU(0.2),  # 14x14
-            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2),                                              # 7x7
-            nn.Flatten(), nn.Linear(2 * c * 49, 256), nn.LeakyReLU(0.2), nn.Linear(256, 2 * c * 49), nn.LeakyReLU(0.2),
+            nn.Conv2d(1, c, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 14x14
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 7x7
+            nn.Flatten(),
+            nn.Linear(2 * c * 49, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, 2 * c * 49),
+            nn.LeakyReLU(0.2),
             nn.Unflatten(1, (2 * c, 7, 7)),
-            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.ConvTranspose2d(c, c, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(c, 1, 3, padding=1), nn.Sigmoid())
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.ConvTranspose2d(c, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 1, 3, padding=1),
+            nn.Sigmoid(),
+        )
         self.register_buffer("lower", (torch.arange(28) >= 14).float().view(1, 1, 28, 1))
 
     def forward(self, x):
@@ -244,8 +270,14 @@ class PairCritic(nn.Module):
 
     def __init__(self, c=32):
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(2, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c, 2 * c, 4, 2, 1),
-                                 nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * c * 49, 1))
+        self.net = nn.Sequential(
+            nn.Conv2d(2, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * c * 49, 1),
+        )
 
     def forward(self, condition, image):
         return self.net(torch.cat([condition, image], 1)).squeeze(1)
@@ -264,19 +296,24 @@ opt_g = torch.optim.Adam(completer.parameters(), 1e-3, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.5, 0.999))
 gen = torch.Generator().manual_seed(0)
 l1_history = []
-for step in range(COMPLETION_STEPS):
+for _ in range(COMPLETION_STEPS):
     target = x_real[torch.randint(0, 5_000, (64,), generator=gen)].to(device)
     condition = erase_lower_half(target)
     output = completer(condition)
     # D: real pairs (condition, target) -> 1, fake pairs (condition, output) -> 0
-    d_loss = F.binary_cross_entropy_with_logits(critic(condition, target), torch.ones(64, device=device)) + \
-        F.binary_cross_entropy_with_logits(critic(condition, output.detach()), torch.zeros(64, device=device))
-    opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+    d_loss = F.binary_cross_entropy_with_logits(
+        critic(condition, target), torch.ones(64, device=device)
+    ) + F.binary_cross_entropy_with_logits(critic(condition, output.detach()), torch.zeros(64, device=device))
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
     # G: fool the frozen D, and stay close to the target (L1 on the drawn half, weight 100 as in pix2pix)
     critic.requires_grad_(False)
     l1 = F.l1_loss(output[..., 14:, :], target[..., 14:, :])
     g_loss = generator_loss(critic(condition, output)) + 100 * l1
-    opt_g.zero_grad(); g_loss.backward(); opt_g.step()
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
     critic.requires_grad_(True)
     l1_history.append(l1.item())
 
@@ -285,9 +322,13 @@ with torch.no_grad():
     completed = completer(erase_lower_half(test)).cpu()
 
 # %% slideshow={"slide_type": "subslide"}
-plot.image_grid(torch.cat([erase_lower_half(test).cpu(), completed, test.cpu()]), nrow=10,
-                title="rows: input (lower half erased) | completed by the conditional generator | the real digit");
-print(f"L1 to the real lower half: {np.mean(l1_history[:20]):.3f} at the start -> {np.mean(l1_history[-20:]):.3f} after {COMPLETION_STEPS} steps")
+plot.image_grid(
+    torch.cat([erase_lower_half(test).cpu(), completed, test.cpu()]),
+    nrow=10,
+    title="rows: input (lower half erased) | completed by the conditional generator | the real digit",
+)
+start_l1, end_l1 = np.mean(l1_history[:20]), np.mean(l1_history[-20:])
+print(f"L1 to the real lower half: {start_l1:.3f} at the start -> {end_l1:.3f} after {COMPLETION_STEPS} steps")
 assert np.mean(l1_history[-20:]) < 0.6 * np.mean(l1_history[:20])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -314,7 +355,7 @@ from course_lib import metrics
 from course_lib.data import generative_digits
 
 N_JUDGED = 1_000  # samples per generator; fewer makes the measures noisier
-held_out, _ = generative_digits("test", 2 * N_JUDGED)      # never seen by any generator
+held_out, _ = generative_digits("test", 2 * N_JUDGED)  # never seen by any generator
 real_a, real_b = held_out[:N_JUDGED], held_out[N_JUDGED:]  # two real sets: the best possible score
 x_gen_train, y_gen_train = generative_digits("train", 5_000)  # part of what the generators trained on
 gaussian, _ = metrics.per_class_gaussian(x_gen_train, y_gen_train, N_JUDGED)
@@ -326,14 +367,16 @@ with torch.no_grad():
         "real (held out)": real_b,
         "per-class Gaussian": gaussian,
         "DCGAN (05)": dcgan.eval()(torch.randn(N_JUDGED, 32, generator=g).to(device)).cpu(),
-        "cGAN (06)": cgan(torch.randn(N_JUDGED, 32, generator=g).to(device),
-                          (torch.arange(N_JUDGED) % 10).to(device)).cpu(),
+        "cGAN (06)": cgan(
+            torch.randn(N_JUDGED, 32, generator=g).to(device), (torch.arange(N_JUDGED) % 10).to(device)
+        ).cpu(),
     }
 confidence = {k: metrics.judge_probabilities(v).max(1).values.mean().item() for k, v in judged.items()}
 print("judge's mean confidence:", {k: round(v, 3) for k, v in confidence.items()})
-plot.image_grid(torch.cat([v[:10] for v in judged.values()]), nrow=10,
-                title="rows: real | per-class Gaussian | DCGAN | cGAN");
-assert confidence["per-class Gaussian"] > 0.9, 'the blobs fool a classifier'
+plot.image_grid(
+    torch.cat([v[:10] for v in judged.values()]), nrow=10, title="rows: real | per-class Gaussian | DCGAN | cGAN"
+)
+assert confidence["per-class Gaussian"] > 0.9, "the blobs fool a classifier"
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -353,7 +396,7 @@ assert confidence["per-class Gaussian"] > 0.9, 'the blobs fool a classifier'
 def frechet_by_hand(fa, fb):
     mu_a, mu_b, ca, cb = fa.mean(0), fb.mean(0), torch.cov(fa.T), torch.cov(fb.T)
     vals, vecs = torch.linalg.eigh(ca)
-    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T       # C_a^(1/2)
+    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T  # C_a^(1/2)
     cross = torch.linalg.eigvalsh(root_a @ cb @ root_a).clamp(min=0).sqrt().sum()  # tr((C_a C_b)^(1/2))
     return ((mu_a - mu_b) ** 2).sum() + ca.trace() + cb.trace() - 2 * cross
 
@@ -367,9 +410,18 @@ for k, v in fd.items():
 assert fd["per-class Gaussian"] > 5 * fd["real (held out)"], "FD ranks the trivial generator clearly worse"
 assert fd["cGAN (06)"] < fd["DCGAN (05)"] < fd["per-class Gaussian"]
 with torch.no_grad():
-    draws = [metrics.frechet_distance(metrics.judge_features(cgan(torch.randn(N_JUDGED, 32, generator=torch.Generator().manual_seed(s)).to(device),
-                                                                  (torch.arange(N_JUDGED) % 10).to(device)).cpu()), real_features)
-             for s in (1, 2, 3)]
+    draws = [
+        metrics.frechet_distance(
+            metrics.judge_features(
+                cgan(
+                    torch.randn(N_JUDGED, 32, generator=torch.Generator().manual_seed(s)).to(device),
+                    (torch.arange(N_JUDGED) % 10).to(device),
+                ).cpu()
+            ),
+            real_features,
+        )
+        for s in (1, 2, 3)
+    ]
 print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in draws], "x real vs real")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -397,10 +449,14 @@ for i, (k, r) in enumerate(reports.items()):
     ax.bar(np.arange(10) + (i - 1.5) * width, np.array(r["counts"]) / r["n"], width, label=k)
 ax.axhline(0.1, color="grey", ls=":")
 ax.set(xticks=range(10), xlabel="digit (the judge's reading)", ylabel="share of samples", title="class histogram")
-ax.set_ylim(0, 0.24); ax.legend(fontsize=8, ncol=4, loc="upper left"); ax.grid(alpha=0.3)
+ax.set_ylim(0, 0.24)
+ax.legend(fontsize=8, ncol=4, loc="upper left")
+ax.grid(alpha=0.3)
 for k, r in reports.items():
-    print(f"{k:>20}: unreadable {r['unreadable']:.1%}, chi-square p {r['chi2_p']:.1g}, "
-          f"median distance to the nearest training image {r['nearest']:.2f}")
+    print(
+        f"{k:>20}: unreadable {r['unreadable']:.1%}, chi-square p {r['chi2_p']:.1g}, "
+        f"median distance to the nearest training image {r['nearest']:.2f}"
+    )
 assert reports["per-class Gaussian"]["unreadable"] > reports["real (held out)"]["unreadable"]
 
 # %% slideshow={"slide_type": "subslide"}

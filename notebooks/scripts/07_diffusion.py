@@ -11,11 +11,13 @@
 # of the lecture slides swaps the two names; the maths is the same.)
 
 # %% slideshow={"slide_type": "-"}
-T = 200          # diffusion steps of the schedule (the shipped model was trained with these)
+T = 200  # diffusion steps of the schedule (the shipped model was trained with these)
 LIVE_STEPS = 250  # training steps of the live run on 8x8 digits; more = cleaner samples
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import math
 
 import matplotlib.pyplot as plt
@@ -27,6 +29,7 @@ from torch import nn
 from course_lib import check, checkpoints, data, plot
 from course_lib.models import LeNet
 from course_lib.models.diffusion import NoiseSchedule, SmallUNet, diffusion_loss, diffusion_step, sample
+from course_lib.source import show_source
 from course_lib.train import fit, predict
 
 cl.seed_everything(0)
@@ -51,8 +54,9 @@ for t in range(T):
     x = schedule.q_step(x, torch.randn(x.shape, generator=g), t)
     if (t + 1) % 25 == 0:
         frames.append(x)
-plot.image_grid((torch.cat(frames) + 1) / 2, nrow=len(frames),
-                title=f"one digit after 0, 25, 50, ... {T} forward steps");
+plot.image_grid(
+    (torch.cat(frames) + 1) / 2, nrow=len(frames), title=f"one digit after 0, 25, 50, ... {T} forward steps"
+);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The closed form
@@ -66,8 +70,8 @@ plot.image_grid((torch.cat(frames) + 1) / 2, nrow=len(frames),
 # image would, at a thirtieth of the cost.
 
 # %% slideshow={"slide_type": "-"}
-row = x0[:, :, 14:15, :]                 # (1, 1, 1, 28): the middle row of the digit
-copies = row.repeat(50_000, 1, 1, 1)     # 50,000 independent noisings of it
+row = x0[:, :, 14:15, :]  # (1, 1, 1, 28): the middle row of the digit
+copies = row.repeat(50_000, 1, 1, 1)  # 50,000 independent noisings of it
 g = torch.Generator().manual_seed(1)
 checks = {}
 x = copies
@@ -78,7 +82,9 @@ for t in range(150):
         mean_err = (x.mean(0) - ab.sqrt() * row[0]).abs().max().item()
         var_err = (x.var(0) - (1 - ab)).abs().max().item()
         checks[t + 1] = (mean_err, var_err)
-        print(f"after {t + 1:>3} steps: max |mean - sqrt(ab) x0| = {mean_err:.4f}, max |var - (1 - ab)| = {var_err:.4f}")
+        print(
+            f"after {t + 1:>3} steps: max |mean - sqrt(ab) x0| = {mean_err:.4f}, max |var - (1 - ab)| = {var_err:.4f}"
+        )
 assert all(m < 0.03 and v < 0.03 for m, v in checks.values())  # sampling error of 50,000 draws, worst of 28 pixels
 
 
@@ -122,7 +128,8 @@ for name, s in schedules.items():
 axes[0].set(xlabel="t", ylabel="alpha_bar_t", title="signal kept: alpha_bar_t")
 axes[1].set(xlabel="t", ylabel="SNR (dB)", title="signal-to-noise ratio")
 for ax in axes:
-    ax.legend(); ax.grid(alpha=0.3)
+    ax.legend()
+    ax.grid(alpha=0.3)
 fig.tight_layout()
 g = torch.Generator().manual_seed(2)
 noise = torch.randn(1, 1, 28, 28, generator=g)
@@ -130,8 +137,11 @@ steps_shown = [0, 20, 40, 80, 120, 160, 199]
 rows = [torch.cat([s.add_noise(x0, noise, t) for t in steps_shown]) for s in schedules.values()]
 
 # %% slideshow={"slide_type": "subslide"}
-plot.image_grid((torch.cat(rows) + 1) / 2, nrow=len(steps_shown),
-                title="rows: linear, cosine - at t = " + ", ".join(str(t + 1) for t in steps_shown));
+plot.image_grid(
+    (torch.cat(rows) + 1) / 2,
+    nrow=len(steps_shown),
+    title="rows: linear, cosine - at t = " + ", ".join(str(t + 1) for t in steps_shown),
+)
 half = {name: int((s.snr() < 1).nonzero()[0]) + 1 for name, s in schedules.items()}
 print("SNR falls below 1 (0 dB) at t =", half)
 assert half["cosine"] > half["linear"], "the cosine schedule keeps the signal longer"
@@ -170,7 +180,10 @@ batch = x_digits[:16] * 2 - 1
 g1 = torch.Generator().manual_seed(3)
 t = torch.randint(0, T, (16,), generator=g1)
 eps = torch.randn(batch.shape, generator=g1)
-x_t = schedule.alpha_bars[t].sqrt().view(-1, 1, 1, 1) * batch + (1 - schedule.alpha_bars[t]).sqrt().view(-1, 1, 1, 1) * eps
+x_t = (
+    schedule.alpha_bars[t].sqrt().view(-1, 1, 1, 1) * batch
+    + (1 - schedule.alpha_bars[t]).sqrt().view(-1, 1, 1, 1) * eps
+)
 by_hand = F.mse_loss(unet(x_t, t), eps)
 library = diffusion_loss(unet, schedule, batch, generator=torch.Generator().manual_seed(3))
 print(f"loss by hand {by_hand.item():.5f}, diffusion_loss {library.item():.5f}")
@@ -199,8 +212,11 @@ sigma = ((1 - ab_prev) / (1 - ab) * beta).sqrt()
 x_prev = ab_prev.sqrt() * beta / (1 - ab) * x0_hat + alpha.sqrt() * (1 - ab_prev) / (1 - ab) * x_t + sigma * z
 lib_prev, lib_x0 = schedule.step(eps_hat, t, x_t, generator=torch.Generator().manual_seed(4))
 assert torch.allclose(x_prev, lib_prev, atol=1e-5) and torch.allclose(x0_hat, lib_x0, atol=1e-5)
-plot.image_grid((torch.cat([x_t, x0_hat, batch[:4]]) + 1) / 2, nrow=4,
-                title=f"rows: x_t at t={t + 1} | predicted x_0 from one network call | the real x_0");
+plot.image_grid(
+    (torch.cat([x_t, x0_hat, batch[:4]]) + 1) / 2,
+    nrow=4,
+    title=f"rows: x_t at t={t + 1} | predicted x_0 from one network call | the real x_0",
+);
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -238,8 +254,17 @@ cl.seed_everything(0)
 unet8 = SmallUNet(channels=16).to(device)
 steps_per_epoch = math.ceil(len(x8) / 64)
 live = plot.LiveLossPlot(title="denoiser on 8x8 digits: noise-prediction MSE (live)")
-history = fit(unet8, x8, None, epochs=math.ceil(LIVE_STEPS / steps_per_epoch), lr=2e-3, batch_size=64,
-              step_fn=diffusion_step(schedule8), callbacks=[live], desc="8x8 denoiser")
+history = fit(
+    unet8,
+    x8,
+    None,
+    epochs=math.ceil(LIVE_STEPS / steps_per_epoch),
+    lr=2e-3,
+    batch_size=64,
+    step_fn=diffusion_step(schedule8),
+    callbacks=[live],
+    desc="8x8 denoiser",
+)
 live.close(history)
 samples8 = sample(unet8, schedule8, 32, generator=torch.Generator().manual_seed(0), shape=(1, 8, 8))
 
@@ -266,12 +291,12 @@ assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
 
 # %% slideshow={"slide_type": "-"}
 def ddpm_sample(model, schedule, n, generator):
-    x = torch.randn(n, 1, 28, 28, generator=generator).to(device)     # x_T: pure noise
+    x = torch.randn(n, 1, 28, 28, generator=generator).to(device)  # x_T: pure noise
     with torch.no_grad():
-        for t in range(schedule.T - 1, -1, -1):                           # t = T-1, ..., 1, 0
-            eps_hat = model(x, torch.full((n,), t, device=device))         # the network's noise guess
-            x, _ = schedule.step(eps_hat, t, x, generator=generator)      # x_t -> x_{t-1}
-    return ((x.cpu() + 1) / 2).clamp(0, 1)                                # [-1, 1] -> pixels
+        for t in range(schedule.T - 1, -1, -1):  # t = T-1, ..., 1, 0
+            eps_hat = model(x, torch.full((n,), t, device=device))  # the network's noise guess
+            x, _ = schedule.step(eps_hat, t, x, generator=generator)  # x_t -> x_{t-1}
+    return ((x.cpu() + 1) / 2).clamp(0, 1)  # [-1, 1] -> pixels
 
 
 mine = ddpm_sample(denoiser, schedule, 2, torch.Generator().manual_seed(7))
@@ -284,7 +309,7 @@ print(f"{schedule.T} steps by hand = sample(): max difference {(mine - library).
 # connections, and the timestep $t$ added to every block as a learnt embedding:
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(SmallUNet, skip_docstrings=True)
+show_source(SmallUNet, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 samples = sample(denoiser, schedule, 32, generator=torch.Generator().manual_seed(0))
@@ -298,9 +323,9 @@ plot.image_grid(samples, nrow=16, title="DDPM samples from pure noise (200 steps
 # %% slideshow={"slide_type": "-"}
 x_real, y_real = data.generative_digits("train", 6_000)
 cl.seed_everything(0)
-judge = LeNet().to(device)
-fit(judge, (x_real, y_real), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, progress=False)
-probs = predict(judge, samples).softmax(1)
+lenet = LeNet().to(device)
+fit(lenet, (x_real, y_real), nn.CrossEntropyLoss(), epochs=3, lr=2e-3, batch_size=128, progress=False)
+probs = predict(lenet, samples).softmax(1)
 confidence, labels = probs.max(1)
 counts = torch.bincount(labels, minlength=10)
 print(f"mean max-probability {confidence.mean():.3f}; samples per digit: {counts.tolist()}")
@@ -319,21 +344,29 @@ from course_lib import metrics
 
 N_QUICK = 200
 gaussian, _ = metrics.per_class_gaussian(x_real, y_real, N_QUICK)
-print(f"the LeNet check on the per-class Gaussian: mean max-probability "
-      f"{predict(judge, gaussian[:32]).softmax(1).max(1).values.mean():.3f}")
-real_a, real_b = x_digits[:N_QUICK], x_digits[N_QUICK:2 * N_QUICK]
+print(
+    f"the LeNet check on the per-class Gaussian: mean max-probability "
+    f"{predict(lenet, gaussian[:32]).softmax(1).max(1).values.mean():.3f}"
+)
+real_a, real_b = x_digits[:N_QUICK], x_digits[N_QUICK : 2 * N_QUICK]
 quick = sample(denoiser, schedule, N_QUICK, steps=20, generator=torch.Generator().manual_seed(0))  # DDIM, below
-reports = {name: metrics.generator_report(images, real_a)
-           for name, images in [("real vs real", real_b), ("per-class Gaussian", gaussian), ("DDPM (20 DDIM steps)", quick)]}
+reports = {
+    name: metrics.generator_report(images, real_a)
+    for name, images in [("real vs real", real_b), ("per-class Gaussian", gaussian), ("DDPM (20 DDIM steps)", quick)]
+}
 goal = metrics.GOALS["diffusion"]
 floor = reports["real vs real"]["fd"]
 for name, r in reports.items():
     shares = np.array(r["counts"]) / r["n"]
-    print(f"{name:>22}: FD {r['fd'] / floor:4.1f} x real vs real, unreadable {r['unreadable']:5.1%}, "
-          f"class shares {shares.min():.1%}-{shares.max():.1%}")
-print(f"{'goal':>22}: FD <= {goal['fd']} x, unreadable <= {goal['unreadable']:.0%}, "
-      f"every class {goal['classes'][0]:.0%}-{goal['classes'][1]:.0%}")
-assert predict(judge, gaussian[:32]).softmax(1).max(1).values.mean() >= 0.9, "the Gaussian passes the easy check"
+    print(
+        f"{name:>22}: FD {r['fd'] / floor:4.1f} x real vs real, unreadable {r['unreadable']:5.1%}, "
+        f"class shares {shares.min():.1%}-{shares.max():.1%}"
+    )
+print(
+    f"{'goal':>22}: FD <= {goal['fd']} x, unreadable <= {goal['unreadable']:.0%}, "
+    f"every class {goal['classes'][0]:.0%}-{goal['classes'][1]:.0%}"
+)
+assert predict(lenet, gaussian[:32]).softmax(1).max(1).values.mean() >= 0.9, "the Gaussian passes the easy check"
 assert min(reports["DDPM (20 DDIM steps)"]["counts"]) > 0, "all ten digits among 200 samples"
 assert reports["per-class Gaussian"]["fd"] > reports["DDPM (20 DDIM steps)"]["fd"] > floor
 assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["unreadable"]
@@ -372,18 +405,32 @@ ddim = {k: sample(denoiser, schedule, 32, steps=k, generator=torch.Generator().m
 ddim[20] = quick[:32]  # 20 steps: the measured set above (same seed, so the same starting noise)
 step_counts = [5, 10, 20, 50, 200]
 ddim[200] = samples  # the full DDPM chain from above
-confidences = {k: predict(judge, imgs).softmax(1).max(1).values for k, imgs in ddim.items()}
+confidences = {k: predict(lenet, imgs).softmax(1).max(1).values for k, imgs in ddim.items()}
 quality = {k: c.mean().item() for k, c in confidences.items()}
 error = {k: 1.96 * c.std().item() / len(c) ** 0.5 for k, c in confidences.items()}  # 95% interval of the mean
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [2, 1]})
-plot.image_grid(torch.cat([ddim[k][:10] for k in step_counts]), nrow=10, ax=axes[0],
-                title="rows: DDIM with 5, 10, 20, 50 steps, and the 200-step DDPM chain")
-axes[1].errorbar(step_counts, [quality[k] for k in step_counts], yerr=[error[k] for k in step_counts],
-                 fmt="o-", capsize=4, label="mean +- 95% interval (32 samples)")
-axes[1].set(xscale="log", xlabel="DDIM steps (network calls)", ylabel="mean classifier confidence", title="quality vs steps")
-axes[1].set_xticks(step_counts, [str(k) for k in step_counts]); axes[1].minorticks_off(); axes[1].grid(alpha=0.3)
+plot.image_grid(
+    torch.cat([ddim[k][:10] for k in step_counts]),
+    nrow=10,
+    ax=axes[0],
+    title="rows: DDIM with 5, 10, 20, 50 steps, and the 200-step DDPM chain",
+)
+axes[1].errorbar(
+    step_counts,
+    [quality[k] for k in step_counts],
+    yerr=[error[k] for k in step_counts],
+    fmt="o-",
+    capsize=4,
+    label="mean +- 95% interval (32 samples)",
+)
+axes[1].set(
+    xscale="log", xlabel="DDIM steps (network calls)", ylabel="mean classifier confidence", title="quality vs steps"
+)
+axes[1].set_xticks(step_counts, [str(k) for k in step_counts])
+axes[1].minorticks_off()
+axes[1].grid(alpha=0.3)
 axes[1].legend(fontsize=8, loc="lower right")
 fig.tight_layout()
 print({k: f"{quality[k]:.3f} +- {error[k]:.3f}" for k in step_counts})
@@ -395,7 +442,7 @@ assert min(quality.values()) > 0.8 and len(overlap) >= 2, "what the text below s
 # Read the error bars before the curve. Even 5 DDIM steps give recognisable digits, and the
 # 200-step DDPM chain is not clearly better than 50 DDIM steps: the differences are about as large
 # as the 95% intervals (the line above lists the step counts whose interval overlaps the one of 50
-# steps). With 32 samples each this judge cannot rank them.
+# steps). With 32 samples each this LeNet check cannot rank them.
 # Telling them apart would take many more samples and a sharper measure than a classifier's
 # confidence, such as a Frechet distance on a judge's features.
 #

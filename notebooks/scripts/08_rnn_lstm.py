@@ -6,11 +6,13 @@
 # network carries a hidden state from step to step, so its output can depend on the whole past.
 
 # %% slideshow={"slide_type": "-"}
-GAP = 60          # steps between the symbol and the question in the memory task
+GAP = 60  # steps between the symbol and the question in the memory task
 TEXT_STEPS = 400  # training steps of the character model
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import math
 
 import matplotlib.pyplot as plt
@@ -20,11 +22,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import check, checkpoints, data, plot
-from course_lib.models.ngram import WittenBellModel, ngram_perplexity
-from course_lib.models.rnn import (CharLSTM, RNNClassifier, WindowMLP, bptt, lstm_cell, lstm_forward, lstm_logprob,
-                                   rnn_forward)
-from course_lib.models.sequence_tasks import agreement_accuracy, recall_task
 from course_lib.data import text_ids
+from course_lib.models.ngram import WittenBellModel, ngram_perplexity
+from course_lib.models.rnn import (
+    CharLSTM,
+    RNNClassifier,
+    WindowMLP,
+    bptt,
+    lstm_cell,
+    lstm_forward,
+    lstm_logprob,
+    rnn_forward,
+)
+from course_lib.models.sequence_tasks import agreement_accuracy, recall_task
+from course_lib.source import show_source
 from course_lib.train import accuracy, fit, train_char_lm
 
 cl.seed_everything(0)
@@ -40,9 +51,13 @@ cl.seed_everything(0)
 x_demo, y_demo = recall_task(1, gap=8, seed=0)
 fig, ax = plt.subplots(figsize=(8, 2.2))
 ax.imshow(x_demo[0].T, cmap="Greys", aspect="auto")
-_ = ax.set(xlabel="time step", ylabel="input", yticks=range(9),
-       yticklabels=["A", "B", "C", "D", "d1", "d2", "d3", "d4", "ask"],
-       title=f"one sequence with gap 8: remember the symbol of step 0 (answer: {'ABCD'[int(y_demo[0])]})")
+_ = ax.set(
+    xlabel="time step",
+    ylabel="input",
+    yticks=range(9),
+    yticklabels=["A", "B", "C", "D", "d1", "d2", "d3", "d4", "ask"],
+    title=f"one sequence with gap 8: remember the symbol of step 0 (answer: {'ABCD'[int(y_demo[0])]})",
+)
 
 # %% slideshow={"slide_type": "subslide"}
 window_acc = {}
@@ -50,8 +65,17 @@ for gap in (2, 4, 8, 16):
     x_tr, y_tr = recall_task(2_000, gap, seed=0)
     x_te, y_te = recall_task(500, gap, seed=1)
     cl.seed_everything(0)
-    h = fit(WindowMLP(9, window=5), (x_tr, y_tr), nn.CrossEntropyLoss(), epochs=15, lr=3e-3, batch_size=64,
-            progress=False, eval_data=(x_te, y_te), metrics={"acc": accuracy})
+    h = fit(
+        WindowMLP(9, window=5),
+        (x_tr, y_tr),
+        nn.CrossEntropyLoss(),
+        epochs=15,
+        lr=3e-3,
+        batch_size=64,
+        progress=False,
+        eval_data=(x_te, y_te),
+        metrics={"acc": accuracy},
+    )
     window_acc[gap] = h.last("val_acc")
 print("window of 5 steps, accuracy by gap:", {g: round(a, 2) for g, a in window_acc.items()})
 assert window_acc[2] > 0.95 and window_acc[16] < 0.4, "perfect inside the window, chance outside"
@@ -77,11 +101,14 @@ def my_rnn(x, W, U, b):
 
 
 torch.manual_seed(0)
-x = torch.randn(3, 7, 2)                       # (batch, time, features)
+x = torch.randn(3, 7, 2)  # (batch, time, features)
 W, U, b = torch.randn(5, 2) * 0.5, torch.randn(5, 5) * 0.5, torch.zeros(5)
 rnn = nn.RNN(2, 5, batch_first=True)
 with torch.no_grad():
-    rnn.weight_ih_l0.copy_(W); rnn.weight_hh_l0.copy_(U); rnn.bias_ih_l0.zero_(); rnn.bias_hh_l0.zero_()
+    rnn.weight_ih_l0.copy_(W)
+    rnn.weight_hh_l0.copy_(U)
+    rnn.bias_ih_l0.zero_()
+    rnn.bias_hh_l0.zero_()
 assert torch.allclose(my_rnn(x, W, U, b), rnn(x)[0], atol=1e-6)
 assert torch.allclose(rnn_forward(x, W, U, b), rnn(x)[0], atol=1e-6)
 print("hand-written RNN == nn.RNN with the same weights; hidden states:", tuple(my_rnn(x, W, U, b).shape))
@@ -173,7 +200,8 @@ for scale in (0.5, 1.0, 3.0):
     norms[scale] = g
     ax.plot(range(1, T + 1), g, label=f"U scale {scale}")
 ax.set(yscale="log", xlabel="time step t", ylabel="||dL/dh_t||", title="the error signal at each step (loss at t = 60)")
-ax.legend(); ax.grid(alpha=0.3)
+ax.legend()
+ax.grid(alpha=0.3)
 ratio = {s: (n[0] / n[-1]).item() for s, n in norms.items()}
 print("gradient at t=1 relative to t=60:", {s: f"{r:.1e}" for s, r in ratio.items()})
 assert ratio[0.5] < 1e-6, "small recurrent weights: the gradient vanishes"
@@ -211,9 +239,14 @@ for rho in (0.9, 1.0, 1.2):
     per_step, grad_U = linear_rnn_grads(rho)
     linear[rho] = (per_step, grad_U)
     ax.plot(range(1, T + 1), per_step, label=f"spectral radius {rho}")
-ax.set(yscale="log", xlabel="time step t", ylabel="||dL/dh_t||",
-       title="linear RNN: the error signal at each step (loss at t = 60)")
-ax.legend(); ax.grid(alpha=0.3)
+ax.set(
+    yscale="log",
+    xlabel="time step t",
+    ylabel="||dL/dh_t||",
+    title="linear RNN: the error signal at each step (loss at t = 60)",
+)
+ax.legend()
+ax.grid(alpha=0.3)
 growth = {rho: (n[0] / n[-1]).item() for rho, (n, _) in linear.items()}
 print("gradient at t=1 relative to t=60:", {r: f"{g:.1e}" for r, g in growth.items()})
 assert growth[0.9] < 1e-2 and growth[1.2] > 1e4, "below 1 it vanishes, above 1 it explodes"
@@ -304,8 +337,17 @@ curves, models = {}, {}
 for cell in ("rnn", "lstm"):
     cl.seed_everything(0)
     models[cell] = RNNClassifier(9, 64, 4, cell=cell)
-    h = fit(models[cell], (x_tr, y_tr), nn.CrossEntropyLoss(), epochs=12, lr=5e-3, batch_size=64,
-            eval_data=(x_te, y_te), metrics={"acc": accuracy}, desc=f"{cell}, gap {GAP}")
+    h = fit(
+        models[cell],
+        (x_tr, y_tr),
+        nn.CrossEntropyLoss(),
+        epochs=12,
+        lr=5e-3,
+        batch_size=64,
+        eval_data=(x_te, y_te),
+        metrics={"acc": accuracy},
+        desc=f"{cell}, gap {GAP}",
+    )
     curves[cell] = h["val_acc"]
 
 # %% slideshow={"slide_type": "subslide"}
@@ -313,8 +355,11 @@ fig, ax = plt.subplots(figsize=(6, 3.4))
 for cell, accs in curves.items():
     ax.plot(range(1, len(accs) + 1), accs, "o-", label="LSTM" if cell == "lstm" else "plain RNN (tanh)")
 ax.axhline(0.25, color="grey", ls=":", label="chance")
-ax.set(xlabel="epoch", ylabel="held-out accuracy", title=f"remember a symbol across {GAP} distractor steps", ylim=(0, 1.05))
-ax.legend(); ax.grid(alpha=0.3)
+ax.set(
+    xlabel="epoch", ylabel="held-out accuracy", title=f"remember a symbol across {GAP} distractor steps", ylim=(0, 1.05)
+)
+ax.legend()
+ax.grid(alpha=0.3)
 print({cell: round(a[-1], 3) for cell, a in curves.items()})
 assert curves["lstm"][-1] > 0.9 and curves["rnn"][-1] < 0.5
 
@@ -331,15 +376,16 @@ with torch.no_grad():
     cells = []
     h_, c_ = torch.zeros(len(x_te), 64), torch.zeros(len(x_te), 64)
     for t in range(x_te.shape[1]):
-        h_, c_, _ = lstm_cell(x_te[:, t], h_, c_, trained.weight_ih_l0, trained.weight_hh_l0,
-                              trained.bias_ih_l0, trained.bias_hh_l0)
+        h_, c_, _ = lstm_cell(
+            x_te[:, t], h_, c_, trained.weight_ih_l0, trained.weight_hh_l0, trained.bias_ih_l0, trained.bias_hh_l0
+        )
         cells.append(c_)
-    cells = torch.stack(cells, 1)                       # (N, T, 64)
+    cells = torch.stack(cells, 1)  # (N, T, 64)
 last = cells[:, -1]
 class_means = torch.stack([last[y_te == k].mean(0) for k in range(4)])
-separation = class_means.var(0) / (last.var(0) + 1e-6)   # between-symbol share of the variance
+separation = class_means.var(0) / (last.var(0) + 1e-6)  # between-symbol share of the variance
 units = separation.topk(3).indices
-a, b = 0, int((y_te != y_te[0]).nonzero()[0])            # two sequences with different symbols
+a, b = 0, int((y_te != y_te[0]).nonzero()[0])  # two sequences with different symbols
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(2, 3, figsize=(13, 5.2), sharex=True)
@@ -352,8 +398,10 @@ for row, idx in enumerate((a, b)):
 for col, title in enumerate(("forget gate f_t", "input gate i_t", "cell state c_t")):
     axes[0, col].set_title(title)
     axes[1, col].set_xlabel("time step")
-for ax in axes[:, :2].flat: ax.set_ylim(-0.05, 1.05)
-for ax in axes.flat: ax.grid(alpha=0.3)
+for ax in axes[:, :2].flat:
+    ax.set_ylim(-0.05, 1.05)
+for ax in axes.flat:
+    ax.grid(alpha=0.3)
 axes[0, 0].legend(fontsize=8)
 fig.tight_layout()
 
@@ -383,7 +431,7 @@ g = torch.Generator().manual_seed(0)
 t_axis = torch.arange(0, 2_000, dtype=torch.float32)
 series = torch.sin(0.07 * t_axis) + 0.5 * torch.sin(0.31 * t_axis + 1.0) + 0.05 * torch.randn(2_000, generator=g)
 L = 40
-windows = series.unfold(0, L + 1, 1)                     # (N, L + 1)
+windows = series.unfold(0, L + 1, 1)  # (N, L + 1)
 inputs, targets = windows[:, :-1, None], windows[:, -1]
 split = 1_400
 results = {"repeat last value": F.mse_loss(inputs[split:, -1, 0], targets[split:]).item()}
@@ -399,8 +447,10 @@ class NextValue(nn.Module):
         return self.head(self.lstm(x)[0][:, -1]).squeeze(1)
 
 
-for name, model in (("window MLP (5 steps)", nn.Sequential(nn.Flatten(), nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))),
-                    ("LSTM (40 steps)", NextValue())):
+for name, model in (
+    ("window MLP (5 steps)", nn.Sequential(nn.Flatten(), nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))),
+    ("LSTM (40 steps)", NextValue()),
+):
     cl.seed_everything(0)
     x_in = inputs[:, -5:] if name.startswith("window") else inputs
     fit(model, (x_in[:split], targets[:split]), nn.MSELoss(), epochs=15, lr=5e-3, batch_size=64, progress=False)
@@ -408,15 +458,17 @@ for name, model in (("window MLP (5 steps)", nn.Sequential(nn.Flatten(), nn.Line
         results[name] = F.mse_loss(model(x_in[split:]), targets[split:]).item()
     if name.startswith("LSTM"):
         with torch.no_grad():
-            lstm_pred = model(x_in[split:split + 150])
+            lstm_pred = model(x_in[split : split + 150])
 for name, mse in results.items():
     print(f"{name:>22}: test MSE {mse:.4f}")
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 2.8))
-ax.plot(targets[split:split + 150], label="series", color="black")
+ax.plot(targets[split : split + 150], label="series", color="black")
 ax.plot(lstm_pred, label="LSTM, one step ahead", color="tab:orange")
-ax.set(xlabel="time", title="next-value prediction on held-out time steps"); ax.legend(); ax.grid(alpha=0.3)
+ax.set(xlabel="time", title="next-value prediction on held-out time steps")
+ax.legend()
+ax.grid(alpha=0.3)
 assert results["LSTM (40 steps)"] < results["repeat last value"]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -441,14 +493,14 @@ ngram = {n: ngram_perplexity(train_ids, test_ids, n, len(chars)) for n in range(
 print("n-gram perplexities:", {n: round(p, 3) for n, p in ngram.items()})
 
 # %% slideshow={"slide_type": "subslide"}
-plot.show_source(CharLSTM, skip_docstrings=True)
+show_source(CharLSTM, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The training loop: windows of 100 characters that each **begin at a sentence start**, so the
 # network sees the subject of every verb it predicts (why that matters: the agreement test below).
 
 # %% slideshow={"slide_type": "-"}
-plot.show_source(train_char_lm, skip_docstrings=True)
+show_source(train_char_lm, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
@@ -461,8 +513,14 @@ def show_progress(step, losses):
         live.update(losses)
 
 
-losses = train_char_lm(char_model, torch.tensor(train_ids), stoi["\n"], TEXT_STEPS,
-                       generator=torch.Generator().manual_seed(0), callback=show_progress)
+losses = train_char_lm(
+    char_model,
+    torch.tensor(train_ids),
+    stoi["\n"],
+    TEXT_STEPS,
+    generator=torch.Generator().manual_seed(0),
+    callback=show_progress,
+)
 test_t = torch.tensor(test_ids)
 with torch.no_grad():
     logits, _ = char_model(test_t[None, :-1])
@@ -500,7 +558,9 @@ assert abs(lead) < 0.05, "what the text below says"
 # %% slideshow={"slide_type": "-"}
 items = data.make_agreement_test(**data.TEXT_CORPORA["agreement"])
 for item in (items[0], items[400], items[700]):
-    print(f"{item['clauses']} clause(s): {item['prefix'].strip()!r} -> right {item['right']!r}, wrong {item['wrong']!r}")
+    print(
+        f"{item['clauses']} clause(s): {item['prefix'].strip()!r} -> right {item['right']!r}, wrong {item['wrong']!r}"
+    )
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The contenders, all trained on the same 20,000 sentences (another seed than the lecture's text):
@@ -512,8 +572,10 @@ for item in (items[0], items[400], items[700]):
 spec = data.TEXT_CORPORA["pretrain"]
 big_ids = text_ids(data.make_text_corpus(spec["n"], seed=spec["seed"]))
 big_wb = WittenBellModel(big_ids, 12, len(chars))  # about 10 s: 1 million characters
-agreement = {f"Witten-Bell n={n}": agreement_accuracy(lambda h, c, n=n: big_wb.logprob(h, c, n), items, text_ids)
-             for n in (4, 6, 8, 10, 12)}
+agreement = {
+    f"Witten-Bell n={n}": agreement_accuracy(lambda h, c, n=n: big_wb.logprob(h, c, n), items, text_ids)
+    for n in (4, 6, 8, 10, 12)
+}
 shipped = checkpoints.load_checkpoint("char_lstm", CharLSTM)
 agreement["LSTM, live (400 x 32)"] = agreement_accuracy(lambda h, c: lstm_logprob(char_model, h, c), items, text_ids)
 agreement["LSTM, shipped (1,500 x 128)"] = agreement_accuracy(lambda h, c: lstm_logprob(shipped, h, c), items, text_ids)
@@ -525,13 +587,22 @@ for name, acc in agreement.items():
 best_ngram = {k: max(v[k] for name, v in agreement.items() if name.startswith("Witten")) for k in (0, 1, 2)}
 fig, ax = plt.subplots(figsize=(7, 3.4))
 width = 0.27
-for i, (name, acc) in enumerate([("best Witten-Bell n-gram", best_ngram),
-                                  ("LSTM, live (400 x 32)", agreement["LSTM, live (400 x 32)"]),
-                                  ("LSTM, shipped (1,500 x 128)", agreement["LSTM, shipped (1,500 x 128)"])]):
+for i, (name, acc) in enumerate(
+    [
+        ("best Witten-Bell n-gram", best_ngram),
+        ("LSTM, live (400 x 32)", agreement["LSTM, live (400 x 32)"]),
+        ("LSTM, shipped (1,500 x 128)", agreement["LSTM, shipped (1,500 x 128)"]),
+    ]
+):
     ax.bar(np.arange(3) + (i - 1) * width, [acc[k] for k in (0, 1, 2)], width, label=name)
 ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
-ax.set(xticks=range(3), xticklabels=["0 clauses", "1 clause", "2 clauses"], ylim=(0, 1.05),
-       ylabel="right verb form preferred", title="subject-verb agreement on held-out sentences")
+ax.set(
+    xticks=range(3),
+    xticklabels=["0 clauses", "1 clause", "2 clauses"],
+    ylim=(0, 1.05),
+    ylabel="right verb form preferred",
+    title="subject-verb agreement on held-out sentences",
+)
 ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
 fig.tight_layout()
 assert min(agreement["LSTM, shipped (1,500 x 128)"][k] for k in (1, 2)) >= 0.9

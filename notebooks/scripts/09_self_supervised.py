@@ -17,12 +17,14 @@
 # | next word | the last 3 words | the next word |
 
 # %% slideshow={"slide_type": "-"}
-LABEL_FRACTION = 0.1   # the share of labels the linear probe may use
-LIVE_STEPS = 150       # steps of the live contrastive run (the shipped encoders trained 2,000)
+LABEL_FRACTION = 0.1  # the share of labels the linear probe may use
+LIVE_STEPS = 150  # steps of the live contrastive run (the shipped encoders trained 2,000)
 LIVE_LR, TEMPERATURE = 2e-3, 0.2  # the live run's settings: those the shipped SimCLR encoder trained with
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import math
 
 import matplotlib.pyplot as plt
@@ -36,6 +38,7 @@ from course_lib.checkpoints import load_checkpoint
 from course_lib.models import contrastive, pretext, sequence_tasks
 from course_lib.models.encoder import ConvEncoder
 from course_lib.models.ngram import ngram_perplexity
+from course_lib.source import show_source
 from course_lib.train import fit
 
 TASKS = data.PRETEXT_TASKS  # the pretext tasks as the shipped nets learned them: mask size, permutations, frames
@@ -84,7 +87,7 @@ print({k: round(v, 3) for k, v in scores.items()})
 # Every image pretext task below trains this encoder; only the head on top of it changes:
 
 # %% slideshow={"slide_type": "-"}
-plot.show_source(ConvEncoder, skip_docstrings=True)
+show_source(ConvEncoder, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pretext 1 · Inpainting: predict part of the input from the rest
@@ -97,12 +100,15 @@ inpainter = load_checkpoint("ssl_inpainting", pretext.InpaintingNet, device=devi
 masked, mask = pretext.mask_square(x_test[:8], TASKS["mask"], generator=torch.Generator().manual_seed(0))
 with torch.no_grad():
     filled = inpainter(masked.to(device)).cpu()
-shown = masked + mask * filled          # keep the visible pixels, paste the prediction into the hole
+shown = masked + mask * filled  # keep the visible pixels, paste the prediction into the hole
 hole_mse = (((filled - x_test[:8]) ** 2 * mask).sum() / mask.sum()).item()
 blank_mse = (((0 - x_test[:8]) ** 2 * mask).sum() / mask.sum()).item()
-plot.image_grid(torch.cat([masked + 0.4 * mask, shown, x_test[:8]]), nrow=8,   # the hole drawn grey
-                title=f"rows: masked input (hole in grey) / filled in / original\n"
-                      f"squared error in the hole {hole_mse:.3f}, if left blank {blank_mse:.3f}")
+plot.image_grid(
+    torch.cat([masked + 0.4 * mask, shown, x_test[:8]]),
+    nrow=8,  # the hole drawn grey
+    title=f"rows: masked input (hole in grey) / filled in / original\n"
+    f"squared error in the hole {hole_mse:.3f}, if left blank {blank_mse:.3f}",
+)
 scores["inpainting"] = probe(inpainter.encoder)
 print(f"probe accuracy with the inpainting encoder: {scores['inpainting']:.3f}")
 assert hole_mse < blank_mse / 2
@@ -120,8 +126,11 @@ print(f"{len(perm_set)} permutations of 9 tiles; any two differ in at least {int
 shuffled, labels = pretext.jigsaw_batch(x_test[:6], perm_set, 3, generator=torch.Generator().manual_seed(1))
 restored = pretext.unshuffle_tiles(shuffled, perm_set[labels], 3)
 assert torch.equal(restored[:, :, 1:29, 1:29], x_test[:6]), "shuffling then unshuffling gives the digit back"
-plot.image_grid(torch.cat([shuffled, restored]), nrow=6,
-                title="top: shuffled (pretext input), bottom: put back with the inverse permutation")
+plot.image_grid(
+    torch.cat([shuffled, restored]),
+    nrow=6,
+    title="top: shuffled (pretext input), bottom: put back with the inverse permutation",
+)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -200,7 +209,7 @@ def student_contrastive(z1, z2, same, margin):
     """z1, z2: (B, D) embeddings; same: (B,) of 0/1; margin: float -> a scalar."""
     # Your answer here.
     d = (z1 - z2).norm(dim=1)
-    return (same * d ** 2).mean()
+    return (same * d**2).mean()
 
 
 check.contrastive_loss(student_contrastive)
@@ -209,7 +218,7 @@ check.contrastive_loss(student_contrastive)
 # %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
 def solution_contrastive(z1, z2, same, margin):
     d = (z1 - z2).norm(dim=1)
-    return (same * d ** 2 + (1 - same) * F.relu(margin - d) ** 2).mean()
+    return (same * d**2 + (1 - same) * F.relu(margin - d) ** 2).mean()
 
 
 assert check.contrastive_loss(solution_contrastive)
@@ -226,10 +235,10 @@ check.contrastive_loss(solution_contrastive)
 
 # %% slideshow={"slide_type": "-"}
 def info_nce_by_hand(z1, z2, temperature):
-    z = F.normalize(torch.cat([z1, z2]), dim=1)      # 2B unit vectors: sim = dot product
+    z = F.normalize(torch.cat([z1, z2]), dim=1)  # 2B unit vectors: sim = dot product
     b, losses = len(z1), []
     for i in range(2 * b):
-        partner = (i + b) % (2 * b)                    # view i of one image <-> view i + B of the same
+        partner = (i + b) % (2 * b)  # view i of one image <-> view i + B of the same
         others = [j for j in range(2 * b) if j != i]
         logits = torch.stack([z[i] @ z[j] for j in others]) / temperature
         losses.append(torch.logsumexp(logits, 0) - logits[others.index(partner)])
@@ -239,7 +248,8 @@ def info_nce_by_hand(z1, z2, temperature):
 g = torch.Generator().manual_seed(0)
 z1, z2 = torch.randn(6, 16, generator=g), torch.randn(6, 16, generator=g)
 assert torch.allclose(info_nce_by_hand(z1, z2, 0.2), contrastive.info_nce_loss(z1, z2, 0.2), atol=1e-6)
-print(f"InfoNCE by hand {info_nce_by_hand(z1, z2, 0.2).item():.4f} = library {contrastive.info_nce_loss(z1, z2, 0.2).item():.4f}")
+by_hand, library = info_nce_by_hand(z1, z2, 0.2).item(), contrastive.info_nce_loss(z1, z2, 0.2).item()
+print(f"InfoNCE by hand {by_hand:.4f} = library {library:.4f}")
 
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -251,14 +261,23 @@ def info_nce_step(generator):
         x = batch[0]
         z1, z2 = model(contrastive.augment(x, generator)), model(contrastive.augment(x, generator))
         return contrastive.info_nce_loss(z1, z2, TEMPERATURE), z1
+
     return step
 
 
 cl.seed_everything(0)
 live_net = contrastive.SiameseNet().to(device)
 live = plot.LiveLossPlot(title="InfoNCE loss per step (live)")
-fit(live_net, x_unlab[:LIVE_STEPS * 128], None, epochs=1, batch_size=128, lr=LIVE_LR,
-    step_fn=info_nce_step(torch.Generator().manual_seed(0)), callbacks=[live])
+fit(
+    live_net,
+    x_unlab[: LIVE_STEPS * 128],
+    None,
+    epochs=1,
+    batch_size=128,
+    lr=LIVE_LR,
+    step_fn=info_nce_step(torch.Generator().manual_seed(0)),
+    callbacks=[live],
+)
 live.close()
 live_score = probe(live_net.encoder)
 print(f"after {LIVE_STEPS} live steps: probe accuracy {live_score:.3f} (random init {scores['random init']:.3f})")
@@ -268,8 +287,10 @@ siamese = load_checkpoint("ssl_siamese", contrastive.SiameseNet, device=device)
 simclr = load_checkpoint("ssl_simclr", contrastive.SiameseNet, device=device)
 scores["siamese (pairs)"] = probe(siamese.encoder)
 scores["siamese (InfoNCE)"] = probe(simclr.encoder)
-print(f"shipped, 2,000 steps: pairwise contrastive {scores['siamese (pairs)']:.3f}, "
-      f"InfoNCE {scores['siamese (InfoNCE)']:.3f}")
+print(
+    f"shipped, 2,000 steps: pairwise contrastive {scores['siamese (pairs)']:.3f}, "
+    f"InfoNCE {scores['siamese (InfoNCE)']:.3f}"
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try the pretext tasks yourself
@@ -378,8 +399,10 @@ axes[2].legend()
 fig.tight_layout()
 
 # %% slideshow={"slide_type": "subslide"}
-print(f"probe accuracy with the triplet encoder: {scores['triplet']:.3f}; "
-      f"share of triplets with d(A,P) < d(A,N): {(d_ap < d_an).float().mean():.3f}")
+print(
+    f"probe accuracy with the triplet encoder: {scores['triplet']:.3f}; "
+    f"share of triplets with d(A,P) < d(A,N): {(d_ap < d_an).float().mean():.3f}"
+)
 assert ratios["after triplet training"] < 0.6 * ratios["random encoder"]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -395,15 +418,21 @@ past, target = pretext.frame_windows(clips[:300], TASKS["past_frames"])  # the s
 next_frame = load_checkpoint("ssl_next_frame", pretext.NextFrameNet, device=device)
 with torch.no_grad():
     predicted = next_frame(past.to(device)).cpu().clamp(0, 1)
-mse = {"copy the last frame": F.mse_loss(past[:, -1:], target).item(),
-       "linear extrapolation": F.mse_loss((2 * past[:, -1:] - past[:, -2:-1]).clamp(0, 1), target).item(),
-       "next-frame network": F.mse_loss(predicted, target).item()}
+mse = {
+    "copy the last frame": F.mse_loss(past[:, -1:], target).item(),
+    "linear extrapolation": F.mse_loss((2 * past[:, -1:] - past[:, -2:-1]).clamp(0, 1), target).item(),
+    "next-frame network": F.mse_loss(predicted, target).item(),
+}
 print({k: round(v, 4) for k, v in mse.items()})
 assert mse["next-frame network"] < 0.5 * min(mse["copy the last frame"], mse["linear extrapolation"])
 rows = [0, 5, 10, 15]  # four windows from different clips
-plot.image_grid(torch.cat([past[rows].flatten(0, 1)[:, None].view(4, 3, 1, 32, 32),
-                           target[rows][:, None], predicted[rows][:, None]], 1).flatten(0, 1), nrow=5,
-                title="each row: 3 past frames, the true next frame, the prediction")
+plot.image_grid(
+    torch.cat(
+        [past[rows].flatten(0, 1)[:, None].view(4, 3, 1, 32, 32), target[rows][:, None], predicted[rows][:, None]], 1
+    ).flatten(0, 1),
+    nrow=5,
+    title="each row: 3 past frames, the true next frame, the prediction",
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Does the video encoder know which way things move?
@@ -411,11 +440,12 @@ plot.image_grid(torch.cat([past[rows].flatten(0, 1)[:, None].view(4, 3, 1, 32, 3
 # quadrants) with 10% of the clips labelled, against random weights and raw pixels.
 
 # %% slideshow={"slide_type": "-"}
-quadrant = ((torch.atan2(factors["velocity"][:, 1], factors["velocity"][:, 0]) + math.pi)
-            / (math.pi / 2)).long().clamp(max=3)  # 0..3: the quarter of the circle the velocity points to
-first = clips[:, :3, 0]                    # the first 3 frames of each clip
+quadrant = (
+    ((torch.atan2(factors["velocity"][:, 1], factors["velocity"][:, 0]) + math.pi) / (math.pi / 2)).long().clamp(max=3)
+)  # 0..3: the quarter of the circle the velocity points to
+first = clips[:, :3, 0]  # the first 3 frames of each clip
 labelled = probes.label_subset(quadrant[:800], LABEL_FRACTION)  # 10% of 800 clips carry a label
-held = torch.arange(800, len(clips))       # 200 clips to score on
+held = torch.arange(800, len(clips))  # 200 clips to score on
 
 
 def video_probe(features):
@@ -423,11 +453,15 @@ def video_probe(features):
 
 
 torch.manual_seed(0)
-video_scores = {"raw pixels": video_probe(first.flatten(1)),
-                "random init": video_probe(probes.encode(ConvEncoder(3), first)),
-                "next-frame encoder": video_probe(probes.encode(next_frame.encoder, first))}
-print(f"direction of motion from {len(labelled)} labelled clips, accuracy on {len(held)} others:",
-      {k: round(v, 2) for k, v in video_scores.items()})
+video_scores = {
+    "raw pixels": video_probe(first.flatten(1)),
+    "random init": video_probe(probes.encode(ConvEncoder(3), first)),
+    "next-frame encoder": video_probe(probes.encode(next_frame.encoder, first)),
+}
+print(
+    f"direction of motion from {len(labelled)} labelled clips, accuracy on {len(held)} others:",
+    {k: round(v, 2) for k, v in video_scores.items()},
+)
 assert video_scores["next-frame encoder"] > max(video_scores["raw pixels"], video_scores["random init"])
 
 # %% [markdown] slideshow={"slide_type": "-"}
@@ -456,8 +490,7 @@ with torch.no_grad():
     perplexity = math.exp(F.cross_entropy(word_model(test_contexts), test_next).item())
 ngrams = {n: ngram_perplexity(tokens, test_tokens, n, len(vocab)) for n in (1, 2, 3, 4)}
 print(f"{len(vocab)} words, {len(contexts):,} training windows")
-print(f"test perplexity: next-word MLP {perplexity:.2f};  word n-grams",
-      {n: round(p, 2) for n, p in ngrams.items()})
+print(f"test perplexity: next-word MLP {perplexity:.2f};  word n-grams", {n: round(p, 2) for n, p in ngrams.items()})
 assert perplexity < min(ngrams.values())
 
 # %% [markdown] slideshow={"slide_type": "-"}
@@ -500,14 +533,16 @@ tasks = [k for k in names if k not in BASELINES]
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(10, 3.4))
-bars = ax.barh(names, [scores[k] for k in names],
-               color=["#999999" if k in BASELINES else "#1f77b4" for k in names])
+bars = ax.barh(names, [scores[k] for k in names], color=["#999999" if k in BASELINES else "#1f77b4" for k in names])
 ax.bar_label(bars, fmt="%.3f", padding=3)
 ax.axvline(scores["random init"] + 0.10, color="#b35900", ls="--", label="random + 10 pts")
 ax.axvline(scores["raw pixels"], color="#555555", ls=":", label="raw pixels")
 ax.axvline(scores["HOG features"], color="#2ca02c", ls="-.", label="HOG features")
-ax.set(xlim=(0, 1.1), xlabel=f"test accuracy of a linear probe with {LABEL_FRACTION:.0%} of the labels",
-       title="what each pretext task's encoder knows about digit classes")
+ax.set(
+    xlim=(0, 1.1),
+    xlabel=f"test accuracy of a linear probe with {LABEL_FRACTION:.0%} of the labels",
+    title="what each pretext task's encoder knows about digit classes",
+)
 ax.invert_yaxis()
 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, covering none
 fig.tight_layout()
@@ -519,8 +554,10 @@ print(f"best pretext task: {best}, {scores[best]:.3f} = random init + {100 * gai
 assert gain >= 0.10, "at least one pretext task beats random initialisation by 10 points"
 print(f"{'':<19} {'probe':>6}  {'vs raw pixels':>13}  {'vs HOG':>8}")
 for k in tasks:
-    print(f"  {k:<17} {scores[k]:6.3f}  {100 * (scores[k] - scores['raw pixels']):+10.1f} pts"
-          f"  {100 * (scores[k] - scores['HOG features']):+5.1f} pts")
+    print(
+        f"  {k:<17} {scores[k]:6.3f}  {100 * (scores[k] - scores['raw pixels']):+10.1f} pts"
+        f"  {100 * (scores[k] - scores['HOG features']):+5.1f} pts"
+    )
 below_raw = [k for k in tasks if scores[k] < scores["raw pixels"]]
 above_hog = [k for k in tasks if scores[k] > scores["HOG features"]]
 print("below raw pixels:", below_raw or "none", "| above HOG:", above_hog or "none")

@@ -10,20 +10,22 @@
 # - **fine-tuned**: copy them, then let them change too (gently: a smaller learning rate than the head).
 
 # %% slideshow={"slide_type": "-"}
-STEPS = 200          # training steps per run (about; small label sets are repeated)
+STEPS = 200  # training steps per run (about; small label sets are repeated)
 SOURCE = "ssl_simclr"  # the pre-trained encoder: ssl_simclr, ssl_siamese, ssl_triplet, ssl_inpainting or ssl_jigsaw
 
 # %% slideshow={"slide_type": "skip"}
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
+
+# isort: split
 import copy
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from course_lib import check, data, plot, probes
 from course_lib.models import transfer
 from course_lib.models.encoder import ConvEncoder
+from course_lib.source import show_source
 from course_lib.train import accuracy, predict
 
 cl.seed_everything(0)
@@ -40,8 +42,11 @@ x_train8, y_train = data.load_digits8("train")
 x_test8, y_test = data.load_digits8("test")
 x_train, x_test = data.upscale_digits8(x_train8), data.upscale_digits8(x_test8)
 source_digits, _ = data.make_digits28(8, seed=0)
-plot.image_grid(torch.cat([source_digits, x_train[:8]]), nrow=8,
-                title="top: the pretext data (procedural digits)   bottom: the new task (real 8x8 scans, upscaled)")
+plot.image_grid(
+    torch.cat([source_digits, x_train[:8]]),
+    nrow=8,
+    title="top: the pretext data (procedural digits)   bottom: the new task (real 8x8 scans, upscaled)",
+)
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -112,7 +117,7 @@ check.freeze(solution_freeze)
 # about `STEPS` steps on a labelled subset and returns its test accuracy.
 
 # %% slideshow={"slide_type": "-"}
-plot.show_source(transfer.TransferNet, skip_docstrings=True)
+show_source(transfer.TransferNet, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 pretrained = probes.load_encoder(SOURCE, device=device)
@@ -133,8 +138,9 @@ def run(strategy, fraction, k=3, source=pretrained):
 one_run = run("fine-tuned", 0.1)
 print(f"fine-tuned, 10% of the labels: test accuracy {one_run:.3f}")
 assert all(torch.equal(v, pretrained.state_dict()[n]) for n, v in before.items()), "the source is untouched"
-assert one_run == probes.transfer_accuracy(pretrained, "fine-tuned", (x_train, y_train), (x_test, y_test), 0.1,
-                                        steps=STEPS), "the library's transfer_accuracy does the same"
+assert one_run == probes.transfer_accuracy(
+    pretrained, "fine-tuned", (x_train, y_train), (x_test, y_test), 0.1, steps=STEPS
+), "the library's transfer_accuracy does the same"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1%, 10% and 100% of the labels
@@ -153,8 +159,13 @@ for j, f in enumerate(fractions):
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for s, marker in zip(strategies, "osD"):
     ax.plot([len(probes.label_subset(y_train, f)) for f in fractions], results[s], marker=marker, label=s)
-ax.set(xscale="log", xlabel="labelled training images (log scale)", ylabel="test accuracy",
-       title=f"real 8x8 digits: transfer from {SOURCE} vs scratch", ylim=(0, 1))
+ax.set(
+    xscale="log",
+    xlabel="labelled training images (log scale)",
+    ylabel="test accuracy",
+    title=f"real 8x8 digits: transfer from {SOURCE} vs scratch",
+    ylim=(0, 1),
+)
 ax.grid(alpha=0.3)
 ax.legend()
 fig.tight_layout()
@@ -171,8 +182,10 @@ fig.tight_layout()
 
 # %% slideshow={"slide_type": "-"}
 best_low = max(results["frozen"][1], results["fine-tuned"][1])
-print(f"10% of labels: best transferred {best_low:.3f} vs scratch {results['scratch'][1]:.3f}; "
-      f"100%: fine-tuned {results['fine-tuned'][2]:.3f} vs scratch {results['scratch'][2]:.3f}")
+print(
+    f"10% of labels: best transferred {best_low:.3f} vs scratch {results['scratch'][1]:.3f}; "
+    f"100%: fine-tuned {results['fine-tuned'][2]:.3f} vs scratch {results['scratch'][2]:.3f}"
+)
 assert best_low >= results["scratch"][1], "transfer helps when labels are few"
 assert abs(results["fine-tuned"][2] - results["scratch"][2]) < 0.05, "with every label, scratch catches up"
 
@@ -185,8 +198,10 @@ assert abs(results["fine-tuned"][2] - results["scratch"][2]) < 0.05, "with every
 # little to do with what digit it is):
 
 # %% slideshow={"slide_type": "subslide"}
-sources = {"contrastive (SimCLR)": probes.load_encoder("ssl_simclr", device=device),
-           "jigsaw": probes.load_encoder("ssl_jigsaw", device=device)}
+sources = {
+    "contrastive (SimCLR)": probes.load_encoder("ssl_simclr", device=device),
+    "jigsaw": probes.load_encoder("ssl_jigsaw", device=device),
+}
 depth = {name: [run("frozen", 0.1, k, src) for k in (1, 2, 3)] for name, src in sources.items()}
 scratch_10 = results["scratch"][1]
 
@@ -196,8 +211,12 @@ for (name, accs), marker in zip(depth.items(), "os"):
     ax.plot([1, 2, 3], accs, marker=marker, label=f"copy + freeze from {name}")
     print(f"{name:>21}: k=1 {accs[0]:.3f}  k=2 {accs[1]:.3f}  k=3 {accs[2]:.3f}")
 ax.axhline(scratch_10, color="#999999", ls="--", label=f"from scratch ({scratch_10:.3f})")
-ax.set(xticks=[1, 2, 3], xlabel="blocks copied and frozen (the rest trained from scratch)",
-       ylabel="test accuracy", title="10% of the labels: how deep to copy")
+ax.set(
+    xticks=[1, 2, 3],
+    xlabel="blocks copied and frozen (the rest trained from scratch)",
+    ylabel="test accuracy",
+    title="10% of the labels: how deep to copy",
+)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
@@ -221,10 +240,13 @@ assert max(depth["contrastive (SimCLR)"][:2]) >= depth["contrastive (SimCLR)"][2
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
-    maps = sources["contrastive (SimCLR)"].blocks[0](x_test[:1].to(device))[0].cpu()    # (32, 14, 14)
+    maps = sources["contrastive (SimCLR)"].blocks[0](x_test[:1].to(device))[0].cpu()  # (32, 14, 14)
 maps = maps / maps.amax((1, 2), keepdim=True).clamp(min=1e-6)
-plot.image_grid(torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14), maps[:15, None]]), nrow=8,
-                title="a real test digit (first image, 14x14) and 15 maps of the first copied block")
+plot.image_grid(
+    torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14), maps[:15, None]]),
+    nrow=8,
+    title="a real test digit (first image, 14x14) and 15 maps of the first copied block",
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Your turn: the transfer lab
@@ -241,9 +263,15 @@ plot.image_grid(torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14),
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import TransferLab, TransferState
 
-lab = TransferLab({name: probes.load_encoder(name, device=device)
-                   for name in ("ssl_simclr", "ssl_triplet", "ssl_siamese", "ssl_inpainting", "ssl_jigsaw")},
-                  (x_train, y_train), (x_test, y_test), steps=STEPS)
+lab = TransferLab(
+    {
+        name: probes.load_encoder(name, device=device)
+        for name in ("ssl_simclr", "ssl_triplet", "ssl_siamese", "ssl_inpainting", "ssl_jigsaw")
+    },
+    (x_train, y_train),
+    (x_test, y_test),
+    steps=STEPS,
+)
 
 # %% slideshow={"slide_type": "subslide"}
 lab.source.value = SOURCE
