@@ -137,3 +137,69 @@ def test_every_module_is_reachable_lazily_or_by_import():
     assert top <= set(course_lib._SUBMODULES), (
         f"cl.<name> fails for {sorted(top - set(course_lib._SUBMODULES))}"
     )
+
+
+# Inside a package, the pieces point one way too: the training pieces do not need fit(), a lecture's
+# checkers share only the base skeleton, every widget builds on base.py and drawing never controls.
+INNER = {
+    "course_lib.train.guards": set(),
+    "course_lib.train.batches": set(),
+    "course_lib.train.loop": {"course_lib.train.guards", "course_lib.train.batches"},
+    "course_lib.train.gan": {"course_lib.train.guards"},
+    "course_lib.train.recipes": {"course_lib.train.loop"},
+    "course_lib.check.base": set(),
+    "course_lib.widgets.base": set(),
+    "course_lib.widgets.gan_view": {"course_lib.widgets.base"},
+    "course_lib.widgets.gan_lab": {"course_lib.widgets.base", "course_lib.widgets.gan_view"},
+    "course_lib.models.rnn": set(),
+    "course_lib.models.ngram": set(),
+    "course_lib.models.sequence_tasks": set(),
+}
+
+
+def inner_violations(package_root=None):
+    root = package_root or PACKAGE
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        me = module_name(path)
+        if path.name == "__init__.py":
+            continue
+        package = me.rsplit(".", 1)[0]
+        for line, target in imports_of(path):
+            if not target.startswith(package + ".") or target == me:
+                continue  # another part of the library: the table above checks it
+            if me in INNER and target not in INNER[me]:
+                found.append(f"{path.relative_to(root.parent)}:{line}: {me} imports {target}")
+            if me.startswith("course_lib.check.lecture") and target != "course_lib.check.base":
+                if not target.startswith("course_lib.check.lecture"):
+                    found.append(f"{path.relative_to(root.parent)}:{line}: {me} imports {target}")
+            if me.startswith("course_lib.widgets.") and target.split(".")[-1] in ("gan_lab",):
+                if me != "course_lib.widgets.gan_lab":
+                    found.append(f"{path.relative_to(root.parent)}:{line}: {me} imports {target}")
+    return found
+
+
+def test_pieces_inside_each_package_point_one_way():
+    assert inner_violations() == []
+
+
+def test_the_new_modules_are_in_the_layers():
+    parts = {module_name(p): part_of(module_name(p)) for p in PACKAGE.rglob("*.py")}
+    assert parts["course_lib.train.loop"] == "train" and parts["course_lib.check.base"] == "check"
+    assert parts["course_lib.source"] == "source" and parts["course_lib.probes"] == "probes"
+    assert parts["course_lib.models.sequence_tasks"] == "models"
+    assert set(INNER) <= set(parts), (
+        f"INNER names modules that do not exist: {set(INNER) - set(parts)}"
+    )
+
+
+def test_the_inner_check_catches_a_piece_that_needs_fit(tmp_path, monkeypatch):
+    fake = tmp_path / "course_lib"
+    (fake / "train").mkdir(parents=True)
+    for name in ("__init__.py", "train/__init__.py", "train/loop.py"):
+        (fake / name).write_text("")
+    (fake / "train" / "guards.py").write_text("from .loop import fit\n")
+    monkeypatch.setitem(globals(), "PACKAGE", fake)
+    assert inner_violations(fake) == [
+        "course_lib/train/guards.py:1: course_lib.train.guards imports course_lib.train.loop"
+    ]

@@ -32,6 +32,8 @@ __all__ = [
     "as_tensor",
     "close",
     "off",
+    "number",
+    "tensor",
     "compare_cases",
 ]
 
@@ -65,10 +67,11 @@ class Hint(Exception):
 @dataclass(frozen=True)
 class Mistake:
     """A typical wrong answer: `answer(case)` computes it from the case's inputs; `hint` names it
-    (it may use the case's fields, e.g. "{alpha}")."""
+    (it may use the case's fields, e.g. "{alpha}"). A table ends with a Mistake without an answer:
+    the hint for any other wrong result."""
 
     hint: str
-    answer: Callable[[dict], Any]
+    answer: Callable[[dict], Any] | None = None
 
 
 def exercise(name: str, mistakes: Iterable[Mistake] = ()):
@@ -160,38 +163,51 @@ def off(got: float, expected: float) -> str:
     return "it is too large" if abs(got) > abs(expected) else "it is too small"
 
 
+def number(what: str):
+    """A `read` for checkers whose answer is one number; `what` may use the case's fields."""
+    return lambda got, expected, case: as_float(got, what.format(**case))
+
+
+def tensor(what: str):
+    """A `read` for checkers whose answer is a tensor shaped like the reference's."""
+    return lambda got, expected, case: as_tensor(got, what.format(**case), expected.shape)
+
+
 def compare_cases(
     fn,
     cases: Iterable[dict],
-    *,
-    args: Callable[[dict], tuple],
     reference: Callable[[dict], Any],
-    read: Callable[[Any, dict], Any],
-    mistakes: Iterable[Mistake] = (),
-    fallback: str,
+    read: Callable[[Any, Any, dict], Any],
+    table: Iterable[Mistake],
+    *,
+    args: tuple[str, ...],
     same: Callable[[Any, Any], bool] = close,
     like: Callable[[Any, Any], bool] | None = None,
 ) -> int:
     """The skeleton of most checkers. For each case (a dict of inputs and settings): call fn on
-    fresh copies of args(case), read(result, case) into a number or tensor (or a hint), and compare
-    with reference(case) by `same`. On a difference, the first mistake whose answer matches (by
-    `like`, default `same`) gives the hint, else `fallback`; hints are formatted with the case's
-    fields and `off` (how a number is off).
-    Returns the number of cases checked."""
-    mistakes, like = tuple(mistakes), like or same
+    fresh copies of the case's `args` (their names, in order), read(result, expected, case) into a
+    number or tensor (or a hint), and compare with reference(case) by `same`. On a difference the
+    table explains it: the first mistake whose answer matches (by `like`, default `same`), else the
+    table's last row (a Mistake without an answer). Hints are formatted with the case's fields and
+    `off` (how a number is off). Returns the number of cases checked."""
+    table, like = tuple(table), like or same
     n = 0
     for case in cases:
-        inputs = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args(case))
-        got = read(call(fn, *inputs), case)
         expected = reference(case)
+        inputs = tuple(
+            case[name].clone() if isinstance(case[name], torch.Tensor) else case[name]
+            for name in args
+        )
+        got = read(call(fn, *inputs), expected, case)
         n += 1
         if same(got, expected):
             continue
         fields = dict(case)
         if not isinstance(got, torch.Tensor):
             fields["off"] = off(got, expected)
-        for mistake in mistakes:
-            if like(got, mistake.answer(case)):
+        for mistake in table:
+            if mistake.answer is None or like(got, mistake.answer(case)):
                 raise Hint(mistake.hint.format(**fields))
-        raise Hint(fallback.format(**fields))
-    return n
+        raise Hint(
+            "the result differs from the reference"
+        )  # pragma: no cover - tables end in a catch-all

@@ -79,6 +79,10 @@ BATCH_NORM_MISTAKES = (
         "the normalisation is right; now scale by gamma and shift by beta",
         lambda c: _batch_norm_variant(c, affine=False),
     ),
+    Mistake(
+        "the output differs from F.batch_norm: subtract the batch mean per feature, divide by "
+        "sqrt(var + eps), then multiply by gamma and add beta"
+    ),
 )
 
 
@@ -96,25 +100,23 @@ def _batch_norm_cases():
 def batch_norm(fn) -> str:
     """fn(x (B, C), gamma (C,), beta (C,), eps) -> training-mode batch normalization."""
 
-    def read(got, c):
-        if (
-            isinstance(got, torch.Tensor)
-            and got.shape == c["x"].shape
-            and not torch.isfinite(got.double()).all()
-        ):
-            raise Hint("a channel with zero variance gave NaN/inf: add eps inside the square root")
-        return as_tensor(got, "your batch_norm", c["x"].shape)
+    def read(got, expected, case):
+        if isinstance(got, torch.Tensor) and got.shape == expected.shape:
+            if not torch.isfinite(got.double()).all():
+                raise Hint(
+                    "a channel with zero variance gave NaN/inf: add eps inside the square root"
+                )
+        return as_tensor(got, "your batch_norm", expected.shape)
 
+    reference = lambda c: F.batch_norm(  # noqa: E731
+        c["x"], None, None, c["gamma"], c["beta"], training=True, eps=c["eps"]
+    )
     compare_cases(
         fn,
         _batch_norm_cases(),
-        args=lambda c: (c["x"], c["gamma"], c["beta"], c["eps"]),
-        reference=lambda c: F.batch_norm(
-            c["x"], None, None, c["gamma"], c["beta"], training=True, eps=c["eps"]
-        ),
-        read=read,
-        mistakes=BATCH_NORM_MISTAKES,
-        fallback="the output differs from F.batch_norm: subtract the batch mean per feature, divide "
-        "by sqrt(var + eps), then multiply by gamma and add beta",
+        reference,
+        read,
+        BATCH_NORM_MISTAKES,
+        args=("x", "gamma", "beta", "eps"),
     )
     return "matches F.batch_norm in training mode, on two batches of different shapes"

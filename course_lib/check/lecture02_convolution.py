@@ -18,6 +18,7 @@ CONV_MISTAKES = (
         "K[a, b] as it is",
         lambda c: _conv(c["x"], c["k"].flip(0, 1)),
     ),
+    Mistake("values differ from the formula: out[i, j] = sum over a, b of x[i+a, j+b] * K[a, b]"),
 )
 
 
@@ -32,25 +33,17 @@ def _conv_cases():
 def conv2d(fn) -> str:
     """fn(x (d, d'), kernel (k, k')) -> (d-k+1, d'-k'+1) as in the lecture's formula (= F.conv2d)."""
 
-    def read(got, c):
-        (d, d2), (k, k2) = c["x"].shape, c["k"].shape
-        want = (d - k + 1, d2 - k2 + 1)
-        if isinstance(got, torch.Tensor) and tuple(got.shape) != want:
+    def read(got, expected, case):
+        (d, d2), (k, k2) = case["x"].shape, case["k"].shape
+        if isinstance(got, torch.Tensor) and got.shape != expected.shape:
             raise Hint(
-                f"a {d}x{d2} image and a {k}x{k2} kernel give a {want[0]}x{want[1]} output "
+                f"a {d}x{d2} image and a {k}x{k2} kernel give a {d - k + 1}x{d2 - k2 + 1} output "
                 f"(d-k+1) x (d'-k'+1); you returned {tuple(got.shape)}"
             )
-        return as_tensor(got, "your conv2d", want)
+        return as_tensor(got, "your conv2d", expected.shape)
 
-    compare_cases(
-        fn,
-        _conv_cases(),
-        args=lambda c: (c["x"], c["k"]),
-        reference=lambda c: _conv(c["x"], c["k"]),
-        read=read,
-        mistakes=CONV_MISTAKES,
-        fallback="values differ from the formula: out[i, j] = sum over a, b of x[i+a, j+b] * K[a, b]",
-    )
+    reference = lambda c: _conv(c["x"], c["k"])  # noqa: E731
+    compare_cases(fn, _conv_cases(), reference, read, CONV_MISTAKES, args=("x", "k"))
     return "matches the formula and F.conv2d, also for a non-square kernel"
 
 
@@ -59,43 +52,49 @@ MAX_POOL_MISTAKES = (
         "you averaged each patch; max pooling keeps the largest value",
         lambda c: F.avg_pool2d(c["x"][None, None], c["size"])[0, 0],
     ),
+    Mistake(
+        "on a {h}x{w} input with size {size} some values are wrong: each output is the max of one "
+        "size x size patch"
+    ),
 )
 
 
 def _max_pool_cases():
     g = fresh_generator()
-    yield {"x": torch.tensor([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]), "size": 2}
-    yield {"x": torch.randn(6, 6, generator=g), "size": 3}
-    yield {"x": torch.randn(4, 6, generator=g), "size": 2}  # not square
-    yield {"x": torch.randn(6, 9, generator=g), "size": 3}
+    inputs = [
+        (torch.tensor([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]), 2),
+        (torch.randn(6, 6, generator=g), 3),
+        (torch.randn(4, 6, generator=g), 2),  # not square
+        (torch.randn(6, 9, generator=g), 3),
+    ]
+    for x, size in inputs:
+        yield {"x": x, "size": size, "h": x.shape[0], "w": x.shape[1]}
 
 
 @exercise("max_pool", MAX_POOL_MISTAKES)
 def max_pool(fn) -> str:
     """fn(x (H, W), size) -> max over disjoint size x size patches, (H/size, W/size)."""
 
-    def read(got, c):
-        (h, w), size = c["x"].shape, c["size"]
-        want = (h // size, w // size)
+    def read(got, expected, case):
+        (h, w), size = case["x"].shape, case["size"]
         if (
             isinstance(got, torch.Tensor)
-            and tuple(got.shape) == (h - size + 1, w - size + 1) != want
+            and got.shape == (h - size + 1, w - size + 1) != expected.shape
         ):
             raise Hint(
                 f"your windows overlap (stride 1): pooling uses disjoint patches, so a {h}x{w} "
-                f"input gives {want}"
+                f"input gives {tuple(expected.shape)}"
             )
-        return as_tensor(got, f"your max_pool on a {h}x{w} input", want)
+        return as_tensor(got, f"your max_pool on a {h}x{w} input", expected.shape)
 
+    reference = lambda c: F.max_pool2d(c["x"][None, None], c["size"])[0, 0]  # noqa: E731
     compare_cases(
         fn,
-        ({**c, "h": c["x"].shape[0], "w": c["x"].shape[1]} for c in _max_pool_cases()),
-        args=lambda c: (c["x"], c["size"]),
-        reference=lambda c: F.max_pool2d(c["x"][None, None], c["size"])[0, 0],
-        read=read,
-        mistakes=MAX_POOL_MISTAKES,
-        fallback="on a {h}x{w} input with size {size} some values are wrong: each output is the max "
-        "of one size x size patch",
-        same=lambda got, want: torch.allclose(got, want),
+        _max_pool_cases(),
+        reference,
+        read,
+        MAX_POOL_MISTAKES,
+        args=("x", "size"),
+        same=torch.allclose,
     )
     return "matches F.max_pool2d on square and non-square inputs"

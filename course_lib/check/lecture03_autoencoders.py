@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Hint, Mistake, as_float, as_tensor, call, compare_cases, exercise, fresh_generator
+from .base import Hint, Mistake, as_tensor, call, compare_cases, exercise, fresh_generator, number
 
 
 def _kl_bernoulli(rho, q):
@@ -29,6 +29,10 @@ KL_SPARSITY_MISTAKES = (
         "KL between two Bernoulli distributions has two terms: add (1-rho) log((1-rho)/(1-rho_hat))",
         lambda c: (c["rho"] * torch.log(c["rho"] / c["h"].mean(0))).sum().item(),
     ),
+    Mistake(
+        "for rho={rho} on a batch of {b} x {units} activations the penalty is wrong "
+        "({off}): sum over units of KL(rho || rho_hat)"
+    ),
 )
 
 
@@ -42,15 +46,9 @@ def _kl_sparsity_cases():
 @exercise("kl_sparsity", KL_SPARSITY_MISTAKES)
 def kl_sparsity(fn) -> str:
     """fn(h (B, units) in (0, 1), rho) -> sum over units of KL(rho || mean activation of the unit)."""
+    read = number("your kl_sparsity")
     compare_cases(
-        fn,
-        _kl_sparsity_cases(),
-        args=lambda c: (c["h"], c["rho"]),
-        reference=_kl_sparsity,
-        read=lambda got, c: as_float(got, "your kl_sparsity"),
-        mistakes=KL_SPARSITY_MISTAKES,
-        fallback="for rho={rho} on a batch of {b} x {units} activations the penalty is wrong "
-        "({off}): sum over units of KL(rho || rho_hat)",
+        fn, _kl_sparsity_cases(), _kl_sparsity, read, KL_SPARSITY_MISTAKES, args=("h", "rho")
     )
     return "the KL penalty matches for three batches and target rates"
 

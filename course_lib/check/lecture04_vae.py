@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Hint, Mistake, as_float, as_tensor, call, compare_cases, exercise, fresh_generator
+from .base import Hint, Mistake, as_tensor, call, compare_cases, exercise, fresh_generator, number
 from .lecture03_autoencoders import gaussian_tails
 
 
@@ -83,6 +83,10 @@ KL_GAUSSIAN_MISTAKES = (
             (-0.5 * (1 + c["logvar"] - c["mu"] ** 2 - c["logvar"].exp() ** 2)).sum(1).mean().item()
         ),
     ),
+    Mistake(
+        "on a batch of {b} x {d} the value is wrong ({off}): KL = -1/2 sum(1 + logvar - "
+        "mu^2 - exp(logvar)) over dimensions, averaged over the batch"
+    ),
 )
 
 
@@ -103,11 +107,9 @@ def kl_gaussian(fn) -> str:
     compare_cases(
         fn,
         _kl_cases(),
-        args=lambda c: (c["mu"], c["logvar"]),
-        reference=_kl,
-        read=lambda got, c: as_float(got, "your kl_gaussian"),
-        mistakes=KL_GAUSSIAN_MISTAKES,
-        fallback="on a batch of {b} x {d} the value is wrong ({off}): KL = -1/2 sum(1 + logvar - "
-        "mu^2 - exp(logvar)) over dimensions, averaged over the batch",
+        _kl,
+        number("your kl_gaussian"),
+        KL_GAUSSIAN_MISTAKES,
+        args=("mu", "logvar"),
     )
     return "matches the closed form on three batches of different shapes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mistake, as_float, compare_cases, exercise, fresh_generator
+from .base import Mistake, compare_cases, exercise, fresh_generator, number
 
 _bce = F.binary_cross_entropy_with_logits
 
@@ -39,22 +39,18 @@ DISCRIMINATOR_MISTAKES = (
         "that is V(D, G), which D maximises; as a loss to minimise take its negative",
         lambda c: -_d_loss(c),
     ),
+    Mistake(
+        "on a batch of {b} the loss is wrong ({off}); these are logits: use "
+        "binary_cross_entropy_with_logits"
+    ),
 )
 
 
 @exercise("discriminator_loss", DISCRIMINATOR_MISTAKES)
 def discriminator_loss(fn) -> str:
     """fn(d_real_logits (B,), d_fake_logits (B,)) -> BCE(real -> 1) + BCE(fake -> 0), from logits."""
-    compare_cases(
-        fn,
-        _gan_cases(),
-        args=lambda c: (c["real"], c["fake"]),
-        reference=_d_loss,
-        read=lambda got, c: as_float(got, "your discriminator_loss"),
-        mistakes=DISCRIMINATOR_MISTAKES,
-        fallback="on a batch of {b} the loss is wrong ({off}); these are logits: use "
-        "binary_cross_entropy_with_logits",
-    )
+    read = number("your discriminator_loss")
+    compare_cases(fn, _gan_cases(), _d_loss, read, DISCRIMINATOR_MISTAKES, args=("real", "fake"))
     return "recognise genuine (label 1) + recognise fakes (label 0)"
 
 
@@ -68,20 +64,17 @@ GENERATOR_MISTAKES = (
         "with target 0 G would help D; G wants its fakes labelled real (1)",
         lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])).item(),
     ),
+    Mistake(
+        "on a batch of {b} the loss is wrong ({off}): BCE of D's logits on fakes against "
+        "the label 1"
+    ),
 )
 
 
 @exercise("generator_loss", GENERATOR_MISTAKES)
 def generator_loss(fn) -> str:
     """fn(d_fake_logits (B,)) -> the non-saturating generator loss -log D(G(z)) = BCE(fake -> 1)."""
-    compare_cases(
-        fn,
-        _gan_cases(),
-        args=lambda c: (c["fake"],),
-        reference=lambda c: _bce(c["fake"], torch.ones_like(c["fake"])).item(),
-        read=lambda got, c: as_float(got, "your generator_loss"),
-        mistakes=GENERATOR_MISTAKES,
-        fallback="on a batch of {b} the loss is wrong ({off}): BCE of D's logits on fakes against "
-        "the label 1",
-    )
+    reference = lambda c: _bce(c["fake"], torch.ones_like(c["fake"])).item()  # noqa: E731
+    read = number("your generator_loss")
+    compare_cases(fn, _gan_cases(), reference, read, GENERATOR_MISTAKES, args=("fake",))
     return "the non-saturating loss: G wants D to say 'real' (1) for its fakes"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Hint, Mistake, as_float, call, compare_cases, exercise, fresh_generator
+from .base import Hint, Mistake, call, compare_cases, exercise, fresh_generator, number
 
 
 @exercise("wrong_labels")
@@ -54,6 +54,10 @@ CLASS_AGREEMENT_MISTAKES = (
         "that is the mean probability of the requested class; count arg-max hits instead",
         lambda c: c["logits"].softmax(1)[torch.arange(c["n"]), c["requested"]].mean().item(),
     ),
+    Mistake(
+        "for {n} samples the fraction is wrong ({off}): compare logits.argmax(1) with the "
+        "requested labels and average over the samples"
+    ),
 )
 
 
@@ -75,12 +79,10 @@ def class_agreement(fn) -> str:
     compare_cases(
         fn,
         _agreement_cases(),
-        args=lambda c: (c["logits"], c["requested"]),
-        reference=_agreement,
-        read=lambda got, c: as_float(got, "your class_agreement"),
-        mistakes=CLASS_AGREEMENT_MISTAKES,
-        fallback="for {n} samples the fraction is wrong ({off}): compare logits.argmax(1) with the "
-        "requested labels and average over the samples",
+        _agreement,
+        number("your class_agreement"),
+        CLASS_AGREEMENT_MISTAKES,
+        args=("logits", "requested"),
         same=lambda got, want: abs(got - want) < 1e-6,
         like=lambda got, want: abs(got - want) <= 1e-4 * max(1.0, abs(want)),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Mistake, as_tensor, compare_cases, exercise, fresh_generator
+from .base import Mistake, compare_cases, exercise, fresh_generator, tensor
 
 
 def _pre(c):
@@ -18,6 +18,7 @@ RNN_STEP_MISTAKES = (
         "the previous hidden state is missing: add U h_{{t-1}}",
         lambda c: torch.tanh(c["x"] @ c["W"].T + c["b"]),
     ),
+    Mistake("compare with torch.tanh(x_t @ W.T + h_prev @ U.T + b)"),
 )
 
 
@@ -34,11 +35,10 @@ def rnn_step(fn) -> str:
     compare_cases(
         fn,
         _rnn_cases(),
-        args=lambda c: (c["x"], c["h"], c["W"], c["U"], c["b"]),
-        reference=lambda c: torch.tanh(_pre(c)),
-        read=lambda got, c: as_tensor(got, "your rnn_step", (4, 5)),
-        mistakes=RNN_STEP_MISTAKES,
-        fallback="compare with torch.tanh(x_t @ W.T + h_prev @ U.T + b)",
+        lambda c: torch.tanh(_pre(c)),
+        tensor("your rnn_step"),
+        RNN_STEP_MISTAKES,
+        args=("x", "h", "W", "U", "b"),
         same=lambda got, want: torch.allclose(got, want, atol=1e-5),
     )
     return "h_t = tanh(W x_t + U h_{t-1} + b)"
@@ -57,6 +57,7 @@ CELL_UPDATE_MISTAKES = (
         "the old memory must pass through the forget gate: f * c_prev",
         lambda c: c["c"] + c["i"] * c["g"],
     ),
+    Mistake("c_t = f * c_prev + i * g (element-wise)"),
 )
 
 
@@ -76,11 +77,10 @@ def lstm_cell_update(fn) -> str:
     compare_cases(
         fn,
         _cell_cases(),
-        args=lambda c: (c["c"], c["f"], c["i"], c["g"]),
-        reference=lambda c: c["f"] * c["c"] + c["i"] * c["g"],
-        read=lambda got, c: as_tensor(got, "your cell update", (3, 4)),
-        mistakes=CELL_UPDATE_MISTAKES,
-        fallback="c_t = f * c_prev + i * g (element-wise)",
+        lambda c: c["f"] * c["c"] + c["i"] * c["g"],
+        tensor("your cell update"),
+        CELL_UPDATE_MISTAKES,
+        args=("c", "f", "i", "g"),
         same=lambda got, want: torch.allclose(got, want, atol=1e-6),
     )
     return "c_t = f * c_{t-1} + i * g: keep what the forget gate lets through, add what the input gate admits"

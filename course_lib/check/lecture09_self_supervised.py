@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mistake, as_float, as_tensor, compare_cases, exercise, fresh_generator
+from .base import Mistake, compare_cases, exercise, fresh_generator, number, tensor
 
 
 def _distances(c):
@@ -42,6 +42,10 @@ TRIPLET_MISTAKES = (
         "take one distance per row (.norm(dim=1)), not one norm over the whole batch",
         lambda c: F.relu((c["a"] - c["p"]).norm() - (c["a"] - c["n"]).norm() + c["alpha"]).item(),
     ),
+    Mistake(
+        "with alpha = {alpha} on a batch of {b} the loss is wrong ({off}); use the alpha you "
+        "are given"
+    ),
 )
 
 
@@ -55,15 +59,9 @@ def _triplet_cases():
 @exercise("triplet_loss", TRIPLET_MISTAKES)
 def triplet_loss(fn) -> str:
     """fn(a, p, n, alpha) -> mean over the batch of max(||a - p|| - ||a - n|| + alpha, 0)."""
+    read = number("your triplet_loss")
     compare_cases(
-        fn,
-        _triplet_cases(),
-        args=lambda c: (c["a"], c["p"], c["n"], c["alpha"]),
-        reference=_triplet,
-        read=lambda got, c: as_float(got, "your triplet_loss"),
-        mistakes=TRIPLET_MISTAKES,
-        fallback="with alpha = {alpha} on a batch of {b} the loss is wrong ({off}); use the alpha "
-        "you are given",
+        fn, _triplet_cases(), _triplet, read, TRIPLET_MISTAKES, args=("a", "p", "n", "alpha")
     )
     return "matches max(d(A,P) - d(A,N) + alpha, 0) averaged over the batch, for three margins"
 
@@ -83,6 +81,10 @@ UNSHUFFLE_MISTAKES = (
         "the tiles did not move; move tile i of the shuffled image back to position perms[b, i]",
         lambda c: _shuffle(c, c["x"]),
     ),
+    Mistake(
+        "with grid={grid} some tiles are in the wrong place; shuffled tile i came from position "
+        "perms[b, i] (use the grid you are given)"
+    ),
 )
 
 
@@ -93,7 +95,8 @@ def _unshuffle_cases():
     for grid, size, k in ((3, 6, 24), (2, 8, 12)):
         x = torch.rand(4, 1, size, size, generator=g)
         perms = permutation_set(grid * grid, k)[torch.randint(0, k, (4,), generator=g)]
-        yield {"x": x, "perms": perms, "grid": grid}
+        case = {"x": x, "perms": perms, "grid": grid}
+        yield {**case, "shuffled": _shuffle(case, x)}
 
 
 @exercise("unshuffle_tiles", UNSHUFFLE_MISTAKES)
@@ -102,12 +105,10 @@ def unshuffle_tiles(fn) -> str:
     compare_cases(
         fn,
         _unshuffle_cases(),
-        args=lambda c: (_shuffle(c, c["x"]), c["perms"], c["grid"]),
-        reference=lambda c: c["x"],
-        read=lambda got, c: as_tensor(got, f"your unshuffle (grid={c['grid']})", c["x"].shape),
-        mistakes=UNSHUFFLE_MISTAKES,
-        fallback="with grid={grid} some tiles are in the wrong place; shuffled tile i came from "
-        "position perms[b, i] (use the grid you are given)",
+        lambda c: c["x"],
+        tensor("your unshuffle (grid={grid})"),
+        UNSHUFFLE_MISTAKES,
+        args=("shuffled", "perms", "grid"),
         same=torch.equal,
     )
     return "every tile is back in its place, for a 3x3 and a 2x2 grid"
@@ -137,6 +138,9 @@ CONTRASTIVE_MISTAKES = (
         "the different pairs are missing: without pushing them apart every embedding collapses to one point",
         lambda c: (c["same"] * (c["z1"] - c["z2"]).norm(dim=1) ** 2).mean().item(),
     ),
+    Mistake(
+        "with margin {m} on a batch of {b} the loss is wrong ({off}); use the margin you are given"
+    ),
 )
 
 
@@ -152,14 +156,7 @@ def _contrastive_cases():
 @exercise("contrastive_loss", CONTRASTIVE_MISTAKES)
 def contrastive_loss(fn) -> str:
     """fn(z1, z2, same, margin) -> mean of same * d^2 + (1 - same) * max(margin - d, 0)^2, d = ||z1 - z2||."""
-    compare_cases(
-        fn,
-        _contrastive_cases(),
-        args=lambda c: (c["z1"], c["z2"], c["same"], c["m"]),
-        reference=_pair_terms,
-        read=lambda got, c: as_float(got, "your contrastive_loss"),
-        mistakes=CONTRASTIVE_MISTAKES,
-        fallback="with margin {m} on a batch of {b} the loss is wrong ({off}); use the margin you "
-        "are given",
-    )
+    read = number("your contrastive_loss")
+    args = ("z1", "z2", "same", "m")
+    compare_cases(fn, _contrastive_cases(), _pair_terms, read, CONTRASTIVE_MISTAKES, args=args)
     return "pulls matching pairs together and pushes others out to the margin, for three margins"

@@ -329,6 +329,55 @@ def _batch_of(item, device) -> tuple:
     return None, [t if device is None else t.to(device, non_blocking=True) for t in batch]
 
 
+def _check_options(epochs, steps, batches, log_every, batch_size, clip_grad, ema) -> None:
+    if epochs is not None and steps is not None:
+        raise ValueError(f"give epochs or steps, not both (got epochs={epochs}, steps={steps})")
+    if batches is not None and steps is None:
+        raise ValueError("batches= trains by steps: give steps= as well")
+    _positive_int("epochs", epochs, allow_none=True)
+    _positive_int("steps", steps, allow_none=True)
+    _positive_int("log_every", log_every, allow_none=True)
+    _positive_int("batch_size", batch_size)
+    if clip_grad is not None and not (isinstance(clip_grad, (int, float)) and clip_grad > 0):
+        raise ValueError(
+            f"clip_grad must be a positive number (a gradient norm), got {clip_grad!r}"
+        )
+    if ema is not None and not isinstance(ema, EMA):
+        raise TypeError(f"ema must be an EMA(model, decay), got {type(ema).__name__}")
+
+
+def _eval_sets(eval_data) -> dict:
+    """{prefix: data}: "val" for one set; a dict's names ("train" becomes "train_eval", which would
+    otherwise collide with the running training loss)."""
+    if eval_data is None:
+        sets = {}
+    elif isinstance(eval_data, dict):
+        sets = {("train_eval" if k == "train" else k): v for k, v in eval_data.items()}
+    else:
+        sets = {"val": eval_data}
+    for name, data in sets.items():
+        _as_tensors(data, f"eval_data[{name!r}]")
+    return sets
+
+
+def _plan(train_data, epochs, steps, batches, log_every, batch_size, generator, device):
+    """(steps per round, round_batches(n) -> the next n (rows, batch) pairs). Epochs: every row once
+    per round, shuffled. A step budget: random batches (or the caller's), rounds of log_every steps."""
+    on_device = train_data is None or all(t.device == torch.device(device) for t in train_data)
+    move = None if on_device else device  # skip a no-op .to() per batch
+    if steps is None:
+        rounds = [math.ceil(len(train_data[0]) / batch_size)] * (epochs or 1)
+        return rounds, lambda _: shuffled_batches(train_data, batch_size, generator, move)
+    every = log_every or max(1, math.ceil(steps / 10))
+    rounds = [every] * (steps // every) + ([steps % every] if steps % every else [])
+    source = (
+        random_batches(train_data, batch_size, generator, move)
+        if batches is None
+        else (_batch_of(b, device) for b in batches)
+    )
+    return rounds, lambda n: (next(source) for _ in range(n))
+
+
 def fit(
     model: nn.Module,
     train_data,
@@ -383,20 +432,7 @@ def fit(
     if train_data is None and batches is None:
         raise TypeError("fit needs train_data (a tensor or a tuple of tensors) or batches")
     train_data = _as_tensors(train_data, "train_data") if train_data is not None else None
-    if epochs is not None and steps is not None:
-        raise ValueError(f"give epochs or steps, not both (got epochs={epochs}, steps={steps})")
-    if batches is not None and steps is None:
-        raise ValueError("batches= trains by steps: give steps= as well")
-    _positive_int("epochs", epochs, allow_none=True)
-    _positive_int("steps", steps, allow_none=True)
-    _positive_int("log_every", log_every, allow_none=True)
-    _positive_int("batch_size", batch_size)
-    if clip_grad is not None and not (isinstance(clip_grad, (int, float)) and clip_grad > 0):
-        raise ValueError(
-            f"clip_grad must be a positive number (a gradient norm), got {clip_grad!r}"
-        )
-    if ema is not None and not isinstance(ema, EMA):
-        raise TypeError(f"ema must be an EMA(model, decay), got {type(ema).__name__}")
+    _check_options(epochs, steps, batches, log_every, batch_size, clip_grad, ema)
     if not callable(loss_fn) and not (step_fn is not None and loss_fn is None):
         raise TypeError(
             f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__} "
@@ -410,36 +446,11 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     if scheduler is not None and not hasattr(scheduler, "step"):
         scheduler = scheduler(optimizer)  # a function optimizer -> scheduler
-    if eval_data is None:
-        eval_sets = {}
-    elif isinstance(eval_data, dict):
-        # "train" would collide with the running training loss: call it train_eval
-        eval_sets = {("train_eval" if k == "train" else k): v for k, v in eval_data.items()}
-    else:
-        eval_sets = {"val": eval_data}
-    for name, data in eval_sets.items():
-        _as_tensors(data, f"eval_data[{name!r}]")
-
+    eval_sets = _eval_sets(eval_data)
     gen = generator if generator is not None else torch.Generator().manual_seed(seed)
-    on_device = train_data is None or all(t.device == torch.device(device) for t in train_data)
-    move = None if on_device else device  # skip a no-op .to() per batch
-    if steps is None:  # epochs: every row once per epoch, shuffled
-        rounds = [math.ceil(len(train_data[0]) / batch_size)] * (epochs or 1)
-
-        def round_batches(_):
-            return shuffled_batches(train_data, batch_size, gen, move)
-    else:  # a step budget, logged in rounds of log_every steps
-        every = log_every or max(1, math.ceil(steps / 10))
-        rounds = [every] * (steps // every) + ([steps % every] if steps % every else [])
-        source = (
-            random_batches(train_data, batch_size, gen, move)
-            if batches is None
-            else (_batch_of(b, device) for b in batches)
-        )
-
-        def round_batches(n):
-            return (next(source) for _ in range(n))
-
+    rounds, round_batches = _plan(
+        train_data, epochs, steps, batches, log_every, batch_size, gen, device
+    )
     history = History()
     bar = None
     if progress:
