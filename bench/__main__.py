@@ -4,6 +4,7 @@ Measures on this machine, in one run, and prints Markdown tables; the same text 
 bench/results.md. Numbers are measured, never typed in.
   1. notebook execution  2. interactivity (kernel, live GAN, and Chromium when installed)
   3. quality vs baselines  4. training throughput of fit vs a bare loop  5. sharing the CPU
+  (6. the class hub: make bench-hub; 7. slides: python -m bench.slides)  8. live feedback under load
 `--sections 5` (or `2b,5`) measures only those sections and replaces them in the existing
 results file, each stamped with the machine line of its own run; the other sections stay as they were.
 """
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from .execution import execution_table
+from .feedback import feedback_section
 from .interactivity import gan_table, interactivity_table
 from .quality import quality_table
 from .sharing import sharing_section
@@ -133,6 +135,8 @@ def main(argv=None) -> int:
         )
     if not args.skip_sharing and want("5"):
         add("5. Sharing the CPU", sharing_section(quick=args.quick))
+    if not args.skip_sharing and want("8"):
+        add("8. Live feedback under load", feedback_section(quick=args.quick))
     if args.out:
         out = Path(args.out)
         if wanted is not None and out.exists():

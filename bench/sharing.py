@@ -203,9 +203,9 @@ class Kernels:
             env.update(OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(threads.affinity_cpus()))
         return KernelManager(kernel_name="plain-defaults", kernel_spec_manager=ksm), env
 
-    def start(self, kind: str):
+    def start(self, kind: str, extra_env: dict | None = None):
         km, env = self.manager(kind)
-        km.start_kernel(env=env, cwd=str(ROOT / "notebooks"))
+        km.start_kernel(env={**env, **(extra_env or {})}, cwd=str(ROOT / "notebooks"))
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=120)

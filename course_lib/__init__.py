@@ -171,6 +171,7 @@ _SUBMODULES = (
     "features",
     "metrics",
     "source",
+    "feedback",
 )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import math
-import time
 
 import numpy as np
 import torch
@@ -14,6 +14,9 @@ __all__ = [
     "loss_curves",
     "latent_scatter",
     "LiveLossPlot",
+    "line_chart",
+    "encode_png",
+    "trailing_mean",
 ]
 
 
@@ -138,50 +141,166 @@ def latent_scatter(
     return ax
 
 
-class LiveLossPlot:
-    """A fit() callback that redraws a loss curve in place while training runs (at most every `every_s` s).
+def encode_png(image, compress_level: int = 1) -> bytes:
+    """The course's one PNG encoder: a PIL image, a uint8 array ((H, W) grey or (H, W, 3) colour) or a
+    matplotlib figure -> PNG bytes. compress_level 1 is fast (live frames); 6 is smaller (pictures
+    saved in notebooks)."""
+    from PIL import Image
 
-    live = LiveLossPlot()
-    fit(..., callbacks=[live]); live.close()
+    buf = io.BytesIO()
+    if hasattr(image, "savefig"):  # a matplotlib figure
+        image.savefig(buf, format="png")
+        return buf.getvalue()
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    image.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def trailing_mean(values, k: int) -> np.ndarray:
+    """The mean of the last k values at every position (fewer at the start): aligned with the values."""
+    y = np.asarray(values, float)
+    if len(y) == 0:
+        return y
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    start = np.maximum(idx - k, 0)
+    return (c[idx] - c[start]) / (idx - start)
+
+
+def font(size: int = 13):
+    """A readable font for PIL pictures (Pillow's bundled one, scalable since Pillow 10.1)."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # pragma: no cover - old Pillow
+        return ImageFont.load_default()
+
+
+def line_chart(
+    curves,
+    steps,
+    width: int = 420,
+    height: int = 200,
+    title: str | None = None,
+    smooth: int = 1,
+):
+    """A light line chart as a PIL image, drawn in a few ms (a matplotlib figure takes 30-50 ms):
+    for pictures that follow training. curves: [(label, values, (r, g, b)), ...], one value per step;
+    steps: the step of each value. The legend names each curve in its colour; the y axis shows its
+    range (from 0 when every value is positive), the x axis the first and last step."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    big, small = font(13), font(11)
+    x, grey = 4, (90, 90, 90)
+    if title:
+        draw.text((x, 2), title, fill=(40, 40, 40), font=big)
+        x += draw.textlength(title, font=big) + 12
+    for label, _, colour in curves:
+        draw.text((x, 2), label, fill=colour, font=big)
+        x += draw.textlength(label, font=big) + 12
+    values = [np.asarray(v, float) for _, v, _ in curves]
+    if not values or min(len(v) for v in values) < 2:
+        draw.text((40, height // 2), "no training steps yet", fill=(120, 120, 120), font=big)
+        return img
+    both = np.concatenate(values)
+    both = both[np.isfinite(both)]
+    low = 0.0 if both.size == 0 or both.min() >= 0 else float(both.min())
+    top = (float(both.max()) if both.size else 1.0) * 1.05 + 1e-6
+    left, bottom, y_top = 36, height - 18, 22  # the plot area
+    draw.line([(left, y_top), (left, bottom), (width - 2, bottom)], fill=(150, 150, 150))
+    draw.text((2, bottom - 7), f"{low:.2g}", fill=grey, font=small)
+    draw.text((2, y_top - 6), f"{top:.2g}", fill=grey, font=small)
+    draw.text((left, bottom + 3), f"step {steps[0]}", fill=grey, font=small)
+    last = f"step {steps[-1]}"
+    draw.text(
+        (width - 4 - draw.textlength(last, font=small), bottom + 3), last, fill=grey, font=small
+    )
+    for series, (_, _, colour) in zip(values, curves):
+        k = min(smooth, len(series))
+        smoothed = np.convolve(series, np.ones(k) / k, mode="valid")
+        xs = np.linspace(left + 2, width - 3, len(smoothed))
+        ys = bottom - (smoothed - low) / (top - low) * (bottom - y_top)
+        draw.line(
+            list(zip(xs.tolist(), np.nan_to_num(ys, nan=bottom).tolist())), fill=colour, width=2
+        )
+    return img
+
+
+class LiveLossPlot:
+    """A fit() callback: the loss curve follows training, paid for by the training it shows.
+
+        live = LiveLossPlot(title="LeNet: training loss")
+        history = fit(..., callbacks=[live])
+        live.close(history)            # the final, labelled matplotlib figure, in the same place
+
+    While training, a light picture (line_chart: the loss per step and its running mean) is redrawn
+    in place when its feedback.Budget allows: drawing takes at most `share` of the training's CPU
+    time, so a slower or crowded machine redraws less often. Where no frontend watches
+    (feedback.live() is false) only the final figure is drawn.
     """
 
-    def __init__(self, every_s: float = 0.5, smooth: int = 10, title: str = "training loss (live)"):
-        import matplotlib.pyplot as plt
+    def __init__(self, smooth: int = 10, title: str = "training loss (live)", share: float = 0.05):
         from IPython.display import display
 
-        self.every_s, self.smooth = every_s, smooth
-        self.fig, self.ax = plt.subplots(figsize=(5, 3))
-        self.ax.set_title(title)
-        self.ax.set_xlabel("step")
-        self.ax.set_ylabel("loss")
-        self.ax.grid(alpha=0.3)
-        (self.raw,) = self.ax.plot([], [], alpha=0.3, label="per step")
-        (self.avg,) = self.ax.plot([], [], label=f"mean of {smooth}")
-        self.ax.legend()
-        plt.close(self.fig)  # shown through the display handle only, not again at cell end
-        self._last = 0.0
-        self.handle = display(self.fig, display_id=True)
+        from .feedback import Budget, live
+
+        self.smooth, self.title = smooth, title
+        self.budget = Budget(share)
+        self.losses: list[float] = []
+        self.handle = display(self._frame(), display_id=True) if live() else None
 
     def __call__(self, info: dict) -> None:
-        now = time.monotonic()
-        if now - self._last >= self.every_s:
-            self._last = now
-            self.update(info["history"].step_loss)
+        self.update(info["history"].step_loss)
+
+    def _frame(self):
+        from IPython.display import Image
+
+        y = np.asarray(self.losses, float)
+        curves = [
+            ("per step", y, (160, 190, 225)),
+            (f"mean of the last {self.smooth}", trailing_mean(y, self.smooth), (31, 119, 180)),
+        ]
+        img = line_chart(curves, np.arange(1, len(y) + 1), title=self.title)
+        return Image(data=encode_png(img), format="png")
 
     def update(self, losses) -> None:
-        y = np.asarray(losses, dtype=float)
-        if len(y) == 0:
-            return
+        """Follow the losses so far (every step may call this: the budget decides when to draw)."""
+        self.losses = list(losses)
+        if self.handle is not None and self.budget.due():
+            with self.budget.drawing():
+                self.handle.update(self._frame())
+
+    def figure(self):
+        """The final figure: loss per step and its running mean, labelled."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3))
+        y = np.asarray(self.losses, dtype=float)
         x = np.arange(1, len(y) + 1)
-        self.raw.set_data(x, y)
+        ax.plot(x, y, alpha=0.3, label="per step")
         k = min(self.smooth, len(y))
-        self.avg.set_data(x[k - 1 :], np.convolve(y, np.ones(k) / k, mode="valid"))
-        self.ax.relim()
-        self.ax.autoscale_view()
-        if self.handle is not None:
-            self.handle.update(self.fig)
+        if k:
+            ax.plot(x[k - 1 :], np.convolve(y, np.ones(k) / k, mode="valid"), label=f"mean of {k}")
+        ax.set(title=self.title, xlabel="step", ylabel="loss")
+        ax.grid(alpha=0.3)
+        if len(y):
+            ax.legend()
+        fig.tight_layout()
+        plt.close(fig)  # shown once, through display
+        return fig
 
     def close(self, history=None) -> None:
-        """Draw the final curve (pass the History fit returned)."""
+        """Draw the final figure (pass the History fit returned), in the live picture's place."""
+        from IPython.display import display
+
         if history is not None:
-            self.update(history.step_loss)
+            self.losses = list(history.step_loss)
+        fig = self.figure()
+        if self.handle is not None:
+            self.handle.update(fig)
+        else:
+            display(fig)

@@ -21,15 +21,26 @@ ALLOWED = {
     "checkpoints": {"core"},
     "features": {"core"},
     "models": {"core", "data"},
-    "plot": {"core"},
+    "feedback": {"core"},  # live feedback paid for by the work it reports
+    "plot": {"core", "feedback"},
     "source": set(),  # show_source: the lectures show the library's code
-    "train": {"core", "data", "models", "plot"},
+    "train": {"core", "data", "models", "plot", "feedback"},
     "probes": {"core", "data", "checkpoints", "models", "train"},
     "check": {"core", "data", "models", "train", "probes"},
     "pretrain": {"core", "data", "checkpoints", "models", "train", "probes"},
     # how generators are judged: the shipped judge (checkpoints), its features, handcrafted features
     "metrics": {"core", "data", "checkpoints", "models", "features"},
-    "widgets": {"core", "data", "checkpoints", "models", "train", "plot", "probes", "metrics"},
+    "widgets": {
+        "core",
+        "data",
+        "checkpoints",
+        "models",
+        "train",
+        "plot",
+        "probes",
+        "metrics",
+        "feedback",
+    },
     # `python -m course_lib` sits where the notebooks sit: `warmup` loads what the first demo needs
     "cli": {"core", "checkpoints", "models", "widgets"},
 }

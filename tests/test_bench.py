@@ -86,3 +86,16 @@ def test_generator_rows_judge_fd_on_the_median_of_several_real_sets(monkeypatch)
         goal = r["goal"]
         assert r["met"] == (float(goal[3:]) >= r["value"] if goal.startswith("<=") else None)
     assert fd_rows["DCGAN"]["met"] is False and fd_rows["diffusion, DDPM 200 steps"]["met"] is True
+
+
+def test_feedback_bench_runs_kernels_at_once_and_counts_redraws():
+    """Section 8's pieces on a small scale: the fit cell in two kernels at once, with live feedback
+    drawn (redraws counted) and none; the GAN view's steps and refreshes while it plays."""
+    from bench.feedback import fit_cells, gan_view
+
+    drawn = fit_cells(2, live=True, epochs=2)
+    none = fit_cells(1, live=False, epochs=2)
+    assert len(drawn) == 2 and all(r["wall"] > 0 and r["cpu"] > 0 for r in drawn)
+    assert all(r["redraws"] >= 1 for r in drawn) and none[0]["redraws"] == 0
+    view = gan_view(1, 2.0)
+    assert view["steps_per_s"] > 0 and view["refreshes_per_s"] > 0

@@ -101,11 +101,50 @@ def test_latent_scatter_has_one_legend_entry_per_label():
         plot.latent_scatter(torch.randn(5, 3))
 
 
-def test_live_loss_plot_draws_the_running_mean():
-    live = plot.LiveLossPlot(every_s=0.0, smooth=2)
+class _Handle:
+    """What IPython's display(..., display_id=True) returns in a kernel: updated in place."""
+
+    def __init__(self):
+        self.shown = []
+
+    def update(self, obj):
+        self.shown.append(obj)
+
+
+def test_live_loss_plot_follows_training_and_ends_with_the_labelled_figure(monkeypatch):
+    import IPython.display
+
+    handle = _Handle()
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handle)
+    monkeypatch.setenv("COURSE_LIVE", "1")
+    live = plot.LiveLossPlot(smooth=2, title="t")
     history = History()
     history.step_loss.extend([4.0, 2.0, 1.0, 3.0])
     live({"history": history})
-    assert list(live.raw.get_ydata()) == [4.0, 2.0, 1.0, 3.0]
-    assert list(live.avg.get_xdata()) == [2, 3, 4] and list(live.avg.get_ydata()) == [3.0, 1.5, 2.0]
+    assert live.losses == [4.0, 2.0, 1.0, 3.0] and live.handle is not None
+    fig = live.figure()
+    raw, mean = fig.axes[0].lines
+    assert list(raw.get_ydata()) == [4.0, 2.0, 1.0, 3.0]
+    assert list(mean.get_xdata()) == [2, 3, 4] and list(mean.get_ydata()) == [3.0, 1.5, 2.0]
+    assert fig.axes[0].get_xlabel() == "step" and fig.axes[0].get_title() == "t"
     live.update([])  # nothing to draw yet: no error
+    live.close(history)
+    assert handle.shown[-1].axes[0].get_title() == "t", "the final figure replaces the live picture"
+
+
+def test_with_nobody_watching_only_the_final_figure_is_drawn(monkeypatch):
+    monkeypatch.setenv("COURSE_LIVE", "0")
+    live = plot.LiveLossPlot()
+    for n in range(1, 200):
+        live.update([1.0] * n)
+    assert live.handle is None and live.budget.redraws == 0
+    live.close()
+
+
+def test_trailing_mean_and_line_chart():
+    assert list(plot.trailing_mean([4.0, 2.0, 1.0, 3.0], 2)) == [4.0, 3.0, 1.5, 2.0]
+    img = plot.line_chart([("a", [1.0, 2.0, 3.0], (200, 0, 0))], [1, 2, 3], 200, 100, title="x")
+    pixels = np.asarray(img)
+    assert img.size == (200, 100) and (pixels[..., 0] > 150).sum() > 0  # the red curve is drawn
+    empty = np.asarray(plot.line_chart([("a", [1.0], (200, 0, 0))], [1], 200, 100))
+    assert empty.shape == (100, 200, 3)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
 
+from ..feedback import Progress
 from .batches import random_batches, shuffled_batches
 from .guards import LossGuard, Snapshot
 
@@ -288,10 +290,8 @@ class Trainer:
                     for k, fn in self.metrics.items():
                         metric_sums[k] += float(fn(out.detach(), target)) * size
             self.global_step += 1
-            if self.bar is not None:
-                self.bar.update(1)
-                if i % 10 == 0:
-                    self.bar.set_postfix(epoch=epoch, loss=f"{value:.4f}", refresh=False)
+            if self.bar is not None:  # moves when its budget allows: a share of the training's CPU
+                self.bar.step(1, epoch=epoch, loss=f"{value:.4f}")
             for cb in self.callbacks:
                 cb(
                     {
@@ -420,6 +420,8 @@ def fit(
         a dict {"train": (x, y), "test": (x2, y2)} evaluates several sets -> "train_eval_loss", "test_loss", ...
     metrics: {"acc": accuracy}: functions (output, target) -> float, on train batches and eval_data.
     callbacks: f(info) after every step; info has model, epoch, step, loss, history (live plots).
+    progress: a progress bar that moves when a small share of the training's CPU time pays for it
+        (feedback.Progress), then one printed line: steps, time, final loss.
     seed: seeds the shuffling; or generator: the random generator the batches are drawn with (a
         step_fn may draw from the same one, e.g. for noise).
     Raises NonFiniteLossError (naming epoch and step) when the loss becomes NaN or infinite, checked
@@ -452,11 +454,7 @@ def fit(
         train_data, epochs, steps, batches, log_every, batch_size, gen, device
     )
     history = History()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(rounds), desc=desc, leave=False)
+    bar = Progress(sum(rounds), desc) if progress else None
     global _LAST_HISTORY
     _LAST_HISTORY = history
     good = Snapshot(  # the last point where every loss was finite: the one rollback
@@ -499,6 +497,10 @@ def fit(
         raise
     finally:
         if bar is not None:
-            bar.close()
+            done = f"{bar.done} steps" + (
+                f", {len(history['epoch'])} epoch(s)" if steps is None else ""
+            )
+            final = f", final loss {history['train_loss'][-1]:.4f}" if history["train_loss"] else ""
+            bar.close(f"{desc}: {done} in {time.monotonic() - bar.start:.1f} s{final}")
         model.eval()
     return history

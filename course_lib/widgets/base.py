@@ -31,25 +31,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..plot import make_grid
+from ..plot import encode_png, make_grid
 
 
 # ----------------------------------------------------------------------------- pictures
-def encode_png(image, compress_level: int = 1) -> bytes:
-    """PNG bytes of a PIL image, a uint8 array ((H, W) grey or (H, W, 3) colour) or a matplotlib
-    figure. compress_level 1 is fast (live frames); 6 is smaller (pictures saved in notebooks)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    if hasattr(image, "savefig"):  # a matplotlib figure
-        image.savefig(buf, format="png")
-        return buf.getvalue()
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    image.save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
-
-
 def png_bytes(image, scale: int = 8, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
     """One greyscale image (H, W) or (1, H, W) -> PNG bytes, upscaled `scale` times (nearest).
 

@@ -11,11 +11,11 @@ drawn (gan_view.render_gan_view) when a snapshot is taken or the live view refre
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import torch
 
+from ..feedback import Budget
 from ..train import GANTrainer
 from .base import CourseWidget, KernelPlayer
 from .gan_view import render_gan_view
@@ -40,8 +40,11 @@ class GANLabState:
 class GANLab(CourseWidget):
     """Watch a GANTrainer learn. kind="2d" (needs real points) or "images" (fixed-noise samples).
 
-    snapshot_every: a timeline snapshot every so many steps; refresh_s: seconds between view refreshes
-    while playing.
+    snapshot_every: a timeline snapshot every so many steps. While playing, the view refreshes when
+    the training since the last refresh pays for it (feedback.Budget): drawing takes at most
+    `draw_share` of the CPU time (10%), after at least `refresh_s` CPU seconds of training (on an
+    idle machine, about that many seconds). A crowded machine trains at its fair share and
+    refreshes less often.
     """
 
     css_class = "course-gan-lab"
@@ -54,6 +57,7 @@ class GANLab(CourseWidget):
         extent=(-3.0, 3.0),
         snapshot_every: int = 50,
         refresh_s: float = 0.15,
+        draw_share: float = 0.1,
         n_fixed: int = 64,
         labels: torch.Tensor | None = None,
     ):
@@ -74,7 +78,7 @@ class GANLab(CourseWidget):
         self.live_frame: TimelineFrame | None = None
         self.lock = threading.RLock()  # guards the trainer: thread, buttons and sliders take turns
         self.renders = 0
-        self._last_refresh = 0.0
+        self.budget = Budget(draw_share, min_work=refresh_s)
         self.state = GANLabState(trainer.lr, trainer.k, 0, trainer.steps)
 
         self.play = w.ToggleButton(
@@ -261,10 +265,9 @@ class GANLab(CourseWidget):
 
     def _play_step(self) -> bool:
         self._train_one()
-        now = time.monotonic()
-        if now - self._last_refresh >= self.refresh_s:
-            self._last_refresh = now
-            self.refresh()
+        if self.budget.due():
+            with self.budget.drawing():
+                self.refresh()
         return True
 
     def _play_ended(self, error: str | None) -> None:

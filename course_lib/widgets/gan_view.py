@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .. import eval_mode, model_device
 from ..models.gan import generator_loss
-from ..plot import make_grid
+from ..plot import font as _font
+from ..plot import line_chart, make_grid
 from .base import encode_png
 
 __all__ = ["render_gan_view", "render_game", "render_samples", "loss_chart"]
@@ -25,48 +26,13 @@ _REAL = np.array([27, 158, 119], np.float32)  # green
 _FAKE = np.array([117, 112, 179], np.float32)  # purple
 
 
-def _font(size: int = 13):
-    """A readable font (Pillow's bundled one, scalable since Pillow 10.1); the bitmap default otherwise."""
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # pragma: no cover - old Pillow
-        return ImageFont.load_default()
-
-
 def loss_chart(history: dict, width: int = 320, height: int = 130, last: int = 600) -> Image.Image:
-    """D and G loss curves (the last `last` steps, lightly smoothed) with a y axis, as a PIL image."""
-    img = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(img)
-    font, small = _font(13), _font(11)
-    d = np.asarray(history["d_loss"][-last:], float)
-    g = np.asarray(history["g_loss"][-last:], float)
-    draw.text((40, 2), "D loss", fill=(40, 40, 40), font=font)
-    draw.text((100, 2), "G loss", fill=tuple(_FAKE.astype(int)), font=font)
-    if len(d) < 2:
-        draw.text((40, height // 2), "no training steps yet", fill=(120, 120, 120), font=font)
-        return img
-    top = float(np.nanmax(np.concatenate([d, g]))) * 1.05 + 1e-6
-    steps = history["step"][-last:]
-    left, bottom, y_top = 36, height - 18, 20  # the plot area
-    # axes with values: 0 and the top of the y axis, the first and last step on the x axis
-    draw.line([(left, y_top), (left, bottom), (width - 2, bottom)], fill=(150, 150, 150))
-    draw.text((2, bottom - 7), "0", fill=(90, 90, 90), font=small)
-    draw.text((2, y_top - 6), f"{top:.2g}", fill=(90, 90, 90), font=small)
-    draw.text((left, bottom + 3), f"step {steps[0]}", fill=(90, 90, 90), font=small)
-    label = f"step {steps[-1]}"
-    draw.text(
-        (width - 4 - draw.textlength(label, font=small), bottom + 3),
-        label,
-        fill=(90, 90, 90),
-        font=small,
-    )
-    for series, colour in ((d, (40, 40, 40)), (g, tuple(_FAKE.astype(int)))):
-        k = min(10, len(series))
-        sm = np.convolve(series, np.ones(k) / k, mode="valid")
-        xs = np.linspace(left + 2, width - 3, len(sm))
-        ys = bottom - (sm / top) * (bottom - y_top)
-        draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
-    return img
+    """D and G loss curves (the last `last` steps, lightly smoothed) with their axes, as a PIL image."""
+    curves = [
+        ("D loss", history["d_loss"][-last:], (40, 40, 40)),
+        ("G loss", history["g_loss"][-last:], tuple(_FAKE.astype(int))),
+    ]
+    return line_chart(curves, history["step"][-last:] or [0], width, height, smooth=10)
 
 
 def _legend(draw: ImageDraw.ImageDraw, size: int) -> None:

@@ -222,7 +222,7 @@ fig.tight_layout()
 # Claims in this course are checked by code. This one: the tiny model gets more than 90% of
 # held-out digits right.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 test_acc = history.last("val_acc")
 assert test_acc > 0.9, test_acc
 print(f"held-out accuracy {test_acc:.3f} > 0.9")

@@ -236,7 +236,7 @@ assert loss_at_half[0.5] < loss_at_half[0.0], "the dropout net depends less on a
 # regularising comes from the noise. The same net with an explicit L2 penalty instead (its
 # objective is visibly bigger than its data loss; dropout's is not):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 LAMBDA = 1e-3
 
 
@@ -260,6 +260,8 @@ runs["L2"] = fit(
     metrics={"acc": accuracy},
     desc="L2 penalty",
 )
+
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     data_loss = nn.functional.cross_entropy(l2_net(train_set[0].to(device)), train_set[1].to(device)).item()
     l2_term = LAMBDA * sum((w**2).sum() for n, w in l2_net.named_parameters() if n.endswith("weight")).item()
@@ -319,6 +321,8 @@ def small_cnn(drop):
 
 
 conv_runs = {}
+
+# %% slideshow={"slide_type": "subslide"}
 for name, drop in (
     ("none", nn.Identity),
     ("nn.Dropout(0.3)", lambda: nn.Dropout(0.3)),
@@ -341,7 +345,8 @@ for name, drop in (
 conv_loss = {name: h["test_loss"][-1] for name, h in conv_runs.items()}
 assert conv_loss["none"] < min(conv_loss["nn.Dropout(0.3)"], conv_loss["nn.Dropout2d(0.3)"])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # An honest result: on this small CNN (16 and 32 channels, few weights to over-fit with) and at this
 # budget, neither kind of dropout helps - both slow learning more than they regularise. Dropout on
 # conv layers pays off in bigger networks that do over-fit, and there the channel-wise

@@ -96,6 +96,7 @@ for name, fn in (
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import PRESETS, KernelView
 
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(2, 4, figsize=(11, 5.6))
 for ax, (name, values) in zip(axes.flat, PRESETS.items()):
     k = torch.tensor(values, dtype=torch.float32).view(3, 3)
@@ -202,6 +203,8 @@ for name, shape, n_params in layer_shapes(lenet, torch.zeros(1, 1, 32, 32)):
     print(f"{name:<22}{str(shape):<22}{n_params:>10,}")
 print(f"{'total':<44}{sum(p.numel() for p in lenet.parameters()):>10,}")
 shapes = {name: shape[1:] for name, shape, _ in layer_shapes(lenet, torch.zeros(1, 1, 32, 32))}
+
+# %% slideshow={"slide_type": "subslide"}
 assert [
     shapes[k]
     for k in (
@@ -221,7 +224,7 @@ print(
     f"({dense_weights / conv1_weights:,.0f}x more) - the kernel's weights are shared across positions"
 )
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The code of `LeNet`, as the library runs it:
 
 # %% slideshow={"slide_type": "subslide"}
@@ -231,7 +234,7 @@ show_source(LeNet, skip_docstrings=True)
 # ### Train it
 # A few epochs on the procedural digits; held-out accuracy on 2,000 digits it has never seen.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 lenet = LeNet().to(device)
 live = plot.LiveLossPlot(title="LeNet training loss (live)")
@@ -247,6 +250,8 @@ history = fit(
     callbacks=[live],
     desc="LeNet",
 )
+
+# %% slideshow={"slide_type": "subslide"}
 live.close(history)
 lenet_acc = history.last("val_acc")
 print(f"LeNet held-out accuracy: {lenet_acc:.4f}")
@@ -321,6 +326,8 @@ shift_acc = {
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid(
     torch.cat([data.translate(x_test[:1], s, s) for s in shifts]),
     nrow=7,

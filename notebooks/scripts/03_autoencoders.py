@@ -390,7 +390,7 @@ check.add_noise(solution_add_noise)
 # expensive - either with the encoders **frozen** (only the softmax layer learns) or **fine-tuned**
 # as a whole. The baseline: the same network with random encoder weights.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 stack = pretrain_stack(x_train, [784, 256, 64], epochs=5, lr=2e-3)
 labelled = torch.cat([torch.nonzero(y_train == d)[:10, 0] for d in range(10)])
 few = (x_train[labelled], y_train[labelled])
@@ -431,6 +431,8 @@ ax.set(
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
 final = {k: v[-1] for k, v in stacked_results.items()}
+
+# %% slideshow={"slide_type": "subslide"}
 assert final[("pre-trained", "frozen")] > final[("random", "frozen")] + 0.1, "pre-trained features beat random ones"
 assert final[("pre-trained", "fine-tuned")] > final[("pre-trained", "frozen")], "fine-tuning with labels helps"
 still_rising = {f"{start}, {mode}": round(accs[-1] - accs[-10], 3) for (start, mode), accs in stacked_results.items()}

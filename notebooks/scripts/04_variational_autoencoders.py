@@ -371,6 +371,7 @@ def along_lines(model):
         return model.decode(points).cpu()
 
 
+# %% slideshow={"slide_type": "subslide"}
 def judged(images):
     confident = predict(judge, images).softmax(1).max(1).values >= 0.9
     return confident.float().mean().item(), (2 * images - 1).abs().mean().item()

@@ -143,7 +143,7 @@ D.requires_grad_(True)
 # 5) repeat
 print(f"one round: D loss {loss_D.item():.3f}, G loss {loss_G.item():.3f}; each step changed only its own network")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Which label is "real" does not matter**, as long as G and D use the same one: with the
 # lecture's labels (real 0, fake 1), D's loss has its targets swapped and G asks D to say 0 for its
 # fakes. The two conventions, trained side by side from the same start for 1,000 rounds:

@@ -174,7 +174,7 @@ fig.tight_layout()
 print("samples per digit:", drawn.tolist())
 assert drawn.sum() == 1000 and drawn.min() < 50 < 100 < drawn.max(), "uneven, and not chosen by anyone"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Uneven - some digits almost never come out (the smallest count above) - and nobody chose them.
 # A conditional GAN takes the digit as an input:
 
@@ -221,6 +221,8 @@ ax.set(
     yticks=range(10),
 )
 per_digit = confusion.diag() / confusion.sum(1)
+
+# %% slideshow={"slide_type": "subslide"}
 print("agreement per digit:", [round(v, 2) for v in per_digit.tolist()])
 print(f"requested-class agreement: {agreement:.3f}")
 assert agreement >= 0.9
@@ -265,6 +267,7 @@ class Completer(nn.Module):
         return x * (1 - self.lower) + self.net(x) * self.lower
 
 
+# %% slideshow={"slide_type": "subslide"}
 class PairCritic(nn.Module):
     """Conditional D: judges (input, output) pairs stacked as two channels."""
 
@@ -424,7 +427,7 @@ with torch.no_grad():
     ]
 print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in draws], "x real vs real")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Real vs real is not 0 (two finite samples differ): it is the floor. The Gaussian is many times
 # above it although the classifier trusted it; the cGAN is much closer than the DCGAN of notebook 05 -
 # the label helps G cover every digit. FD on 1,000 samples is itself noisy: other draws of the cGAN's
@@ -443,6 +446,8 @@ print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in d
 
 # %% slideshow={"slide_type": "subslide"}
 reports = {k: metrics.generator_report(v, real_a, x_gen_train) for k, v in judged.items()}
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 3))
 width = 0.2
 for i, (k, r) in enumerate(reports.items()):

@@ -254,6 +254,8 @@ cl.seed_everything(0)
 unet8 = SmallUNet(channels=16).to(device)
 steps_per_epoch = math.ceil(len(x8) / 64)
 live = plot.LiveLossPlot(title="denoiser on 8x8 digits: noise-prediction MSE (live)")
+
+# %% slideshow={"slide_type": "subslide"}
 history = fit(
     unet8,
     x8,
@@ -339,7 +341,7 @@ assert confidence.mean() >= 0.9
 # FD, the floor too, so compare ratios at the same size); the bench measures 1,000
 # samples of the full chain ([bench/results.md](../bench/results.md), section 3).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_lib import metrics
 
 N_QUICK = 200
@@ -371,7 +373,7 @@ assert min(reports["DDPM (20 DDIM steps)"]["counts"]) > 0, "all ten digits among
 assert reports["per-class Gaussian"]["fd"] > reports["DDPM (20 DDIM steps)"]["fd"] > floor
 assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["unreadable"]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The Gaussian is several times the real-vs-real floor; the diffusion model is much closer, but not at
 # the floor, and a share of its samples are malformed: compare each number with its goal in the last
 # line. Under an hour of CPU training is not enough to reach them; more training steps, a wider U-Net
@@ -411,6 +413,8 @@ error = {k: 1.96 * c.std().item() / len(c) ** 0.5 for k, c in confidences.items(
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [2, 1]})
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid(
     torch.cat([ddim[k][:10] for k in step_counts]),
     nrow=10,

@@ -34,9 +34,9 @@ from course_lib.models.rnn import (
     lstm_logprob,
     rnn_forward,
 )
-from course_lib.models.sequence_tasks import agreement_accuracy, recall_task
+from course_lib.models.sequence_tasks import agreement_accuracy, recall_task, sentence_windows
 from course_lib.source import show_source
-from course_lib.train import accuracy, fit, train_char_lm
+from course_lib.train import accuracy, fit, next_char_loss, train_char_lm
 
 cl.seed_everything(0)
 
@@ -248,6 +248,8 @@ ax.set(
 ax.legend()
 ax.grid(alpha=0.3)
 growth = {rho: (n[0] / n[-1]).item() for rho, (n, _) in linear.items()}
+
+# %% slideshow={"slide_type": "subslide"}
 print("gradient at t=1 relative to t=60:", {r: f"{g:.1e}" for r, g in growth.items()})
 assert growth[0.9] < 1e-2 and growth[1.2] > 1e4, "below 1 it vanishes, above 1 it explodes"
 
@@ -496,31 +498,29 @@ print("n-gram perplexities:", {n: round(p, 3) for n, p in ngram.items()})
 show_source(CharLSTM, skip_docstrings=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The training loop: windows of 100 characters that each **begin at a sentence start**, so the
-# network sees the subject of every verb it predicts (why that matters: the agreement test below).
+# The training: windows of 100 characters that each **begin at a sentence start**, so the
+# network sees the subject of every verb it predicts (why that matters: the agreement test below);
+# the loss predicts each next character; the course's `fit` runs the loop, with a one-cycle
+# learning rate and gradient clipping.
 
 # %% slideshow={"slide_type": "-"}
-show_source(train_char_lm, skip_docstrings=True)
+show_source(sentence_windows, next_char_loss, train_char_lm, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 char_model = CharLSTM(len(chars), embed=32, hidden=128)
 live = plot.LiveLossPlot(title="character LSTM: training loss (live)")
 
-
-def show_progress(step, losses):
-    if step % 20 == 0 or step == TEXT_STEPS - 1:
-        live.update(losses)
-
-
+# %% slideshow={"slide_type": "subslide"}
 losses = train_char_lm(
     char_model,
     torch.tensor(train_ids),
     stoi["\n"],
     TEXT_STEPS,
     generator=torch.Generator().manual_seed(0),
-    callback=show_progress,
+    callback=lambda step, losses: live.update(losses),  # the plot redraws when the training pays for it
 )
+live.close()
 test_t = torch.tensor(test_ids)
 with torch.no_grad():
     logits, _ = char_model(test_t[None, :-1])
@@ -585,6 +585,8 @@ for name, acc in agreement.items():
 
 # %% slideshow={"slide_type": "subslide"}
 best_ngram = {k: max(v[k] for name, v in agreement.items() if name.startswith("Witten")) for k in (0, 1, 2)}
+
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.4))
 width = 0.27
 for i, (name, acc) in enumerate(
@@ -609,7 +611,7 @@ assert min(agreement["LSTM, shipped (1,500 x 128)"][k] for k in (1, 2)) >= 0.9
 assert max(best_ngram[k] for k in (1, 2)) <= 0.6
 assert best_ngram[0] >= 0.9  # with nothing in between, the subject is inside the n-gram's window
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With the subject next to the verb every model agrees. One clause in, the n-grams fall to chance:
 # the subject left their window of at most 11 characters. The shipped LSTM keeps the subject's number
 # across both clauses. Two training choices made the difference: windows that begin at a sentence

@@ -268,6 +268,8 @@ def info_nce_step(generator):
 cl.seed_everything(0)
 live_net = contrastive.SiameseNet().to(device)
 live = plot.LiveLossPlot(title="InfoNCE loss per step (live)")
+
+# %% slideshow={"slide_type": "subslide"}
 fit(
     live_net,
     x_unlab[: LIVE_STEPS * 128],
@@ -426,6 +428,8 @@ mse = {
 print({k: round(v, 4) for k, v in mse.items()})
 assert mse["next-frame network"] < 0.5 * min(mse["copy the last frame"], mse["linear extrapolation"])
 rows = [0, 5, 10, 15]  # four windows from different clips
+
+# %% slideshow={"slide_type": "subslide"}
 plot.image_grid(
     torch.cat(
         [past[rows].flatten(0, 1)[:, None].view(4, 3, 1, 32, 32), target[rows][:, None], predicted[rows][:, None]], 1
