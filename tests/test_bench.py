@@ -93,7 +93,7 @@ def test_feedback_bench_runs_kernels_at_once_and_counts_redraws():
     drawn (redraws counted) and none; the GAN view's steps and refreshes while it plays."""
     from bench.feedback import fit_cells, gan_view
 
-    drawn = fit_cells(2, live=True, epochs=2)
+    drawn = fit_cells(2, live=True, epochs=30)  # about 0.3 CPU s: a redraw is due after 0.2
     none = fit_cells(1, live=False, epochs=2)
     assert len(drawn) == 2 and all(r["wall"] > 0 and r["cpu"] > 0 for r in drawn)
     assert all(r["redraws"] >= 1 for r in drawn) and none[0]["redraws"] == 0
