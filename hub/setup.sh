@@ -62,6 +62,9 @@ if [ ! -x "$HUB_ENV/bin/python" ]; then
   umask 022
   "$PY" -m venv "$HUB_ENV"
 fi
+# setuptools builds in build/lib and packages whatever lies there, also files since deleted from
+# the source: start from an empty one (nothing else of the course lives in these two folders).
+rm -rf build/lib build/bdist.*
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   (umask 022
    "$HUB_ENV/bin/python" -m pip install --quiet --upgrade pip

@@ -163,6 +163,22 @@ def _run(cmd, **kw):
     return proc.stdout
 
 
+def test_every_package_of_the_library_is_in_the_wheel_list():
+    """pyproject.toml names the packages explicitly: a new subpackage must be added there, or the wheel
+    (and the class hub's environment) would lack it."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "course_lib").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
 def test_the_wheel_installed_outside_the_tree_runs_the_course(tmp_path):
     dist, site, away = tmp_path / "dist", tmp_path / "site", tmp_path / "student"
     away.mkdir()
