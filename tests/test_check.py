@@ -1,3 +1,5 @@
+import torch
+
 from course_lib import check
 
 
@@ -40,10 +42,42 @@ def test_student_exceptions_become_hints_not_tracebacks():
     assert "expected a function" in check.accuracy(42).message
 
 
-def test_checker_is_not_fooled_by_an_answer_that_mutates_its_inputs():
+def test_an_answer_that_changes_its_inputs_in_place_is_named():
     def mutating(logits, labels):
         value = reference(logits, labels)
         logits.zero_()
         return value
 
-    assert check.accuracy(mutating)
+    result = check.accuracy(mutating)
+    assert not result and "changes its input `logits` in place" in result.message
+
+
+def test_no_checker_changes_the_callers_random_state():
+    """The notebook's random numbers after a check are those it would have drawn without it - for every
+    checker, with a right and a wrong answer (copy_blocks builds networks; freeze draws nothing)."""
+    import random
+
+    import numpy as np
+    from test_check_hints import ROWS
+
+    for name, answer, _ in ROWS:
+        torch.manual_seed(123)
+        np.random.seed(123)
+        random.seed(123)
+        getattr(check, name)(answer)
+        after = (torch.rand(3), np.random.rand(3), random.random())
+        torch.manual_seed(123)
+        np.random.seed(123)
+        random.seed(123)
+        assert torch.equal(after[0], torch.rand(3)), f"{name} changed torch's random state"
+        assert np.array_equal(after[1], np.random.rand(3)), f"{name} changed numpy's random state"
+        assert after[2] == random.random(), f"{name} changed python's random state"
+
+
+def test_a_hint_shows_the_students_line_not_torchs():
+    def broken(logits, labels):
+        wrong = logits @ labels  # a matmul of (B, C) with (B,): torch raises inside
+        return wrong.mean()
+
+    result = check.accuracy(broken)
+    assert "raised RuntimeError" in result.message and "wrong = logits @ labels" in result.message

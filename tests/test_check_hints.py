@@ -70,6 +70,48 @@ def _copy_parameters_only(source, k):
     return new
 
 
+def _cell_clip_inputs(c, f, i, g):
+    f.mul_(0.999)  # changes the caller's forget gate
+    return f * c + i * g
+
+
+def _drop_reseeding(x, p):
+    torch.manual_seed(0)
+    return _drop(x, p)
+
+
+def _reparam_reseeding(mu, lv):
+    torch.manual_seed(0)
+    return mu + torch.exp(0.5 * lv) * torch.randn_like(mu)
+
+
+_EPS_CACHE = {}
+
+
+def _reparam_cached(mu, lv):
+    key = tuple(mu.shape)
+    if key not in _EPS_CACHE:
+        _EPS_CACHE[key] = torch.randn(mu.shape)
+    return mu + torch.exp(0.5 * lv) * _EPS_CACHE[key]
+
+
+def _bn_eps_outside(x, g, b, eps):
+    mean, var = x.mean(0), x.var(0, unbiased=False)
+    return g * (x - mean) / (torch.sqrt(var) + eps) + b
+
+
+def _bn_detached_stats(x, g, b, eps):
+    mean, var = x.detach().mean(0), x.detach().var(0, unbiased=False)
+    return g * (x - mean) / torch.sqrt(var + eps) + b
+
+
+def _kl_sparsity_broken_backward(h, rho):
+    q = h.mean(0).exp()
+    out = _kl_bern(rho, q.log()).sum()  # log keeps q for the backward pass...
+    q.mul_(1.0)  # ...which this in-place change invalidates: the value is right, backward() fails
+    return out
+
+
 def _freeze_all(model, k):
     model.encoder.requires_grad_(False)
 
@@ -169,6 +211,11 @@ ROWS = [
     ("add_noise", lambda x, lv: (x + lv * torch.randn_like(x)).clamp(0, 1), None),
     ("add_noise", lambda x, lv: x + lv * torch.randn_like(x), "clip"),
     ("add_noise", lambda x, lv: x, "nothing changed"),
+    (
+        "add_noise",
+        lambda x, lv: (x + lv * torch.randn_like(x) * (lv > 0.1)).clamp(0, 1),
+        "at level 0.08 nothing changed",
+    ),
     ("add_noise", lambda x, lv: (x + lv * torch.rand_like(x)).clamp(0, 1), "Gaussian"),
     ("add_noise", lambda x, lv: (x + lv * torch.randn_like(x) + 0.06).clamp(0, 1), "mean 0"),
     ("add_noise", lambda x, lv: (x + lv**2 * torch.randn_like(x)).clamp(0, 1), "level**2"),
@@ -251,7 +298,7 @@ ROWS = [
     ("q_sample", lambda x0, n, ab: ab * x0 + (1 - ab) * n, "square roots"),
     ("q_sample", lambda x0, n, ab: (1 - ab).sqrt() * x0 + ab.sqrt() * n, "swapped"),
     ("q_sample", lambda x0, n, ab: x0 + (1 - ab).sqrt() * n, "shrink"),
-    ("q_sample", lambda x0, n, ab: x0 + n, "differs"),
+    ("q_sample", lambda x0, n, ab: x0 + n, "your x_t is wrong"),
     ("q_sample", lambda x0, n, ab: (ab.sqrt() * x0 + (1 - ab).sqrt() * n).double(), None),
     ("predict_x0", lambda xt, e, ab: (xt - (1 - ab).sqrt() * e) / ab.sqrt(), None),
     ("predict_x0", lambda xt, e, ab: xt - (1 - ab).sqrt() * e, "divide by sqrt"),
@@ -283,7 +330,7 @@ ROWS = [
     ("wrong_labels", lambda y: (y + 1) % 10, "same offset"),
     ("wrong_labels", _only_two_digits, "equally often"),
     # from the issue: deterministic answers
-    ("wrong_labels", lambda y: (3 * y + 1) % 10, "every one of the 9 other digits"),
+    ("wrong_labels", lambda y: (3 * y + 1) % 10, "almost never occur"),
     (
         "wrong_labels",
         lambda y: (
@@ -306,7 +353,7 @@ ROWS = [
     ("rnn_step", lambda x, h, W, U, b: x @ W.T + h @ U.T + b, "non-linearity"),
     ("rnn_step", lambda x, h, W, U, b: torch.sigmoid(x @ W.T + h @ U.T + b), "not the sigmoid"),
     ("rnn_step", lambda x, h, W, U, b: torch.tanh(x @ W.T + b), "previous hidden state"),
-    ("rnn_step", lambda x, h, W, U, b: torch.tanh(x @ W.T + h @ U + b), "compare with"),
+    ("rnn_step", lambda x, h, W, U, b: torch.tanh(x @ W.T + h @ U + b), "transpose of U"),
     ("lstm_cell_update", lambda c, f, i, g: f * c + i * g, None),
     ("lstm_cell_update", lambda c, f, i, g: i * c + f * g, "swapped"),
     ("lstm_cell_update", lambda c, f, i, g: f * c + g, "through the input gate"),
@@ -411,6 +458,150 @@ ROWS = [
     ("freeze", lambda model, k: None, "should be frozen"),
     ("freeze", _freeze_all, "should still train"),
     ("freeze", _freeze_with_head, "the new head must train"),
+]
+
+# The families a probe of new users found passing or misled (issue 37), and more of each family.
+ROWS += [
+    # answers that change their inputs in place
+    (
+        "accuracy",
+        lambda lo, la: (lo.argmax(1) == la).float().mean() + 0 * lo.zero_().sum(),
+        "in place",
+    ),
+    (
+        "batch_norm",
+        lambda x, g, b, eps: F.batch_norm(x.sub_(0), None, None, g, b, True, 0.1, eps),
+        None,
+    ),
+    (
+        "kl_gaussian",
+        lambda mu, lv: _kl_gauss_terms(mu, lv).sum(1).mean() + 0 * mu.detach().mul_(0).sum(),
+        "in place",
+    ),
+    ("q_sample", lambda x0, n, ab: ab.sqrt() * x0 + (1 - ab).sqrt() * n.mul_(1.0001), "in place"),
+    ("lstm_cell_update", _cell_clip_inputs, "in place"),
+    # answers that touch the global random state of a computation with no randomness
+    (
+        "kl_sparsity",
+        lambda h, rho: (torch.manual_seed(1234), _kl_bern(rho, h.mean(0)).sum())[1],
+        "random state",
+    ),
+    (
+        "rnn_step",
+        lambda x, h, W, U, b: torch.tanh(x @ W.T + h @ U.T + b + 0 * torch.randn(1)),
+        "random state",
+    ),
+    # random answers that reseed the generator, or keep one draw
+    ("dropout", _drop_reseeding, "reseeds"),
+    (
+        "add_noise",
+        lambda x, lv: (torch.manual_seed(1), (x + lv * torch.randn_like(x)).clamp(0, 1))[1],
+        "reseeds",
+    ),
+    ("reparameterize", _reparam_reseeding, "reseeds"),
+    ("reparameterize", _reparam_cached, "same z"),
+    (
+        "wrong_labels",
+        lambda y: (torch.manual_seed(2), (y + torch.randint(1, 10, y.shape)) % 10)[1],
+        "reseeds",
+    ),
+    # a too-narrow offset range: randint excludes its upper bound
+    ("wrong_labels", lambda y: (y + torch.randint(1, 9, y.shape)) % 10, "almost never occur"),
+    ("wrong_labels", lambda y: (y + torch.randint(1, 8, y.shape)) % 10, "almost never occur"),
+    ("wrong_labels", lambda y: (y + torch.randint(1, 7, y.shape)) % 10, "almost never occur"),
+    ("wrong_labels", lambda y: (y + torch.randint(2, 10, y.shape)) % 10, "almost never occur"),
+    # noise that skips black pixels
+    (
+        "add_noise",
+        lambda x, lv: (x + lv * torch.randn_like(x) * (x > 0)).clamp(0, 1),
+        "black pixels",
+    ),
+    # a hard-coded batch size
+    ("rnn_step", lambda x, h, W, U, b: torch.tanh(x[:4] @ W.T + h[:4] @ U.T + b), "returned shape"),
+    (
+        "rnn_step",
+        lambda x, h, W, U, b: torch.tanh(x @ W.T + h @ U.T + b[:5]),
+        "raised RuntimeError",
+    ),
+    ("rnn_step", lambda x, h, W, U, b: torch.tanh(x @ W.T + h @ U.T), "bias b is missing"),
+    # eps ignored, or outside the square root
+    ("batch_norm", lambda x, g, b, eps: _bn(x, g, b, 1e-5), "use the eps you are given"),
+    ("batch_norm", _bn_eps_outside, "inside the square root"),
+    # losses and statistics computed on detached tensors: the value is right, the gradient is not
+    (
+        "discriminator_loss",
+        lambda r, f: bce(r.detach(), ones(r)) + bce(f.detach(), zeros(f)),
+        "no gradient",
+    ),
+    ("generator_loss", lambda f: bce(f.detach(), ones(f)), "no gradient"),
+    ("generator_loss", lambda f: torch.tensor(bce(f, ones(f)).item()), "no gradient"),
+    (
+        "discriminator_loss",
+        lambda r, f: bce(r, ones(r)) + bce(f.detach(), zeros(f)),
+        "no gradient reaches `fake`",
+    ),
+    ("batch_norm", _bn_detached_stats, "gradient reaching `x`"),
+    (
+        "kl_gaussian",
+        lambda mu, lv: _kl_gauss_terms(mu.detach(), lv).sum(1).mean(),
+        "no gradient reaches `mu`",
+    ),
+    (
+        "triplet_loss",
+        lambda a, p, n, m: F.relu((a - p).norm(dim=1) - (a - n).norm(dim=1).detach() + m).mean(),
+        "no gradient reaches `n`",
+    ),
+    ("lstm_cell_update", lambda c, f, i, g: f * c + (i * g).detach(), "no gradient reaches `i`"),
+    # a result whose backward() fails
+    ("kl_sparsity", _kl_sparsity_broken_backward, "backward() through your result fails"),
+    # misleading hints before: the right function, the wrong target or reduction
+    (
+        "discriminator_loss",
+        lambda r, f: bce(r, ones(r), reduction="sum") + bce(f, zeros(f), reduction="sum"),
+        "do not sum",
+    ),
+    (
+        "discriminator_loss",
+        lambda r, f: bce(torch.sigmoid(r), ones(r)) + bce(torch.sigmoid(f), zeros(f)),
+        "squashes them twice",
+    ),
+    (
+        "discriminator_loss",
+        lambda r, f: bce(r, ones(r)) + bce(f, 0.1 + zeros(f)),
+        "each part's target",
+    ),
+    ("generator_loss", lambda f: bce(f, ones(f), reduction="sum"), "do not sum"),
+    # log where exp belongs: not "the sign is wrong"
+    (
+        "kl_gaussian",
+        lambda mu, lv: (-0.5 * (1 + lv - mu**2 - lv.abs().clamp_min(1e-6).log())).sum(1).mean(),
+        "logarithm",
+    ),
+    # an axis or distance error is not "use the alpha you are given"
+    (
+        "triplet_loss",
+        lambda a, p, n, m: F.relu((a - p).norm(dim=0).mean() - (a - n).norm(dim=0).mean() + m),
+        "check the distances",
+    ),
+    (
+        "contrastive_loss",
+        lambda z1, z2, s, m: (
+            s * (z1 - z2).norm(dim=0).mean() ** 2 + (1 - s) * F.relu(m - (z1 - z2).norm(dim=1)) ** 2
+        ).mean(),
+        "check the distance",
+    ),
+    (
+        "triplet_loss",
+        lambda a, p, n, m: F.relu((a - p).norm(dim=1) - (a - n).norm(dim=1) + 1.0).mean(),
+        "margin alpha is missing",
+    ),
+    (
+        "contrastive_loss",
+        lambda z1, z2, s, m: (
+            s * (z1 - z2).norm(dim=1) ** 2 + (1 - s) * F.relu(1.0 - (z1 - z2).norm(dim=1)) ** 2
+        ).mean(),
+        "margin is missing",
+    ),
 ]
 
 

@@ -1,24 +1,38 @@
 """What every exercise checker shares: run the student's function on fresh inputs, compare with the
-reference, and explain a difference from a table of typical mistakes.
+reference, check what a grader would, and explain a difference from a table of typical mistakes.
 
-    @exercise("kl_gaussian", mistakes=KL_MISTAKES)
+    @exercise("kl_gaussian", KL_MISTAKES)
     def kl_gaussian(fn):
-        return compare_cases(fn, cases(), reference=..., mistakes=KL_MISTAKES, ...)
+        compare_cases(fn, cases(), reference, number("your kl_gaussian"), KL_MISTAKES,
+                      args=("mu", "logvar"), grads=("mu", "logvar"))
 
 A table of mistakes is data: each `Mistake` is a wrong answer computed from the same inputs and the
-hint that names it. When the student's result matches a wrong answer, its hint is shown; otherwise
-a general hint. A checker never prints the value it expects (a constant cannot be copied in).
+hint that names it; its last row (no answer) is the hint for any other wrong result. A hint says what
+is wrong and where, never the code of the answer, and a checker never prints the value it expects.
+
+Besides the value, every answer is held to what a grader checks:
+- it runs on copies of the inputs, and must not change them in place (`run`);
+- it works for any batch size and the arguments it is given (the cases vary both);
+- a deterministic exercise leaves the global random state as it was; a random one draws from it but
+  never reseeds it (two calls from different states must end in different states);
+- where gradients matter, the gradient that reaches each input equals the reference's (`grads`):
+  a loss computed on detached tensors, or statistics taken with .detach(), is caught;
+and no check ever changes the caller's random state (torch, numpy, random): `exercise` restores it.
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import os
+import random
 import secrets
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -27,6 +41,7 @@ __all__ = [
     "Mistake",
     "exercise",
     "call",
+    "run",
     "fresh_generator",
     "as_float",
     "as_tensor",
@@ -35,6 +50,8 @@ __all__ = [
     "number",
     "tensor",
     "compare_cases",
+    "check_gradients",
+    "reseeds",
 ]
 
 
@@ -61,7 +78,10 @@ class Result:
 
 
 class Hint(Exception):
-    """Raised inside a checker to stop at the first mistake found; its text is the hint."""
+    """Raised inside a checker to stop at the first mistake found; its text is the hint.
+    `catch_all` marks the general hint of a table's last row (a checker may refine it)."""
+
+    catch_all = False
 
 
 @dataclass(frozen=True)
@@ -74,31 +94,77 @@ class Mistake:
     answer: Callable[[dict], Any] | None = None
 
 
+# ----------------------------------------------------------------------------- random state
+def _rng_state() -> tuple:
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    return torch.get_rng_state(), cuda, np.random.get_state(), random.getstate()
+
+
+def _set_rng_state(state: tuple) -> None:
+    cpu, cuda, np_state, py_state = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state_all(cuda)
+    np.random.set_state(np_state)
+    random.setstate(py_state)
+
+
+def _same_rng(a: tuple, b: tuple) -> bool:
+    return (
+        torch.equal(a[0], b[0])
+        and a[2][0] == b[2][0]
+        and np.array_equal(a[2][1], b[2][1])
+        and a[2][2:] == b[2][2:]
+        and a[3] == b[3]
+    )
+
+
+# ----------------------------------------------------------------------------- where the student's code failed
+_LIBRARY_DIRS = tuple(
+    os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, os.path.dirname(os.__file__)} if p
+) + (os.path.realpath(os.path.dirname(os.path.dirname(__file__))),)
+
+
+def _students_frame(tb):
+    """The innermost frame of the student's own code (not torch's, the standard library's or the
+    course's): the line to show when their function raised."""
+    frames = traceback.extract_tb(tb)
+    for frame in reversed(frames):
+        path = os.path.realpath(frame.filename) if not frame.filename.startswith("<") else ""
+        if not path or not path.startswith(_LIBRARY_DIRS):
+            return frame
+    return None
+
+
 def exercise(name: str, mistakes: Iterable[Mistake] = ()):
-    """Decorator: turn a checker's hints and the student's exceptions into a Result. The checker's
-    table of mistakes is kept as `checker.mistakes` (the tests walk every hint)."""
+    """Decorator: turn a checker's hints and the student's exceptions into a Result, and give the
+    caller back its random state (torch, numpy, random) whatever the check and the answer did.
+    The checker's table of mistakes is kept as `checker.mistakes` (the tests walk every hint)."""
 
     def wrap(checker):
         @functools.wraps(checker)
-        def run(answer, *args, **kwargs) -> Result:
+        def check(answer, *args, **kwargs) -> Result:
+            saved = _rng_state()
             try:
                 message = checker(answer, *args, **kwargs)
             except Hint as hint:
                 return Result(name, False, str(hint))
             except Exception as exc:  # the student's code raised: name the error and where
-                frames = traceback.extract_tb(exc.__traceback__)
-                where = next((f for f in reversed(frames) if "course_lib" not in f.filename), None)
+                where = _students_frame(exc.__traceback__)
                 line = f" (line: {where.line})" if where is not None and where.line else ""
                 return Result(name, False, f"your code raised {type(exc).__name__}: {exc}{line}")
+            finally:
+                _set_rng_state(saved)
             return Result(name, True, message or "correct")
 
-        run.mistakes = tuple(mistakes)
-        run.exercise = name
-        return run
+        check.mistakes = tuple(mistakes)
+        check.exercise = name
+        return check
 
     return wrap
 
 
+# ----------------------------------------------------------------------------- running an answer
 def call(fn, *args):
     """The student's function on these inputs (a clear hint when it is not a function)."""
     if not callable(fn):
@@ -106,11 +172,104 @@ def call(fn, *args):
     return fn(*args)
 
 
+def _copy(value):
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
+
+
+def _leaf(value):
+    """A copy that collects gradients (a leaf), and what the answer is given: a copy of it on the
+    graph, so that an in-place operation by the answer is recorded instead of refused."""
+    leaf = value.detach().clone().requires_grad_(True)
+    return leaf, leaf.clone()
+
+
+def run(fn, names: tuple[str, ...], values: tuple, deterministic: bool = True, grads=()):
+    """Call fn on copies of `values` (the arguments called `names`); the ones named in `grads` come with
+    gradients. Raises a Hint when the answer changed an input in place, or - for a deterministic
+    exercise - changed the global random state. Returns (result, {name: leaf} of the grads)."""
+    leaves, inputs = {}, []
+    for name, value in zip(names, values):
+        if name in grads and isinstance(value, torch.Tensor) and value.is_floating_point():
+            leaves[name], given = _leaf(value)
+        else:
+            given = _copy(value)
+        inputs.append(given)
+    before = _rng_state()
+    result = call(fn, *inputs)
+    after = _rng_state()
+    for name, original, given in zip(names, values, inputs):
+        if isinstance(original, torch.Tensor) and not torch.equal(given.detach(), original):
+            raise Hint(
+                f"your function changes its input `{name}` in place (an operation ending in _, or "
+                "an assignment into it): the caller's tensor must stay as it was; compute a new one"
+            )
+    if deterministic and not _same_rng(before, after):
+        raise Hint(
+            "your function changes the global random state (a random draw or a manual_seed), but "
+            "this computation involves no randomness: the rest of the notebook would draw other numbers"
+        )
+    return result, leaves
+
+
+def reseeds(fn, *args) -> bool:
+    """Whether fn resets a global random generator (torch's, numpy's or python's): from two
+    different states, calls that draw honestly end in two different states; a function that calls
+    manual_seed (or np.random.seed, random.seed) ends in the same one."""
+    ends = []
+    for seed in (secrets.randbits(31), secrets.randbits(31) ^ 1):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        random.seed(seed)
+        call(fn, *(_copy(a) for a in args))
+        ends.append(_rng_state())
+    (t1, _, n1, p1), (t2, _, n2, p2) = ends
+    numpy_same = n1[0] == n2[0] and np.array_equal(n1[1], n2[1]) and n1[2:] == n2[2:]
+    return torch.equal(t1, t2) or numpy_same or p1 == p2
+
+
+def check_gradients(
+    got, leaves: dict, reference: Callable[[dict], torch.Tensor], case: dict
+) -> None:
+    """The gradient of the student's result reaching each input (`leaves`: name -> the leaf tensor
+    behind what the answer was given) must equal the reference's, for a random weighting of the
+    result's elements. An input no gradient reaches is named first, then one it reaches wrongly."""
+    if not isinstance(got, torch.Tensor) or got.grad_fn is None:
+        first = next(iter(leaves))
+        raise Hint(
+            f"no gradient flows back from your result to `{first}`: the value is right, but a "
+            "result built with .detach(), .item(), .numpy() or torch.tensor(...) cuts it off from "
+            "its inputs, and nothing could be trained through it"
+        )
+    weights = torch.rand(got.shape, generator=fresh_generator()) + 0.5
+    try:
+        mine = torch.autograd.grad((got * weights).sum(), list(leaves.values()), allow_unused=True)
+    except RuntimeError as exc:
+        raise Hint(f"backward() through your result fails: {str(exc).splitlines()[0]}") from None
+    fresh = {name: t.detach().clone().requires_grad_(True) for name, t in leaves.items()}
+    want = reference({**case, **fresh})
+    expected = torch.autograd.grad((want * weights).sum(), list(fresh.values()), allow_unused=True)
+    expected = [torch.zeros_like(fresh[n]) if e is None else e for n, e in zip(leaves, expected)]
+    for name, g, e in zip(leaves, mine, expected):
+        if g is None or (not g.any() and e.any()):
+            raise Hint(
+                f"no gradient reaches `{name}` from your result: part of the computation is "
+                "detached from it (.detach(), .data, .item(), or a new tensor built from its values)"
+            )
+    for name, g, e in zip(leaves, mine, expected):
+        if not torch.allclose(g.float(), e.float(), atol=1e-4, rtol=1e-3):
+            raise Hint(
+                f"the value is right, but the gradient reaching `{name}` is not: part of the "
+                "computation is detached (e.g. a mean or variance taken of x.detach()), so training "
+                "would follow the wrong direction"
+            )
+
+
 def fresh_generator() -> torch.Generator:
     """A generator with a fresh seed: the inputs change on every check, so only a real function passes."""
     return torch.Generator().manual_seed(secrets.randbits(62))
 
 
+# ----------------------------------------------------------------------------- reading a result
 def as_float(value, what: str) -> float:
     """A single finite number from the student's result, or a hint saying what came back instead."""
     if value is None:
@@ -158,8 +317,10 @@ def off(got: float, expected: float) -> str:
     """How a wrong number is wrong, without giving the right one away."""
     if abs(got) < 1e-12 and abs(expected) > 1e-6:
         return "you returned 0"
+    if abs(got + expected) <= 0.02 * abs(expected):
+        return "the sign is flipped"
     if got * expected < 0:
-        return "the sign is wrong"
+        return f"it is {'negative' if got < 0 else 'positive'}, and the right value is not"
     return "it is too large" if abs(got) > abs(expected) else "it is too small"
 
 
@@ -173,6 +334,15 @@ def tensor(what: str):
     return lambda got, expected, case: as_tensor(got, what.format(**case), expected.shape)
 
 
+def _value(ref):
+    """The reference's value, off the graph: a float for one number, else a float32 tensor."""
+    if isinstance(ref, torch.Tensor):
+        ref = ref.detach()
+        return ref.item() if ref.numel() == 1 and ref.ndim == 0 else ref.float()
+    return ref
+
+
+# ----------------------------------------------------------------------------- the skeleton
 def compare_cases(
     fn,
     cases: Iterable[dict],
@@ -181,33 +351,40 @@ def compare_cases(
     table: Iterable[Mistake],
     *,
     args: tuple[str, ...],
+    grads: tuple[str, ...] = (),
     same: Callable[[Any, Any], bool] = close,
     like: Callable[[Any, Any], bool] | None = None,
 ) -> int:
-    """The skeleton of most checkers. For each case (a dict of inputs and settings): call fn on
-    fresh copies of the case's `args` (their names, in order), read(result, expected, case) into a
+    """The skeleton of most checkers. For each case (a dict of inputs and settings): run fn on copies
+    of the case's `args` (their names, in order; see `run`), read(result, expected, case) into a
     number or tensor (or a hint), and compare with reference(case) by `same`. On a difference the
     table explains it: the first mistake whose answer matches (by `like`, default `same`), else the
     table's last row (a Mistake without an answer). Hints are formatted with the case's fields and
-    `off` (how a number is off). Returns the number of cases checked."""
+    `off` (how a number is off). When the value is right, the gradients reaching the inputs named in
+    `grads` must equal the reference's. Returns the number of cases checked."""
     table, like = tuple(table), like or same
-    n = 0
+    right = []  # (result, leaves, case) of every case whose value is right: their gradients last
     for case in cases:
-        expected = reference(case)
-        inputs = tuple(
-            case[name].clone() if isinstance(case[name], torch.Tensor) else case[name]
-            for name in args
-        )
-        got = read(call(fn, *inputs), expected, case)
-        n += 1
+        expected = _value(reference(case))
+        raw, leaves = run(fn, args, tuple(case[name] for name in args), grads=grads)
+        got = read(raw, expected, case)
         if same(got, expected):
+            right.append((raw, leaves, case))
             continue
         fields = dict(case)
         if not isinstance(got, torch.Tensor):
             fields["off"] = off(got, expected)
         for mistake in table:
-            if mistake.answer is None or like(got, mistake.answer(case)):
+            if mistake.answer is None:
+                hint = Hint(mistake.hint.format(**fields))
+                hint.catch_all = True
+                raise hint
+            if like(got, _value(mistake.answer(case))):
                 raise Hint(mistake.hint.format(**fields))
         raise Hint(
             "the result differs from the reference"
         )  # pragma: no cover - tables end in a catch-all
+    for raw, leaves, case in right:  # every value is right: now what training would see
+        if grads:
+            check_gradients(raw, leaves, reference, case)
+    return len(right)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Hint, Mistake, as_tensor, call, compare_cases, exercise, fresh_generator
+from .base import Hint, Mistake, as_tensor, compare_cases, exercise, fresh_generator, reseeds, run
 
 
 @exercise("dropout")
@@ -15,7 +15,8 @@ def dropout(fn) -> str:
     x = torch.rand(1000, 1000, generator=g) + 0.5  # not all ones: the answer must use x
     tol = 0.003  # the dropped fraction of 10^6 units is within +-0.0005 of p (1 sd)
     for p in (0.5, 0.2):
-        out = as_tensor(call(fn, x.clone(), p), f"your dropout with p={p}", x.shape)
+        out, _ = run(fn, ("x", "p"), (x, p), deterministic=False)
+        out = as_tensor(out, f"your dropout with p={p}", x.shape)
         zero = out == 0
         dropped = zero.float().mean().item()
         ratio = out[~zero] / x[~zero]
@@ -52,16 +53,23 @@ def dropout(fn) -> str:
                 "each kept unit should be its input times 1/(1-p): x * mask / (1 - p); yours is "
                 "not proportional to x"
             )
-    first, again = call(fn, x.clone(), 0.5), call(fn, x.clone(), 0.5)
+    small = torch.rand(64, 32, generator=g) + 0.5
+    if reseeds(fn, small, 0.5):
+        raise Hint(
+            "your function reseeds the global random generator (manual_seed): every call then draws "
+            "the same mask, and the rest of the notebook draws other numbers; draw without reseeding"
+        )
+    first = run(fn, ("x", "p"), (small, 0.5), deterministic=False)[0]
+    again = run(fn, ("x", "p"), (small, 0.5), deterministic=False)[0]
     if torch.equal(first, again):
         raise Hint("two calls gave the same mask: draw a new random mask on every forward pass")
     return "right fraction dropped, each unit on its own, survivors scaled by 1/(1-p), a new mask every pass"
 
 
-def _batch_norm_variant(c, dim=0, unbiased=False, affine=True):
-    x, eps = c["x"], c["eps"]
+def _batch_norm_variant(c, dim=0, unbiased=False, affine=True, eps_inside=True, eps=None):
+    x, eps = c["x"], c["eps"] if eps is None else eps
     mean, var = x.mean(dim, keepdim=True), x.var(dim, unbiased=unbiased, keepdim=True)
-    out = (x - mean) / torch.sqrt(var + eps)
+    out = (x - mean) / (torch.sqrt(var + eps) if eps_inside else torch.sqrt(var) + eps)
     return c["gamma"] * out + c["beta"] if affine else out
 
 
@@ -80,20 +88,31 @@ BATCH_NORM_MISTAKES = (
         lambda c: _batch_norm_variant(c, affine=False),
     ),
     Mistake(
-        "the output differs from F.batch_norm: subtract the batch mean per feature, divide by "
-        "sqrt(var + eps), then multiply by gamma and add beta"
+        "with eps = {eps} your output is that of another eps: use the eps you are given",
+        lambda c: _batch_norm_variant(c, eps=1e-5),
+    ),
+    Mistake(
+        "eps belongs inside the square root, sqrt(var + eps), not added to the standard deviation",
+        lambda c: _batch_norm_variant(c, eps_inside=False),
+    ),
+    Mistake(
+        "with eps = {eps} the output differs from F.batch_norm: normalise each feature with the "
+        "batch's own mean and (biased) variance, then scale and shift"
     ),
 )
 
 
 def _batch_norm_cases():
     g = fresh_generator()
-    for b, c in ((16, 5), (9, 3)):
+    for b, c, eps in (
+        (16, 5, 1e-5),
+        (9, 3, 0.5),
+    ):  # a large eps shows whether it is used, and where
         scale, shift = torch.rand(c, generator=g) * 5 + 0.1, torch.randn(c, generator=g) * 4
         x = torch.randn(b, c, generator=g) * scale + shift
         x[:, -1] = 2.0  # a constant channel: its variance is 0, only eps keeps the division finite
         gamma, beta = torch.rand(c, generator=g) + 0.5, torch.randn(c, generator=g)
-        yield {"x": x, "gamma": gamma, "beta": beta, "eps": 1e-5}
+        yield {"x": x, "gamma": gamma, "beta": beta, "eps": eps}
 
 
 @exercise("batch_norm", BATCH_NORM_MISTAKES)
@@ -102,7 +121,7 @@ def batch_norm(fn) -> str:
 
     def read(got, expected, case):
         if isinstance(got, torch.Tensor) and got.shape == expected.shape:
-            if not torch.isfinite(got.double()).all():
+            if not torch.isfinite(got.detach().double()).all():
                 raise Hint(
                     "a channel with zero variance gave NaN/inf: add eps inside the square root"
                 )
@@ -118,5 +137,6 @@ def batch_norm(fn) -> str:
         read,
         BATCH_NORM_MISTAKES,
         args=("x", "gamma", "beta", "eps"),
+        grads=("x", "gamma", "beta"),
     )
-    return "matches F.batch_norm in training mode, on two batches of different shapes"
+    return "matches F.batch_norm in training mode, values and gradients, on two batches and two eps"

@@ -18,12 +18,13 @@ def _gan_cases():
         yield {"real": real, "fake": fake, "b": b}
 
 
-def _d_loss(c, real_label=1.0, fake_label=0.0) -> float:
+def _d_loss(c, real_label=1.0, fake_label=0.0, reduction="mean", squash=False):
     real, fake = c["real"], c["fake"]
-    return (
-        _bce(real, torch.full_like(real, real_label))
-        + _bce(fake, torch.full_like(fake, fake_label))
-    ).item()
+    if squash:
+        real, fake = torch.sigmoid(real), torch.sigmoid(fake)
+    return _bce(real, torch.full_like(real, real_label), reduction=reduction) + _bce(
+        fake, torch.full_like(fake, fake_label), reduction=reduction
+    )
 
 
 _ONE_PART = "D's loss has two parts: recognise the genuine images AND recognise the fakes"
@@ -32,16 +33,25 @@ DISCRIMINATOR_MISTAKES = (
         "the labels are swapped: real images -> 1, fakes -> 0 (whatever you pick, G must use the same)",
         lambda c: _d_loss(c, 0.0, 1.0),
     ),
-    Mistake(_ONE_PART, lambda c: _bce(c["real"], torch.ones_like(c["real"])).item()),
-    Mistake(_ONE_PART, lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])).item()),
+    Mistake(_ONE_PART, lambda c: _bce(c["real"], torch.ones_like(c["real"]))),
+    Mistake(_ONE_PART, lambda c: _bce(c["fake"], torch.zeros_like(c["fake"]))),
     Mistake("add the two parts, do not average them", lambda c: _d_loss(c) / 2),
     Mistake(
         "that is V(D, G), which D maximises; as a loss to minimise take its negative",
         lambda c: -_d_loss(c),
     ),
     Mistake(
-        "on a batch of {b} the loss is wrong ({off}); these are logits: use "
-        "binary_cross_entropy_with_logits"
+        "average each part over the batch (the default reduction), do not sum it",
+        lambda c: _d_loss(c, reduction="sum"),
+    ),
+    Mistake(
+        "the inputs are logits and binary_cross_entropy_with_logits applies the sigmoid itself: "
+        "applying torch.sigmoid first squashes them twice",
+        lambda c: _d_loss(c, squash=True),
+    ),
+    Mistake(
+        "on a batch of {b} the loss is wrong ({off}): check each part's target (real and fake) and "
+        "that each is a mean over the batch; the inputs are D's logits, not probabilities"
     ),
 )
 
@@ -50,23 +60,39 @@ DISCRIMINATOR_MISTAKES = (
 def discriminator_loss(fn) -> str:
     """fn(d_real_logits (B,), d_fake_logits (B,)) -> BCE(real -> 1) + BCE(fake -> 0), from logits."""
     read = number("your discriminator_loss")
-    compare_cases(fn, _gan_cases(), _d_loss, read, DISCRIMINATOR_MISTAKES, args=("real", "fake"))
-    return "recognise genuine (label 1) + recognise fakes (label 0)"
+    compare_cases(
+        fn,
+        _gan_cases(),
+        _d_loss,
+        read,
+        DISCRIMINATOR_MISTAKES,
+        args=("real", "fake"),
+        grads=("real", "fake"),
+    )
+    return "recognise genuine (label 1) + recognise fakes (label 0), and the gradient reaches D's logits"
+
+
+def _g_loss(c):
+    return _bce(c["fake"], torch.ones_like(c["fake"]))
 
 
 GENERATOR_MISTAKES = (
     Mistake(
         "that is the saturating min-max form log(1 - D(G(z))); its gradient vanishes while D wins. "
-        "Use -log D(G(z)): BCE with target 1",
-        lambda c: F.logsigmoid(-c["fake"]).mean().item(),
+        "G should push D's verdict on its fakes towards 'real' instead",
+        lambda c: F.logsigmoid(-c["fake"]).mean(),
     ),
     Mistake(
         "with target 0 G would help D; G wants its fakes labelled real (1)",
-        lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])).item(),
+        lambda c: _bce(c["fake"], torch.zeros_like(c["fake"])),
     ),
     Mistake(
-        "on a batch of {b} the loss is wrong ({off}): BCE of D's logits on fakes against "
-        "the label 1"
+        "average over the batch (the default reduction), do not sum",
+        lambda c: _bce(c["fake"], torch.ones_like(c["fake"]), reduction="sum"),
+    ),
+    Mistake(
+        "on a batch of {b} the loss is wrong ({off}): it is a binary cross-entropy of D's logits on "
+        "the fakes; check its target and reduction"
     ),
 )
 
@@ -74,7 +100,8 @@ GENERATOR_MISTAKES = (
 @exercise("generator_loss", GENERATOR_MISTAKES)
 def generator_loss(fn) -> str:
     """fn(d_fake_logits (B,)) -> the non-saturating generator loss -log D(G(z)) = BCE(fake -> 1)."""
-    reference = lambda c: _bce(c["fake"], torch.ones_like(c["fake"])).item()  # noqa: E731
     read = number("your generator_loss")
-    compare_cases(fn, _gan_cases(), reference, read, GENERATOR_MISTAKES, args=("fake",))
-    return "the non-saturating loss: G wants D to say 'real' (1) for its fakes"
+    compare_cases(
+        fn, _gan_cases(), _g_loss, read, GENERATOR_MISTAKES, args=("fake",), grads=("fake",)
+    )
+    return "the non-saturating loss: G wants D to say 'real' (1) for its fakes; the gradient flows"

@@ -26,7 +26,8 @@ Q_SAMPLE_MISTAKES = (
         lambda c: c["x0"] + (1 - c["ab"]) ** 0.5 * c["noise"],
     ),
     Mistake(
-        "for alpha_bar = {ab:.3f} the result differs from sqrt(ab) * x0 + sqrt(1 - ab) * noise"
+        "for alpha_bar = {ab:.3f} your x_t is wrong: the image and the noise are each weighted by a "
+        "square root of alpha_bar or of 1 - alpha_bar, chosen so that the variance stays 1"
     ),
 )
 

@@ -5,16 +5,26 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mistake, compare_cases, exercise, fresh_generator, number, tensor
+from .base import (
+    Hint,
+    Mistake,
+    as_float,
+    compare_cases,
+    exercise,
+    fresh_generator,
+    number,
+    run,
+    tensor,
+)
 
 
 def _distances(c):
     return (c["a"] - c["p"]).norm(dim=1), (c["a"] - c["n"]).norm(dim=1)
 
 
-def _triplet(c) -> float:
+def _triplet(c):
     d_ap, d_an = _distances(c)
-    return F.relu(d_ap - d_an + c["alpha"]).mean().item()
+    return F.relu(d_ap - d_an + c["alpha"]).mean()
 
 
 TRIPLET_MISTAKES = (
@@ -43,8 +53,8 @@ TRIPLET_MISTAKES = (
         lambda c: F.relu((c["a"] - c["p"]).norm() - (c["a"] - c["n"]).norm() + c["alpha"]).item(),
     ),
     Mistake(
-        "with alpha = {alpha} on a batch of {b} the loss is wrong ({off}); use the alpha you "
-        "are given"
+        "with alpha = {alpha} on a batch of {b} the loss is wrong ({off}): check the distances - "
+        "one per row, between the embeddings (not squared) - and the clipping at 0"
     ),
 )
 
@@ -56,13 +66,42 @@ def _triplet_cases():
         yield {"a": a, "p": p, "n": n, "alpha": alpha, "b": b}
 
 
+def ignores_margin(fn, cases: list[dict], args: tuple, margin: str) -> bool:
+    """Whether the answer's value stays put when the margin moves (the right loss moves, on these
+    inputs) although it follows its other inputs (the second case's embeddings): an answer that
+    ignores the margin, or uses a fixed number for it."""
+    first, second = cases
+
+    def value(c):
+        return as_float(run(fn, args, tuple(c[k] for k in args))[0], "your loss")
+
+    base = value(first)
+    still = abs(value({**first, margin: first[margin] + 0.7}) - base) < 1e-6
+    return still and abs(value({**second, margin: first[margin]}) - base) > 1e-6
+
+
+def refine(catch_all: Hint, fn, cases: list[dict], args: tuple, margin: str, message: str) -> Hint:
+    """The table's general hint, or - when the answer ignores the margin - `message` instead."""
+    return Hint(message) if ignores_margin(fn, cases, args, margin) else catch_all
+
+
 @exercise("triplet_loss", TRIPLET_MISTAKES)
 def triplet_loss(fn) -> str:
     """fn(a, p, n, alpha) -> mean over the batch of max(||a - p|| - ||a - n|| + alpha, 0)."""
+    args = ("a", "p", "n", "alpha")
     read = number("your triplet_loss")
-    compare_cases(
-        fn, _triplet_cases(), _triplet, read, TRIPLET_MISTAKES, args=("a", "p", "n", "alpha")
-    )
+    try:
+        compare_cases(
+            fn, _triplet_cases(), _triplet, read, TRIPLET_MISTAKES, args=args, grads=("a", "p", "n")
+        )
+    except Hint as hint:
+        if not hint.catch_all:
+            raise
+        message = (
+            "the margin alpha is missing: your loss does not change when alpha does; use the alpha "
+            "you are given (a larger one must cost more for triplets that are not far enough apart)"
+        )
+        raise refine(hint, fn, list(_triplet_cases())[:2], args, "alpha", message) from None
     return "matches max(d(A,P) - d(A,N) + alpha, 0) averaged over the batch, for three margins"
 
 
@@ -119,7 +158,7 @@ def _pair_terms(c, square=True, clip=True, swap=False):
     same = 1 - c["same"] if swap else c["same"]
     push = F.relu(c["m"] - d) if clip else c["m"] - d
     power = 2 if square else 1
-    return (same * d**power + (1 - same) * push**power).mean().item()
+    return (same * d**power + (1 - same) * push**power).mean()
 
 
 CONTRASTIVE_MISTAKES = (
@@ -139,7 +178,8 @@ CONTRASTIVE_MISTAKES = (
         lambda c: (c["same"] * (c["z1"] - c["z2"]).norm(dim=1) ** 2).mean().item(),
     ),
     Mistake(
-        "with margin {m} on a batch of {b} the loss is wrong ({off}); use the margin you are given"
+        "with margin {m} on a batch of {b} the loss is wrong ({off}): check the distance - one per "
+        "pair of rows - and which pairs pay which term"
     ),
 )
 
@@ -158,5 +198,22 @@ def contrastive_loss(fn) -> str:
     """fn(z1, z2, same, margin) -> mean of same * d^2 + (1 - same) * max(margin - d, 0)^2, d = ||z1 - z2||."""
     read = number("your contrastive_loss")
     args = ("z1", "z2", "same", "m")
-    compare_cases(fn, _contrastive_cases(), _pair_terms, read, CONTRASTIVE_MISTAKES, args=args)
+    try:
+        compare_cases(
+            fn,
+            _contrastive_cases(),
+            _pair_terms,
+            read,
+            CONTRASTIVE_MISTAKES,
+            args=args,
+            grads=("z1", "z2"),
+        )
+    except Hint as hint:
+        if not hint.catch_all:
+            raise
+        message = (
+            "the margin is missing: your loss does not change when the margin does; use the margin "
+            "you are given (it sets how far apart different pairs must be before they cost nothing)"
+        )
+        raise refine(hint, fn, list(_contrastive_cases())[:2], args, "m", message) from None
     return "pulls matching pairs together and pushes others out to the margin, for three margins"
