@@ -240,7 +240,8 @@ class LiveLossPlot:
     While training, a light picture (line_chart: the loss per step and its running mean) is redrawn
     in place when its feedback.Budget allows: drawing takes at most `share` of the training's CPU
     time, so a slower or crowded machine redraws less often. Where no frontend watches
-    (feedback.live() is false) only the final figure is drawn.
+    (feedback.live() is false) only the final figure is drawn - in the same place, the output of
+    the cell that made the plot, wherever close() is called.
     """
 
     def __init__(self, smooth: int = 10, title: str = "training loss (live)", share: float = 0.05):
@@ -251,7 +252,10 @@ class LiveLossPlot:
         self.smooth, self.title = smooth, title
         self.budget = Budget(share)
         self.losses: list[float] = []
-        self.handle = display(self._frame(), display_id=True) if live() else None
+        self.live = live()
+        # the place the curve is drawn: live frames while watched, the final figure in any case
+        first = self._frame() if self.live else {"text/plain": f"{title}: drawn when training ends"}
+        self.handle = display(first, display_id=True, raw=not self.live)
 
     def __call__(self, info: dict) -> None:
         self.update(info["history"].step_loss)
@@ -270,7 +274,7 @@ class LiveLossPlot:
     def update(self, losses) -> None:
         """Follow the losses so far (every step may call this: the budget decides when to draw)."""
         self.losses = list(losses)
-        if self.handle is not None and self.budget.due():
+        if self.live and self.handle is not None and self.budget.due():
             with self.budget.drawing():
                 self.handle.update(self._frame())
 

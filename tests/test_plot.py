@@ -132,13 +132,18 @@ def test_live_loss_plot_follows_training_and_ends_with_the_labelled_figure(monke
     assert handle.shown[-1].axes[0].get_title() == "t", "the final figure replaces the live picture"
 
 
-def test_with_nobody_watching_only_the_final_figure_is_drawn(monkeypatch):
+def test_with_nobody_watching_only_the_final_figure_is_drawn_in_the_same_place(monkeypatch):
+    import IPython.display
+
+    handle = _Handle()
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handle)
     monkeypatch.setenv("COURSE_LIVE", "0")
     live = plot.LiveLossPlot()
     for n in range(1, 200):
         live.update([1.0] * n)
-    assert live.handle is None and live.budget.redraws == 0
+    assert live.budget.redraws == 0 and handle.shown == []
     live.close()
+    assert len(handle.shown) == 1 and handle.shown[0].axes[0].get_xlabel() == "step"
 
 
 def test_trailing_mean_and_line_chart():

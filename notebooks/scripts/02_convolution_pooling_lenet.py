@@ -97,7 +97,7 @@ for name, fn in (
 from course_lib.widgets import PRESETS, KernelView
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(2, 4, figsize=(11, 5.6))
+fig, axes = plt.subplots(2, 4, figsize=(11, 5.1))
 for ax, (name, values) in zip(axes.flat, PRESETS.items()):
     k = torch.tensor(values, dtype=torch.float32).view(3, 3)
     result = conv2d_vectorized(digit, k)

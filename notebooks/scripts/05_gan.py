@@ -349,17 +349,13 @@ for batch_size in (16, 128):
         collapse[batch_size] = (sets, t.G(t.noise(2_000)))
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
 for ax, batch_size in zip(axes[:2], (16, 128)):
     samples = collapse[batch_size][1]
     ax.scatter(grid[:1000, 0], grid[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
     ax.scatter(samples[:1000, 0], samples[:1000, 1], s=3, c="tab:purple", alpha=0.5, label="G")
-    ax.set(
-        xlim=(-3, 3),
-        ylim=(-3, 3),
-        aspect="equal",
-        title=f"batch {batch_size}: {len(collapse[batch_size][0][-1])} of 25 modes, {on_data(samples):.0%} on data",
-    )
+    covered = f"{len(collapse[batch_size][0][-1])} of 25 modes, {on_data(samples):.0%} on data"
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"batch {batch_size}: {covered}")
     ax.legend(fontsize=7, loc="upper right")
 for batch_size in (16, 128):
     axes[2].plot(np.arange(1, 7) * 200, [len(s) for s in collapse[batch_size][0]], "o-", label=f"batch {batch_size}")
@@ -410,27 +406,17 @@ def ring_on_data(samples, radius=0.3):
 
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-for ax, (title, samples) in zip(
-    axes, [("after 300 alternating rounds", before_freeze), ("then 2,000 G steps against a frozen D", frozen_samples)]
-):
+panels = [("after 300 alternating rounds", before_freeze), ("then 2,000 G steps against a frozen D", frozen_samples)]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+for ax, (title, samples) in zip(axes, panels):
     ax.scatter(ring[:1000, 0], ring[:1000, 1], s=3, c="tab:green", alpha=0.4, label="data")
-    collapsed = samples.std(0).mean() < 0.1  # all samples on (almost) one point: draw it big enough to see
-    ax.scatter(
-        samples[:1000, 0],
-        samples[:1000, 1],
-        s=150 if collapsed else 3,
-        marker="X" if collapsed else "o",
-        c="tab:purple",
-        alpha=1.0 if collapsed else 0.5,
-        label="G (all samples)" if collapsed else "G",
+    one_point = samples.std(0).mean() < 0.1  # all samples on (almost) one point: draw it big enough to see
+    style = (
+        dict(s=150, marker="X", alpha=1.0, label="G (all samples)") if one_point else dict(s=3, alpha=0.5, label="G")
     )
-    ax.set(
-        xlim=(-3, 3),
-        ylim=(-3, 3),
-        aspect="equal",
-        title=f"{title}\n{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}",
-    )
+    ax.scatter(samples[:1000, 0], samples[:1000, 1], c="tab:purple", **style)
+    stats = f"{modes_covered(samples, ring_centres)} of 8 modes, spread {samples.std(0).mean():.2f}"
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=f"{title}\n{stats}")
     ax.legend(fontsize=7, loc="upper right")
 fig.tight_layout()
 spread = {"alternating": before_freeze.std(0).mean().item(), "frozen D": frozen_samples.std(0).mean().item()}

@@ -448,7 +448,7 @@ print("cGAN, three more draws:", [round(d / fd["real (held out)"], 1) for d in d
 reports = {k: metrics.generator_report(v, real_a, x_gen_train) for k, v in judged.items()}
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(9, 3))
+fig, ax = plt.subplots(figsize=(9, 2.6))
 width = 0.2
 for i, (k, r) in enumerate(reports.items()):
     ax.bar(np.arange(10) + (i - 1.5) * width, np.array(r["counts"]) / r["n"], width, label=k)

@@ -390,7 +390,7 @@ units = separation.topk(3).indices
 a, b = 0, int((y_te != y_te[0]).nonzero()[0])  # two sequences with different symbols
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(2, 3, figsize=(13, 5.2), sharex=True)
+fig, axes = plt.subplots(2, 3, figsize=(13, 4.8), sharex=True)
 for row, idx in enumerate((a, b)):
     for u in units:
         axes[row, 0].plot(gates_all["forget"][idx, :, u], label=f"unit {int(u)}")
@@ -587,24 +587,15 @@ for name, acc in agreement.items():
 best_ngram = {k: max(v[k] for name, v in agreement.items() if name.startswith("Witten")) for k in (0, 1, 2)}
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(7, 3.4))
+shown = {"best Witten-Bell n-gram": best_ngram}
+shown.update({k: agreement[k] for k in ("LSTM, live (400 x 32)", "LSTM, shipped (1,500 x 128)")})
+fig, ax = plt.subplots(figsize=(7, 3.1))
 width = 0.27
-for i, (name, acc) in enumerate(
-    [
-        ("best Witten-Bell n-gram", best_ngram),
-        ("LSTM, live (400 x 32)", agreement["LSTM, live (400 x 32)"]),
-        ("LSTM, shipped (1,500 x 128)", agreement["LSTM, shipped (1,500 x 128)"]),
-    ]
-):
+for i, (name, acc) in enumerate(shown.items()):
     ax.bar(np.arange(3) + (i - 1) * width, [acc[k] for k in (0, 1, 2)], width, label=name)
 ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
-ax.set(
-    xticks=range(3),
-    xticklabels=["0 clauses", "1 clause", "2 clauses"],
-    ylim=(0, 1.05),
-    ylabel="right verb form preferred",
-    title="subject-verb agreement on held-out sentences",
-)
+ax.set(xticks=range(3), xticklabels=["0 clauses", "1 clause", "2 clauses"], ylim=(0, 1.05))
+ax.set(ylabel="right verb form preferred", title="subject-verb agreement on held-out sentences")
 ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
 fig.tight_layout()
 assert min(agreement["LSTM, shipped (1,500 x 128)"][k] for k in (1, 2)) >= 0.9

@@ -156,7 +156,7 @@ for j, f in enumerate(fractions):
     print(f"{f:>5.0%} ({n:>4}) " + " ".join(f"{results[s][j]:>11.3f}" for s in strategies))
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(6, 3.8))
+fig, ax = plt.subplots(figsize=(6, 3.3))
 for s, marker in zip(strategies, "osD"):
     ax.plot([len(probes.label_subset(y_train, f)) for f in fractions], results[s], marker=marker, label=s)
 ax.set(
@@ -206,17 +206,13 @@ depth = {name: [run("frozen", 0.1, k, src) for k in (1, 2, 3)] for name, src in 
 scratch_10 = results["scratch"][1]
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(6, 3.8))
+fig, ax = plt.subplots(figsize=(6, 3.3))
 for (name, accs), marker in zip(depth.items(), "os"):
     ax.plot([1, 2, 3], accs, marker=marker, label=f"copy + freeze from {name}")
     print(f"{name:>21}: k=1 {accs[0]:.3f}  k=2 {accs[1]:.3f}  k=3 {accs[2]:.3f}")
 ax.axhline(scratch_10, color="#999999", ls="--", label=f"from scratch ({scratch_10:.3f})")
-ax.set(
-    xticks=[1, 2, 3],
-    xlabel="blocks copied and frozen (the rest trained from scratch)",
-    ylabel="test accuracy",
-    title="10% of the labels: how deep to copy",
-)
+ax.set(xticks=[1, 2, 3], xlabel="blocks copied and frozen (the rest trained from scratch)", ylabel="test accuracy")
+ax.set_title("10% of the labels: how deep to copy")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
