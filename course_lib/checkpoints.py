@@ -9,6 +9,7 @@ and the file's sha256 must match the manifest before it is read at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -75,10 +76,59 @@ def checkpoint_path(name: str, data_dir=None) -> Path:
 
 def sha256_file(path: os.PathLike) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with _readable(path), open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+class _readable:
+    """Turn a permission error while reading `path` into a CheckpointError that says what to do."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and issubclass(kind, PermissionError):
+            raise CheckpointError(
+                f"cannot read {self.path}: permission denied. Give your user read access to the "
+                "data folder, or point COURSE_DATA_DIR at a copy you can read"
+            ) from None
+        return False
+
+
+def _write_atomically(path: Path, write) -> None:
+    """write(temporary path), then rename it over `path`: never a half-written file, and never
+    through a symbolic link planted at `path` (the rename replaces the link itself)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _inside(path: Path, data_dir) -> Path:
+    """The real file behind `path`: it must be a regular file inside the data folder (a symbolic link
+    out of it, or to a device such as /dev/zero, is refused before anything is read)."""
+    root = _data_dir(data_dir).resolve()
+    real = path.resolve()
+    if real != root and root not in real.parents:
+        raise CheckpointError(
+            f"{path} leads outside the data folder {root} (to {real}); it is not read. "
+            "Replace it with the real file"
+        )
+    if real.exists() and not real.is_file():
+        raise CheckpointError(f"{path} is not a regular file ({real}); it is not read")
+    return real
 
 
 def manifest(data_dir=None, missing_ok: bool = True) -> dict:
@@ -88,7 +138,9 @@ def manifest(data_dir=None, missing_ok: bool = True) -> dict:
     names the folder and the missing file.
     """
     path = _manifest_path(data_dir)
-    if not path.exists():
+    with _readable(path):
+        found = path.exists()
+    if not found:
         if missing_ok:
             return {"checkpoints": {}}
         if not _data_dir(data_dir).is_dir():
@@ -103,7 +155,8 @@ def manifest(data_dir=None, missing_ok: bool = True) -> dict:
             "python -m course_lib.pretrain --all."
         )
     try:
-        data = json.loads(path.read_text())
+        with _readable(path):
+            data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it from git") from None
     if not isinstance(data, dict):
@@ -161,9 +214,7 @@ def save_checkpoint(
     path = checkpoint_path(name, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    _write_atomically(path, lambda tmp: torch.save(state, tmp))
     data = manifest(data_dir)
     data["checkpoints"][name] = {
         "file": str(path.relative_to(_data_dir(data_dir))),
@@ -174,7 +225,8 @@ def save_checkpoint(
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     }
     data["checkpoints"] = dict(sorted(data["checkpoints"].items()))
-    _manifest_path(data_dir).write_text(json.dumps(data, indent=2) + "\n")
+    text = json.dumps(data, indent=2) + "\n"
+    _write_atomically(_manifest_path(data_dir), lambda tmp: Path(tmp).write_text(text))
     return path
 
 
@@ -188,6 +240,7 @@ def verify(name: str, data_dir=None) -> dict:
         )
     entry = _check_entry(name, entries[name], data_dir)
     path = _data_dir(data_dir) / entry["file"]
+    _inside(path, data_dir)
     if not path.exists():
         raise CheckpointError(
             f"checkpoint file {entry['file']} is missing from {_where(data_dir)}. "
@@ -207,7 +260,10 @@ def load_state(name: str, data_dir=None) -> tuple[dict, dict]:
     entry = verify(name, data_dir)
     path = _data_dir(data_dir) / entry["file"]
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with _readable(path):
+            state = torch.load(_inside(path, data_dir), map_location="cpu", weights_only=True)
+    except CheckpointError:
+        raise
     except Exception as exc:  # an unpickling error means the file holds more than tensors
         raise CheckpointError(
             f"checkpoint {path} could not be read as plain tensors ({exc}). {_rebuild_hint(name)}"
@@ -224,6 +280,29 @@ def load_checkpoint(
     """
     state, config = load_state(name, data_dir)
     model = build if isinstance(build, nn.Module) else build(**config)
+    want = model.state_dict()
+    missing = [k for k in want if k not in state]
+    unexpected = [k for k in state if k not in want]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in want.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    if missing or unexpected or shapes:
+        parts = [
+            f"{label} {items[:4]}{' ...' if len(items) > 4 else ''}"
+            for label, items in (
+                ("missing from the file:", missing),
+                ("not in the model:", unexpected),
+                ("shape (file vs model):", shapes),
+            )
+            if items
+        ]
+        raise CheckpointError(
+            f"checkpoint {name!r} does not fit {type(model).__name__} (config {config}): "
+            f"{'; '.join(parts)}. Build the model the checkpoint was made for, or "
+            f"{_rebuild_hint(name).lower()}"
+        )
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

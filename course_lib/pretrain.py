@@ -9,15 +9,18 @@ metrics in data/MANIFEST.json. A quick run (`quick=True`, the tests) trains a fe
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
-from . import seed_everything, threads
+from . import DATA_DIR, seed_everything, threads
 from .checkpoints import save_checkpoint
 from .data import (
     GENERATIVE_DIGITS,
@@ -57,6 +60,56 @@ def recipe(name: str, config, quick: dict):
         return train
 
     return register
+
+
+def check_writable(data_dir=None) -> Path:
+    """The checkpoint folder can be written: tried before any training, so that a run of half an hour
+    is not lost at its end. Raises PermissionError saying what to do."""
+    folder = Path(data_dir if data_dir is not None else DATA_DIR)
+    target = folder / "checkpoints"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".write-test-"):
+            pass
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise PermissionError(
+            f"cannot write the checkpoints to {target} ({exc.strerror or exc}): nothing was trained. "
+            "Run as a user who may write there, or rebuild into another folder: "
+            "COURSE_DATA_DIR=DIR python -m course_lib.pretrain NAME (DIR then holds MANIFEST.json "
+            "and checkpoints/)"
+        ) from None
+    return target
+
+
+def save_weights(name: str, model, **kwargs) -> Path:
+    """checkpoints.save_checkpoint, but trained weights are never lost: when the data folder cannot
+    be written (a full disk, permissions changed meanwhile), the weights go to a rescue file whose
+    place is printed and raised."""
+    try:
+        return save_checkpoint(name, model, **kwargs)
+    except OSError as exc:
+        state = model.state_dict() if isinstance(model, nn.Module) else model
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        home_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        for folder in (home_cache / "dl-course" / "rescued", Path(tempfile.gettempdir())):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                rescue = folder / f"{name}-{stamp}.pt"
+                torch.save({k: v.detach().cpu() for k, v in state.items()}, rescue)
+                break
+            except OSError:
+                continue
+        else:  # pragma: no cover - no folder at all could be written
+            raise
+        message = (
+            f"could not save checkpoint {name!r} ({exc}); the trained weights are safe in {rescue}. "
+            f"Copy it to checkpoints/{name}.pt of a data folder you can write and rebuild the manifest "
+            f"entry with: python -m course_lib.pretrain {name} (or retrain there)"
+        )
+        print(message, file=sys.stderr, flush=True)
+        raise OSError(message) from exc
 
 
 def report_every(name: str, every: int, window: int = 100):
@@ -102,7 +155,7 @@ def pretrain_digits_mlp(cfg: ClassifierConfig, data_dir=None, quick: bool = Fals
     )
     result = evaluate(model, (x_test, y_test), nn.CrossEntropyLoss(), {"acc": accuracy})
     metrics = {"test_acc": round(result["acc"], 4), "test_loss": round(result["loss"], 4)}
-    save_checkpoint("digits_mlp", model, config=config, data_dir=data_dir, metrics=metrics)
+    save_weights("digits_mlp", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -147,7 +200,7 @@ def pretrain_vae_digits(cfg: AutoencoderConfig, data_dir=None, quick: bool = Fal
         "test_kl": round(kl.item(), 3),
         "data": GENERATIVE_DIGITS,
     }
-    save_checkpoint("vae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
+    save_weights("vae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -170,7 +223,7 @@ def pretrain_ae_digits(cfg: AutoencoderConfig, data_dir=None, quick: bool = Fals
         progress=not quick,
     )
     metrics = {"test_mse": round(reconstruction_error(model, x_test), 5), "data": GENERATIVE_DIGITS}
-    save_checkpoint("ae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
+    save_weights("ae_digits", model, config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -229,7 +282,7 @@ def pretrain_diffusion(cfg: DiffusionConfig, data_dir=None, quick: bool = False)
         "data": GENERATIVE_DIGITS,
         **asdict(cfg),
     }
-    save_checkpoint(
+    save_weights(
         "diffusion",
         ema.module,
         config={"channels": cfg.channels},
@@ -284,8 +337,8 @@ def pretrain_dcgan(cfg: GANConfig, data_dir=None, quick: bool = False) -> dict:
         "final_d_loss": None if quick else round(sum(trainer.history["d_loss"][-100:]) / 100, 4),
         "data": GENERATIVE_DIGITS,
     }
-    save_checkpoint("dcgan", G, config=config, data_dir=data_dir, metrics=metrics)
-    save_checkpoint(
+    save_weights("dcgan", G, config=config, data_dir=data_dir, metrics=metrics)
+    save_weights(
         "dcgan_progress", samples, config={}, data_dir=data_dir, metrics={"steps": list(samples)}
     )
     return metrics
@@ -319,7 +372,7 @@ def pretrain_cgan(cfg: GANConfig, data_dir=None, quick: bool = False) -> dict:
             )
     config = {"noise_dim": cfg.noise_dim, "channels": cfg.channels, "classes": 10}
     metrics = {"steps": cfg.rounds, "data": GENERATIVE_DIGITS}
-    save_checkpoint("cgan", G, config=config, data_dir=data_dir, metrics=metrics)
+    save_weights("cgan", G, config=config, data_dir=data_dir, metrics=metrics)
     return {"steps": cfg.rounds}
 
 
@@ -354,7 +407,7 @@ def pretrain_judge(cfg: JudgeConfig, data_dir=None, quick: bool = False) -> dict
     x_test, y_test = generative_digits("test")
     result = evaluate(model, (x_test, y_test), nn.CrossEntropyLoss(), {"acc": accuracy})
     metrics = {"accuracy_on_generative_test": round(result["acc"], 4), **asdict(cfg)}
-    save_checkpoint(
+    save_weights(
         "judge", model, config={"channels": cfg.channels}, data_dir=data_dir, metrics=metrics
     )
     return metrics
@@ -404,7 +457,7 @@ def _ssl_pretrain(
     idx = label_subset(y_l, PRETEXT_TASKS["probe_fraction"])
     probe = linear_probe(encode(net.encoder, x_l[idx]), y_l[idx], encode(net.encoder, x_t), y_t)
     metrics = {"probe_acc_10pct": round(probe, 4), "steps": cfg.steps}
-    save_checkpoint(name, net.eval(), config=config, data_dir=data_dir, metrics=metrics)
+    save_weights(name, net.eval(), config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -521,9 +574,7 @@ def pretrain_ssl_next_frame(cfg: NextFrameConfig, data_dir=None, quick: bool = F
         "copy_last_mse": round(F.mse_loss(test_x[:, -1:], test_y).item(), 5),
         "steps": cfg.steps,
     }
-    save_checkpoint(
-        "ssl_next_frame", net, config={"past": past}, data_dir=data_dir, metrics=metrics
-    )
+    save_weights("ssl_next_frame", net, config={"past": past}, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -570,7 +621,7 @@ def pretrain_char_lstm(cfg: CharLSTMConfig, data_dir=None, quick: bool = False) 
         "corpus": spec,
         **asdict(cfg),
     }
-    save_checkpoint("char_lstm", model.eval(), config=config, data_dir=data_dir, metrics=metrics)
+    save_weights("char_lstm", model.eval(), config=config, data_dir=data_dir, metrics=metrics)
     return metrics
 
 
@@ -597,6 +648,10 @@ def main(argv=None) -> int:
     # One thread: the flush-denormal setting (threads.apply) holds for this thread only, and these
     # small models train as fast on one core; results are also the same run to run.
     threads.limited(1)
+    try:
+        check_writable()
+    except PermissionError as exc:
+        parser.exit(1, f"python -m course_lib.pretrain: {exc}\n")
     for name in names:
         start = time.time()
         metrics = RECIPES[name]()

@@ -206,8 +206,25 @@ def decide(
     affinity = affinity_cpus() if affinity is None else affinity
     quota = cgroup_cpu_quota() if quota == "read" else quota
     wait = env.get("OMP_WAIT_POLICY", "PASSIVE").upper()
+    # a count asked for is capped at the CPUs this process may be scheduled on (torch crashes at
+    # 100,000); above a cgroup quota it is still honoured: a person may oversubscribe on purpose
+    most = max(1, affinity)
     if env.get("COURSE_THREADS", "").strip():
         n = _positive_int("COURSE_THREADS", env["COURSE_THREADS"].strip())
+        if n > most:
+            warnings.warn(
+                f"course_lib: COURSE_THREADS={n} is more than the {most} CPU(s) this process may "
+                f"use; using {most}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return ThreadPolicy(
+                most,
+                f"COURSE_THREADS={n} capped at the {most} CPU(s) available",
+                affinity,
+                quota,
+                wait,
+            )
         return ThreadPolicy(n, f"COURSE_THREADS={n} set in the environment", affinity, quota, wait)
     omp = env.get("OMP_NUM_THREADS", "").strip()
     if omp and omp != env.get(
@@ -215,6 +232,14 @@ def decide(
     ):  # set by a person (or a hub's config), not inherited from course_lib
         try:
             n = _positive_int("OMP_NUM_THREADS", omp)
+            if n > most:
+                return ThreadPolicy(
+                    most,
+                    f"OMP_NUM_THREADS={n} capped at the {most} CPU(s) available",
+                    affinity,
+                    quota,
+                    wait,
+                )
             return ThreadPolicy(
                 n, f"OMP_NUM_THREADS={n} set in the environment", affinity, quota, wait
             )

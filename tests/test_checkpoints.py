@@ -2,6 +2,7 @@ import json
 
 import pytest
 import torch
+from torch import nn
 
 from course_lib import checkpoints
 from course_lib.checkpoints import (
@@ -175,3 +176,94 @@ def test_a_manifest_that_is_not_text_is_a_checkpoint_error(tmp_path):
     (tmp_path / "MANIFEST.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(CheckpointError, match="not valid JSON"):
         verify("tiny", data_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------- faults (issue 37)
+def _one_checkpoint(tmp_path):
+    from course_lib.checkpoints import save_checkpoint
+
+    save_checkpoint(
+        "tiny", nn.Linear(2, 3), config={"in_features": 2, "out_features": 3}, data_dir=tmp_path
+    )
+    return tmp_path / "checkpoints" / "tiny.pt"
+
+
+def test_a_symlink_out_of_the_data_folder_is_refused_before_reading(tmp_path):
+    from course_lib.checkpoints import CheckpointError, load_state, verify
+
+    path = _one_checkpoint(tmp_path)
+    path.unlink()
+    path.symlink_to("/dev/zero")  # would hang a sha256 or a load
+    with pytest.raises(CheckpointError, match="leads outside the data folder"):
+        verify("tiny", tmp_path)
+    with pytest.raises(CheckpointError, match="leads outside the data folder"):
+        load_state("tiny", tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.pt"
+    outside.write_bytes(b"not a checkpoint")
+    path.unlink()
+    path.symlink_to(outside)
+    with pytest.raises(CheckpointError, match="leads outside"):
+        verify("tiny", tmp_path)
+
+
+def test_saving_never_writes_through_a_planted_symlink(tmp_path):
+    from course_lib.checkpoints import load_checkpoint, save_checkpoint
+
+    path = _one_checkpoint(tmp_path)
+    victim = tmp_path.parent / f"{tmp_path.name}-victim.txt"
+    victim.write_text("precious")
+    path.unlink()
+    path.symlink_to(victim)
+    manifest = tmp_path / "MANIFEST.json"
+    text = manifest.read_text()
+    manifest.unlink()
+    victim2 = tmp_path.parent / f"{tmp_path.name}-victim2.txt"
+    victim2.write_text(text)
+    manifest.symlink_to(victim2)
+    save_checkpoint(
+        "tiny", nn.Linear(2, 3), config={"in_features": 2, "out_features": 3}, data_dir=tmp_path
+    )
+    assert victim.read_text() == "precious" and victim2.read_text() == text
+    assert not path.is_symlink() and not manifest.is_symlink()
+    assert isinstance(load_checkpoint("tiny", nn.Linear, data_dir=tmp_path), nn.Linear)
+
+
+def test_a_wrong_architecture_names_the_keys_and_shapes(tmp_path):
+    from course_lib.checkpoints import CheckpointError, load_checkpoint
+
+    _one_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint("tiny", nn.Sequential(nn.Linear(2, 3)), data_dir=tmp_path)
+    assert "missing from the file: ['0.weight', '0.bias']" in str(err.value)
+    assert "not in the model: ['weight', 'bias']" in str(err.value)
+    with pytest.raises(
+        CheckpointError, match=r"shape \(file vs model\): \['weight \(3, 2\) vs \(4, 2\)'"
+    ):
+        load_checkpoint("tiny", nn.Linear(2, 4), data_dir=tmp_path)
+
+
+def test_an_unreadable_data_folder_says_so_without_a_traceback(tmp_path, monkeypatch):
+    """Permission errors (a folder of another user; simulated here: the tests may run as root)."""
+    from pathlib import Path
+
+    from course_lib.checkpoints import CheckpointError, load_state, manifest
+
+    _one_checkpoint(tmp_path)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(CheckpointError, match="permission denied.*COURSE_DATA_DIR"):
+        manifest(tmp_path)
+    monkeypatch.undo()
+    import builtins
+
+    real_open = builtins.open
+    monkeypatch.setattr(
+        builtins,
+        "open",
+        lambda f, *a, **k: refuse(f) if str(f).endswith(".pt") else real_open(f, *a, **k),
+    )
+    with pytest.raises(CheckpointError, match="cannot read .*tiny.pt: permission denied"):
+        load_state("tiny", tmp_path)

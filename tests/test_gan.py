@@ -176,7 +176,7 @@ def test_gan_lab_buttons_change_state_and_view_headless():
     lab.run(10)
     assert trainer.steps == 11 and len(lab.snapshots) == 3  # steps 0, 5, 10
     live = lab.image.value
-    lab.timeline.value = 0  # scrub back
+    lab.timeline.value = lab.timeline.min  # scrub back to the first snapshot
     assert lab.image.value == lab.snapshots[0].png != live and "timeline" in lab.status.value
     lab.step_button.click()  # a step while scrubbed back trains AND shows the new live step
     assert trainer.steps == 12 and lab.timeline.value == lab.timeline.max
@@ -288,3 +288,43 @@ def test_gan_lab_stress_never_runs_two_training_threads():
     assert most_threads[0] <= 1, f"{most_threads[0]} training threads ran at once"
     assert len(trainer.history["step"]) == trainer.steps
     assert lab.play.value is False and not lab.playing, "the button shows the real (paused) state"
+
+
+def test_a_round_with_finite_losses_but_broken_weights_is_undone():
+    """An extreme learning rate can leave NaN weights after a round whose losses were finite: the
+    round is undone (weights, optimisers, random state) and the error says why."""
+    torch.manual_seed(0)
+    ring = data.make_toy2d("ring", 500, seed=0)
+    trainer = GANTrainer(MLPGenerator(2, 2, 8), MLPDiscriminator(2, 8), batch_sampler(ring), 2)
+    trainer.run(3)
+    before = [p.detach().clone() for p in (*trainer.G.parameters(), *trainer.D.parameters())]
+    original = trainer.opt_G.step
+
+    def breaking_step(*args, **kwargs):  # the generator's update writes a NaN, its loss was finite
+        original(*args, **kwargs)
+        with torch.no_grad():
+            next(trainer.G.parameters()).view(-1)[0] = float("nan")
+
+    trainer.opt_G.step = breaking_step
+    with pytest.raises(FloatingPointError, match="weights became NaN or inf at step 4"):
+        trainer.train_step()
+    after = [p.detach() for p in (*trainer.G.parameters(), *trainer.D.parameters())]
+    assert all(torch.equal(a, b) for a, b in zip(before, after)) and trainer.steps == 3
+
+
+def test_gan_lab_timeline_right_end_is_live_whatever_arrives_meanwhile():
+    """Snapshots arriving while a person scrubs must neither move their view nor make the right end
+    of the timeline mean an old snapshot (it froze the view in 13 of 30 tries before)."""
+    from course_lib.widgets import GANLab
+
+    torch.manual_seed(0)
+    ring = data.make_toy2d("ring", 1000, seed=0)
+    trainer = GANTrainer(MLPGenerator(2, 2, 16), MLPDiscriminator(2, 16), batch_sampler(ring), 2)
+    lab = GANLab(trainer, "2d", ring, snapshot_every=2)
+    lab.run(6)  # snapshots at steps 0, 2, 4, 6
+    lab.timeline.value = -2  # two back from the newest: step 2
+    assert not lab.live and lab.frame(lab.state).step == 2
+    lab.run(4)  # two more snapshots while the view is scrubbed back
+    assert lab.frame(lab.state).step == 2 and lab.image.value == lab.snapshots[1].png
+    lab.timeline.value = 0  # the right end, as the person last saw it: live, never a snapshot
+    assert lab.live and lab.frame(lab.state).step == trainer.steps == 10

@@ -206,10 +206,11 @@ def test_a_process_pinned_to_one_cpu_runs_torch_with_one_thread():
 
 
 def test_course_threads_in_a_real_process_and_a_typo_warns_without_breaking_the_import():
+    asked = min(2, threads.affinity_cpus())  # an override the machine can honour
     got = json.loads(
-        _python("import course_lib; " + REPORT, {"COURSE_THREADS": "3"}).stdout.strip()
+        _python("import course_lib; " + REPORT, {"COURSE_THREADS": str(asked)}).stdout.strip()
     )
-    assert got["torch"] == 3
+    assert got["torch"] == asked
     out = _python("import course_lib; " + REPORT, {"COURSE_THREADS": "many"})
     assert out.returncode == 0 and "COURSE_THREADS must be a whole number" in out.stderr
 
@@ -287,3 +288,17 @@ def test_import_course_lib_applies_the_policy_in_one_logged_step():
         {"COURSE_THREAD_POLICY": "off"},
     )
     assert "PyTorch's own defaults" in off.stderr and off.stdout.split() == ["None", "None"]
+
+
+def test_a_huge_thread_count_is_capped_at_the_cpus_available():
+    """COURSE_THREADS=100000 crashed the kernel (torch segfaults); it is capped, with a warning."""
+    with pytest.warns(RuntimeWarning, match="COURSE_THREADS=100000 is more than the 2 CPU"):
+        policy = threads.decide({"COURSE_THREADS": "100000"}, affinity=2, quota=None)
+    assert policy.threads == 2 and "capped" in policy.reason
+    assert threads.decide({"COURSE_THREADS": "2"}, affinity=4, quota=None).threads == 2
+    assert threads.decide({"COURSE_THREADS": "8"}, affinity=16, quota=2.5).threads == 8  # a choice
+    assert threads.decide({"OMP_NUM_THREADS": "20000"}, affinity=2, quota=None).threads == 2
+    out = _python(
+        "import course_lib, torch; print(torch.get_num_threads())", {"COURSE_THREADS": "100000"}
+    )
+    assert out.returncode == 0 and out.stdout.split()[-1] == str(threads.affinity_cpus())

@@ -540,3 +540,139 @@ def test_the_loss_guard_restores_then_names_the_place():
     assert not torch.equal(model.weight, torch.full((2, 2), 7.0))
     with pytest.raises(NonFiniteLossError, match="loss grew from 2 to 3e\\+06 at step 2"):
         guard.check(3e6, "step 2")
+
+
+# ----------------------------------------------------------------------------- training never loses work (issue 37)
+@pytest.mark.parametrize("blow_up_at", range(1, 9))
+def test_full_batch_divergence_at_any_step_goes_back_to_weights_with_a_finite_loss(blow_up_at):
+    """Full-batch training: every epoch ends right after an update, so the epoch's snapshot holds
+    weights no loss has seen yet. Whichever step the weights blow up after, fit goes back to the
+    last weights whose loss was finite - never to the diverged ones."""
+    x, y = _blobs(300)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    fit(model, (x, y), nn.CrossEntropyLoss(), epochs=30, lr=1e-2, batch_size=300, progress=False)
+    trained = accuracy(predict(model, x), y)
+    seen = {}
+
+    def record(info):  # the weights each loss was computed on, before the update that follows
+        seen[info["step"]] = {k: v.clone() for k, v in info["model"].state_dict().items()}
+
+    def blow_up(info):
+        if info["step"] == blow_up_at:
+            with torch.no_grad():
+                info["model"][0].weight.mul_(1e20)  # finite, but every later loss explodes
+
+    weights_before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(NonFiniteLossError):
+        fit(
+            model,
+            (x, y),
+            nn.CrossEntropyLoss(),
+            epochs=10,
+            lr=1e-2,
+            batch_size=300,
+            progress=False,
+            step_fn=_recording_step(seen, weights_before),
+            callbacks=[blow_up],
+        )
+    good = seen[blow_up_at]  # the weights the last finite loss was computed on
+    assert all(torch.equal(good[k], v) for k, v in model.state_dict().items())
+    assert accuracy(predict(model, x), y) >= trained - 0.02
+
+
+def _recording_step(seen, start):
+    """A default step that records, before each loss, the weights it is computed on (step -> state)."""
+    calls = {"n": 0}
+
+    def step(model, batch, loss_fn):
+        seen[calls["n"] + 1] = {k: v.clone() for k, v in model.state_dict().items()}
+        calls["n"] += 1
+        out = model(batch[0])
+        return loss_fn(out, batch[1]), out
+
+    return step
+
+
+def test_weights_that_turn_nan_with_finite_losses_are_never_kept():
+    x, y = _blobs(64)
+    model = nn.Linear(2, 3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def poison(info):
+        if info["step"] == 4:  # the last step of epoch 0: its snapshot must not take these
+            with torch.no_grad():
+                info["model"].bias.fill_(float("nan"))
+
+    with pytest.raises(NonFiniteLossError, match="weights became NaN or inf"):
+        fit(
+            model,
+            (x, y),
+            nn.CrossEntropyLoss(),
+            epochs=3,
+            batch_size=16,
+            progress=False,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+            callbacks=[poison],
+        )
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_bad_data_is_named_not_the_learning_rate():
+    x = torch.randn(64, 2)
+    x[17] = 3e30  # finite, but its squared error overflows to inf
+    model = nn.Linear(2, 1)
+    with pytest.raises(NonFiniteLossError, match=r"rows \[17\] of train_data hold finite but huge"):
+        fit(
+            model,
+            (x, x.sum(1, keepdim=True)),
+            nn.MSELoss(),
+            epochs=1,
+            batch_size=64,
+            progress=False,
+        )
+    with pytest.raises(NonFiniteLossError) as err:  # inf on the very first batch, inputs normal
+        fit(
+            nn.Linear(2, 1),
+            torch.randn(16, 2),
+            None,
+            progress=False,
+            step_fn=lambda m, b, _: (m(b[0]).sum() * float("inf"), None),
+        )
+    assert "first batch, before any update" in str(err.value)
+    assert "learning rate is not the cause" in str(err.value)
+
+
+def test_a_learning_rate_that_learns_nothing_is_said():
+    x, y = _blobs(400)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 3))
+    with pytest.warns(RuntimeWarning, match="did not fall") as caught:
+        history = fit(
+            model, (x, y), nn.CrossEntropyLoss(), epochs=8, lr=10.0, batch_size=32, progress=False
+        )
+    assert history.stalled and "learning rate (here 10)" in str(caught[0].message)
+    torch.manual_seed(0)
+    fine = fit(nn.Linear(2, 3), (x, y), nn.CrossEntropyLoss(), epochs=8, lr=1e-2, progress=False)
+    assert not fine.stalled
+
+
+def test_batch_norm_never_gets_a_last_batch_of_one_row():
+    from course_lib.models import deep_mlp
+
+    x = torch.randn(1438, 1, 8, 8)
+    y = torch.randint(0, 10, (1438,))
+    model = deep_mlp(batch_norm=True)
+    history = fit(model, (x, y), nn.CrossEntropyLoss(), epochs=1, batch_size=1437, progress=False)
+    assert len(history.step_loss) == 1, "the single last row joined the batch before it"
+    plain = fit(
+        nn.Linear(64, 10),
+        (x.flatten(1), y),
+        nn.CrossEntropyLoss(),
+        epochs=1,
+        batch_size=1437,
+        progress=False,
+    )
+    assert len(plain.step_loss) == 2
+    with pytest.raises(ValueError, match="batch norm, which cannot normalise a batch of one row"):
+        fit(deep_mlp(batch_norm=True), (x, y), nn.CrossEntropyLoss(), batch_size=1, progress=False)

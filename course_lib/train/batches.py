@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["shuffled_batches", "random_batches", "batch_sampler"]
+__all__ = ["shuffled_batches", "random_batches", "batch_sampler", "epoch_steps"]
 
 
 def _take(data, rows, device=None):
@@ -18,11 +18,24 @@ def _take(data, rows, device=None):
     return [t[rows].to(device, non_blocking=True) for t in data]
 
 
-def shuffled_batches(data, batch_size: int, generator: torch.Generator, device=None):
-    """One epoch of `data` (a tuple of tensors with the same first dimension), shuffled."""
+def epoch_steps(n: int, batch_size: int, no_single: bool = False) -> int:
+    """Batches in one epoch of n rows; with no_single, a last batch of one row joins the one before."""
+    steps = -(-n // batch_size)
+    return steps - 1 if no_single and steps > 1 and n % batch_size == 1 else steps
+
+
+def shuffled_batches(
+    data, batch_size: int, generator: torch.Generator, device=None, no_single: bool = False
+):
+    """One epoch of `data` (a tuple of tensors with the same first dimension), shuffled. no_single:
+    a last batch of one row joins the one before (batch norm cannot normalise a single row)."""
     order = torch.randperm(len(data[0]), generator=generator)
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
+    starts = list(range(0, len(order), batch_size))[
+        : epoch_steps(len(order), batch_size, no_single)
+    ]
+    for i, start in enumerate(starts):
+        end = start + batch_size if i < len(starts) - 1 else len(order)
+        rows = order[start:end]
         yield rows, _take(data, rows, device)
 
 

@@ -16,7 +16,7 @@ import torch
 
 from .. import model_device
 from ..models.gan import conditional_discriminator_step, discriminator_step, generator_step
-from .guards import NonFiniteLossError, Snapshot
+from .guards import NonFiniteLossError, Snapshot, non_finite_weights
 
 __all__ = ["GANTrainer"]
 
@@ -110,6 +110,13 @@ class GANTrainer:
                 raise NonFiniteLossError(
                     f"GAN loss became non-finite at step {self.steps + 1} "
                     f"(d_loss={d_loss}, g_loss={g_loss}); try a smaller learning rate"
+                )
+            bad = non_finite_weights([self.G, self.D])
+            if bad:  # finite losses can hide weights an extreme learning rate already broke
+                raise NonFiniteLossError(
+                    f"GAN weights became NaN or inf at step {self.steps + 1} ({', '.join(bad[:3])}) "
+                    f"although both losses were finite (d_loss={d_loss:.3g}, g_loss={g_loss:.3g}): "
+                    f"the learning rate {self.lr:.3g} is too large; the round was undone"
                 )
         except BaseException:
             saved.restore()

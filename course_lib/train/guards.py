@@ -18,7 +18,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-__all__ = ["NonFiniteLossError", "Snapshot", "LossGuard", "EXPLODE_FACTOR"]
+__all__ = ["NonFiniteLossError", "Snapshot", "LossGuard", "EXPLODE_FACTOR", "non_finite_weights"]
 
 # A loss this many times its first value (and above 1) means the run diverged.
 EXPLODE_FACTOR = 1e6
@@ -35,11 +35,25 @@ class NonFiniteLossError(FloatingPointError):
         self.history = history
 
 
+def non_finite_weights(modules) -> list[str]:
+    """Names of the floating-point weights and buffers of `modules` that hold NaN or inf."""
+    return [
+        name
+        for m in modules
+        for name, t in m.state_dict().items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+
+
 class Snapshot:
-    """A copy of everything a rollback needs: the weights (and buffers) of some modules, the state of
+    """The last good state, for a rollback: the weights (and buffers) of some modules, the state of
     their optimizers and LR schedulers, and the state of random generators.
 
-    `take(when)` copies them now; `restore()` puts them back (any number of times)."""
+    Made at construction, it is good at once (the state the caller handed over). `take(when)` copies
+    the state now as a *candidate*: weights no loss has been computed on yet may already have
+    diverged (in full-batch training every epoch ends that way). `confirm()` - called by the LossGuard
+    when the next loss, computed on exactly those weights, passes - makes the candidate the state
+    `restore()` goes back to (any number of times). Non-finite weights are never taken."""
 
     def __init__(
         self,
@@ -53,18 +67,43 @@ class Snapshot:
         self.optimizers = list(optimizers)
         self.schedulers = list(schedulers)
         self.generators = list(generators)
+        self._candidate = None
         self.take(when)
+        self.confirm()
 
     def take(self, when: str) -> None:
-        self.when = when
-        self.weights = [
-            {k: v.detach().clone() for k, v in m.state_dict().items()} for m in self.modules
-        ]
-        self.optimizer_states = [copy.deepcopy(o.state_dict()) for o in self.optimizers]
-        self.scheduler_states = [copy.deepcopy(s.state_dict()) for s in self.schedulers]
-        self.rng_states = [g.get_state() for g in self.generators]
+        """Copy the state now, as a candidate. Raises NonFiniteLossError (after restoring the last
+        good state) when a weight is already NaN or inf."""
+        bad = non_finite_weights(self.modules)
+        if bad:
+            self.restore()
+            raise NonFiniteLossError(
+                f"the weights became NaN or inf ({', '.join(bad[:3])}) although every loss was finite, "
+                f"by {when}: the updates are too large - try a smaller learning rate. The weights "
+                f"were restored to {self.when}"
+            )
+        self._candidate = (
+            when,
+            [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in self.modules],
+            [copy.deepcopy(o.state_dict()) for o in self.optimizers],
+            [copy.deepcopy(s.state_dict()) for s in self.schedulers],
+            [g.get_state() for g in self.generators],
+        )
+
+    def confirm(self) -> None:
+        """The candidate proved good (a finite loss on its weights): it is now what restore() restores."""
+        if self._candidate is not None:
+            (
+                self.when,
+                self.weights,
+                self.optimizer_states,
+                self.scheduler_states,
+                self.rng_states,
+            ) = self._candidate
+            self._candidate = None
 
     def restore(self) -> None:
+        self._candidate = None
         with torch.no_grad():
             for module, weights in zip(self.modules, self.weights):
                 module.load_state_dict(weights)
@@ -88,40 +127,72 @@ def non_finite_rows(batch, rows=None, limit: int = 5) -> list[int]:
     return where[bad][:limit].tolist()
 
 
+def huge_rows(batch, rows=None, limit: int = 5) -> tuple[list[int], float, float]:
+    """Rows of a batch with finite but huge values: above 1e6 and a thousand times the batch's typical
+    row. Returns (their indices as in non_finite_rows, the largest value, the typical row's largest)."""
+    mags = torch.zeros(len(batch[0]))
+    for t in batch:
+        if isinstance(t, torch.Tensor) and t.is_floating_point():
+            m = t.detach().reshape(len(t), -1).abs().amax(1).cpu().float()
+            mags = torch.maximum(mags, torch.nan_to_num(m, nan=0.0, posinf=0.0))
+    typical = mags.median().item()
+    bad = (mags > 1e6) & (mags > 1e3 * max(typical, 1e-12))
+    where = rows if rows is not None else torch.arange(len(mags))
+    return where[bad][:limit].tolist(), mags.max().item(), typical
+
+
 class LossGuard:
     """Checks each loss before it reaches the weights. A NaN/inf loss, or one EXPLODE_FACTOR times
-    the first loss it saw (and above 1), restores the snapshot and raises NonFiniteLossError."""
+    the first loss it saw (and above 1), restores the last good snapshot and raises
+    NonFiniteLossError saying where and why: bad input rows (NaN/inf, or finite but huge), a loss
+    that was already bad before any update (not the learning rate), or diverging weights. A loss that
+    passes confirms the snapshot's candidate: the weights it was computed on are good."""
 
     def __init__(self, snapshot: Snapshot, history=None):
         self.snapshot, self.history = snapshot, history
         self.first: float | None = None
 
+    def _cause(self, batch, rows) -> str:
+        source = "of train_data" if rows is not None else "of this batch"
+        bad = non_finite_rows(batch, rows) if batch is not None else []
+        if bad:
+            return (
+                f"the batch holds NaN/inf inputs (rows {bad} {source}): clean the data, a smaller "
+                "learning rate will not help"
+            )
+        huge, largest, typical = huge_rows(batch, rows) if batch is not None else ([], 0.0, 0.0)
+        if huge:
+            return (
+                f"rows {huge} {source} hold finite but huge values (up to {largest:.3g}; a typical "
+                f"row's largest is {typical:.3g}): clean or rescale the data, a smaller learning rate "
+                "will not help"
+            )
+        if self.first is None:
+            return (
+                "this was the first batch, before any update: the weights have not moved, so the "
+                "learning rate is not the cause - look at the targets (e.g. BCE needs them in [0, 1], "
+                "cross-entropy needs class labels below the number of outputs) and the loss function"
+            )
+        return "the inputs are finite, so the weights diverged: try a smaller learning rate"
+
     def check(self, value: float, where: str, batch=None, rows=None) -> None:
         """where: e.g. "epoch 0, step 3 (global step 3)"; batch and rows name bad input rows."""
         if not math.isfinite(value):
+            cause = self._cause(batch, rows)
             self.snapshot.restore()
-            bad = non_finite_rows(batch, rows) if batch is not None else []
-            if bad:
-                source = "of train_data" if rows is not None else "of this batch"
-                cause = (
-                    f"the batch holds NaN/inf inputs (rows {bad} {source}): clean the data, a "
-                    "smaller learning rate will not help"
-                )
-            else:
-                cause = (
-                    "the inputs are finite, so the weights diverged: try a smaller learning rate"
-                )
             raise NonFiniteLossError(
                 f"loss became {value} at {where}, caught before the optimizer step; the weights "
                 f"were restored to {self.snapshot.when}. {cause}",
                 self.history,
             )
-        self.first = abs(value) if self.first is None else self.first
-        if abs(value) > EXPLODE_FACTOR * max(self.first, 1.0):
+        first = abs(value) if self.first is None else self.first
+        if abs(value) > EXPLODE_FACTOR * max(first, 1.0):
+            cause = self._cause(batch, rows)
             self.snapshot.restore()
             raise NonFiniteLossError(
-                f"loss grew from {self.first:.4g} to {value:.4g} at {where}: training diverged; the "
-                f"weights were restored to {self.snapshot.when}. Try a smaller learning rate "
-                "(e.g. 10x smaller)",
+                f"loss grew from {first:.4g} to {value:.4g} at {where}: training diverged; the "
+                f"weights were restored to {self.snapshot.when}. {cause}",
                 self.history,
             )
+        self.first = first
+        self.snapshot.confirm()

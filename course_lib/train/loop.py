@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..feedback import Progress
-from .batches import random_batches, shuffled_batches
+from .batches import epoch_steps, random_batches, shuffled_batches
 from .guards import LossGuard, Snapshot
 
 __all__ = [
@@ -74,6 +74,7 @@ class History(dict):
     def __init__(self):
         super().__init__(epoch=[], train_loss=[])
         self.step_loss: list[float] = []
+        self.stalled = False  # the loss did not fall (fit warned)
 
     def log(self, **values: float) -> None:
         for key, value in values.items():
@@ -360,14 +361,21 @@ def _eval_sets(eval_data) -> dict:
     return sets
 
 
-def _plan(train_data, epochs, steps, batches, log_every, batch_size, generator, device):
+def _plan(train_data, epochs, steps, batches, log_every, batch_size, generator, device, batch_norm):
     """(steps per round, round_batches(n) -> the next n (rows, batch) pairs). Epochs: every row once
-    per round, shuffled. A step budget: random batches (or the caller's), rounds of log_every steps."""
+    per round, shuffled (with batch norm, a last batch of one row joins the one before). A step
+    budget: random batches (or the caller's), rounds of log_every steps."""
     on_device = train_data is None or all(t.device == torch.device(device) for t in train_data)
     move = None if on_device else device  # skip a no-op .to() per batch
+    if batch_norm and batch_size == 1:
+        raise ValueError(
+            "the model has batch norm, which cannot normalise a batch of one row: use batch_size >= 2"
+        )
     if steps is None:
-        rounds = [math.ceil(len(train_data[0]) / batch_size)] * (epochs or 1)
-        return rounds, lambda _: shuffled_batches(train_data, batch_size, generator, move)
+        rounds = [epoch_steps(len(train_data[0]), batch_size, batch_norm)] * (epochs or 1)
+        return rounds, lambda _: shuffled_batches(
+            train_data, batch_size, generator, move, batch_norm
+        )
     every = log_every or max(1, math.ceil(steps / 10))
     rounds = [every] * (steps // every) + ([steps % every] if steps % every else [])
     source = (
@@ -450,8 +458,9 @@ def fit(
         scheduler = scheduler(optimizer)  # a function optimizer -> scheduler
     eval_sets = _eval_sets(eval_data)
     gen = generator if generator is not None else torch.Generator().manual_seed(seed)
+    batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     rounds, round_batches = _plan(
-        train_data, epochs, steps, batches, log_every, batch_size, gen, device
+        train_data, epochs, steps, batches, log_every, batch_size, gen, device, batch_norm
     )
     history = History()
     bar = Progress(sum(rounds), desc) if progress else None
@@ -503,4 +512,25 @@ def fit(
             final = f", final loss {history['train_loss'][-1]:.4f}" if history["train_loss"] else ""
             bar.close(f"{desc}: {done} in {time.monotonic() - bar.start:.1f} s{final}")
         model.eval()
+    _warn_if_stalled(history, optimizer)
     return history
+
+
+def _warn_if_stalled(history: History, optimizer) -> None:
+    """A run that learned nothing says so, instead of training silently to chance: the last epoch's
+    loss is not below 0.9 x the first batch's, after at least 50 steps and 2 epochs (or rounds)."""
+    losses, epochs = history.step_loss, history["train_loss"]
+    if len(losses) < 50 or len(epochs) < 2 or not losses[0] > 0 or epochs[-1] < 0.9 * losses[0]:
+        return
+    import warnings
+
+    history.stalled = True
+    lr = optimizer.param_groups[0].get("lr", float("nan"))
+    warnings.warn(
+        f"fit: the training loss did not fall: {losses[0]:.4g} on the first batch, {epochs[-1]:.4g} "
+        f"over the last of {len(epochs)} epochs - the model learned nothing. Usually the learning "
+        f"rate (here {lr:.3g}) is far too large, so every step jumps past the minimum (or far too "
+        "small); otherwise the labels do not follow the inputs",
+        RuntimeWarning,
+        stacklevel=3,
+    )

@@ -5,7 +5,9 @@ other cells) keep working. A lock guards the trainer: the step button, the slide
 never touch it at the same time. `run(steps)` trains headless (tests, nbval).
 
 The state (GANLabState) says which frame is shown: a timeline snapshot, or the live frame at the
-right end of the timeline, which follows training. `draw(state)` only looks frames up; they are
+right end of the timeline, which follows training. The timeline counts back from that end (0 is
+live, -3 is three snapshots back), so its right end means "live" even while new snapshots arrive
+(a person dragging to the end never lands on a snapshot taken meanwhile). `draw(state)` only looks frames up; they are
 drawn (gan_view.render_gan_view) when a snapshot is taken or the live view refreshes.
 """
 
@@ -33,7 +35,7 @@ class TimelineFrame:
 class GANLabState:
     lr: float
     k: int
-    timeline: int = 0  # which snapshot is shown; the last position follows the live training
+    timeline: int = 0  # 0: follow the live training; -k: the k-th snapshot back from the newest
     step: int = 0  # the training step of the live frame
 
 
@@ -111,6 +113,7 @@ class GANLab(CourseWidget):
             min=0,
             max=0,
             description="timeline",
+            readout=False,  # the status line says which step is shown
             continuous_update=True,
             layout=w.Layout(width="420px"),
         )
@@ -140,7 +143,7 @@ class GANLab(CourseWidget):
     @property
     def live(self) -> bool:
         """Whether the view follows training (the timeline at its right end)."""
-        return self.state.timeline >= len(self.snapshots) - 1
+        return self.state.timeline >= 0
 
     def render_live(self) -> bytes:
         """The picture of the models as they are now."""
@@ -167,8 +170,8 @@ class GANLab(CourseWidget):
 
     def frame(self, state: GANLabState) -> TimelineFrame:
         """The frame a state shows: a snapshot, or the live frame at the right end."""
-        if state.timeline < len(self.snapshots) - 1:
-            return self.snapshots[state.timeline]
+        if state.timeline < 0:
+            return self.snapshots[max(len(self.snapshots) - 1 + state.timeline, 0)]
         return self.live_frame
 
     def draw(self, state: GANLabState) -> bytes:
@@ -176,7 +179,7 @@ class GANLab(CourseWidget):
 
     def describe(self, state: GANLabState) -> str:
         frame = self.frame(state)
-        if state.timeline < len(self.snapshots) - 1:
+        if state.timeline < 0:
             return (
                 f"timeline: step {frame.step} (D loss {frame.d_loss:.3f}, G loss {frame.g_loss:.3f}); "
                 "move the slider to the right end to follow live training"
@@ -229,17 +232,16 @@ class GANLab(CourseWidget):
     def _follow(self) -> None:
         """Put the timeline at its right end (live), without the slider's own event redrawing."""
         with self.quietly():
-            self.timeline.max = len(self.snapshots) - 1
-            self.timeline.value = self.timeline.max
-        self.state = replace(self.state, timeline=len(self.snapshots) - 1)
+            self.timeline.value = 0
+        self.state = replace(self.state, timeline=0)
 
     def _snapshot(self) -> None:
-        following = self.live
         self.snapshots.append(self._frame_now())
         with self.quietly():
-            self.timeline.max = len(self.snapshots) - 1
-        if following:
-            self._follow()
+            self.timeline.min = -(len(self.snapshots) - 1)
+            if not self.live:  # a view scrubbed back keeps showing the same snapshot
+                self.timeline.value = self.state.timeline - 1
+                self.state = replace(self.state, timeline=self.state.timeline - 1)
 
     # ------------------------------------------------------------------ training
     def _train_one(self) -> None:

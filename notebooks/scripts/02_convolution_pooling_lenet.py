@@ -99,19 +99,12 @@ from course_lib.widgets import PRESETS, KernelView
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(2, 4, figsize=(11, 5.1))
 for ax, (name, values) in zip(axes.flat, PRESETS.items()):
-    k = torch.tensor(values, dtype=torch.float32).view(3, 3)
-    result = conv2d_vectorized(digit, k)
-    lim = result.abs().max().item()
-    ax.imshow(
-        result,
-        cmap="gray" if result.min() >= 0 else "RdBu_r",
-        vmin=0 if result.min() >= 0 else -lim,
-        vmax=lim if result.min() < 0 else 1,
-    )
-    ax.set_title(name, fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.suptitle("the same digit filtered by 8 kernels (red = positive, blue = negative response)")
+    result = conv2d_vectorized(digit, torch.tensor(values, dtype=torch.float32).view(3, 3))
+    signed, lim = bool(result.min() < 0), result.abs().max().item()  # edge kernels respond both ways
+    ax.imshow(result, cmap="RdBu_r" if signed else "gray", vmin=-lim if signed else 0, vmax=lim if signed else 1)
+    ax.set_title(f"{name} ({'red +, blue -' if signed else 'grey: white = strong'})", fontsize=9)
+    ax.set(xticks=[], yticks=[])
+fig.suptitle("the same digit filtered by 8 kernels")
 fig.tight_layout()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

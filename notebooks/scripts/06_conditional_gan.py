@@ -453,15 +453,13 @@ width = 0.2
 for i, (k, r) in enumerate(reports.items()):
     ax.bar(np.arange(10) + (i - 1.5) * width, np.array(r["counts"]) / r["n"], width, label=k)
 ax.axhline(0.1, color="grey", ls=":")
-ax.set(xticks=range(10), xlabel="digit (the judge's reading)", ylabel="share of samples", title="class histogram")
-ax.set_ylim(0, 0.24)
+ax.set(xticks=range(10), xlabel="digit (the judge's reading)", ylabel="share of samples", ylim=(0, 0.24))
+ax.set_title("class histogram (dotted: an even 10%)")
 ax.legend(fontsize=8, ncol=4, loc="upper left")
 ax.grid(alpha=0.3)
 for k, r in reports.items():
-    print(
-        f"{k:>20}: unreadable {r['unreadable']:.1%}, chi-square p {r['chi2_p']:.1g}, "
-        f"median distance to the nearest training image {r['nearest']:.2f}"
-    )
+    nearest = f"median distance to the nearest training image {r['nearest']:.2f}"
+    print(f"{k:>20}: unreadable {r['unreadable']:.1%}, chi-square p {r['chi2_p']:.1g}, {nearest}")
 assert reports["per-class Gaussian"]["unreadable"] > reports["real (held out)"]["unreadable"]
 
 # %% slideshow={"slide_type": "subslide"}

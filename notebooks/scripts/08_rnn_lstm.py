@@ -400,8 +400,7 @@ for row, idx in enumerate((a, b)):
 for col, title in enumerate(("forget gate f_t", "input gate i_t", "cell state c_t")):
     axes[0, col].set_title(title)
     axes[1, col].set_xlabel("time step")
-for ax in axes[:, :2].flat:
-    ax.set_ylim(-0.05, 1.05)
+plt.setp(axes[:, :2], ylim=(-0.05, 1.05))  # the gates live in [0, 1]
 for ax in axes.flat:
     ax.grid(alpha=0.3)
 axes[0, 0].legend(fontsize=8)
