@@ -11,7 +11,9 @@ python -m course_lib warmup                           before class: load what th
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import shutil
 import sys
 import time
@@ -175,10 +177,43 @@ def notebook_sources() -> tuple[Path, list[Path]]:
     )
 
 
-def copy_notebooks(dest) -> tuple[list[str], list[str]]:
-    """Copy every course notebook into dest. A file already there (a student's edited copy) is kept.
+def _readable_notebook(path: Path) -> bool:
+    """Whether a notebook file parses (a copy cut short by a full disk does not)."""
+    try:
+        return isinstance(json.loads(path.read_text(encoding="utf-8")).get("cells"), list)
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return False
 
-    Returns (copied, kept): file names.
+
+def _copy_new(src: Path, target: Path) -> bool:
+    """Copy src to target through a temporary file in the same folder, so a target is either whole
+    or absent (a full disk leaves no half notebook). Never replaces a file that exists: False then."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out)
+        try:
+            os.link(tmp, target)  # fails if target exists: never overwrites a student's file
+        except FileExistsError:
+            return False
+        except OSError:  # a filesystem without hard links
+            if target.exists():
+                return False
+            os.replace(tmp, target)
+        return True
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def copy_notebooks(dest) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """Copy every course notebook into dest. A file already there (a student's edited copy) is kept;
+    a notebook there that does not parse (damaged, e.g. cut short by a full disk) is moved aside as
+    NAME.damaged-N.ipynb and copied afresh.
+
+    Returns (copied, kept, repaired): file names, and (name, where the damaged copy went) pairs.
     """
     dest = Path(dest).expanduser()
     if dest.exists() and not dest.is_dir():
@@ -187,21 +222,21 @@ def copy_notebooks(dest) -> tuple[list[str], list[str]]:
         )
     _, sources = notebook_sources()
     dest.mkdir(parents=True, exist_ok=True)
-    copied, kept = [], []
+    copied, kept, repaired = [], [], []
     style = sources[0].parent / "rise.css"  # the slideshow's look (make present, RISE)
     for src in sources + ([style] if style.exists() else []):
         target = dest / src.name
-        try:
-            with (
-                open(target, "xb") as out,
-                open(src, "rb") as inp,
-            ):  # "x": never replace an existing file
-                shutil.copyfileobj(inp, out)
-        except FileExistsError:
-            kept.append(src.name)
-        else:
+        if target.suffix == ".ipynb" and target.exists() and not _readable_notebook(target):
+            n = 1
+            while (aside := target.with_name(f"{target.stem}.damaged-{n}.ipynb")).exists():
+                n += 1
+            os.replace(target, aside)
+            repaired.append((src.name, aside.name))
+        if _copy_new(src, target):
             copied.append(src.name)
-    return copied, kept
+        else:
+            kept.append(src.name)
+    return copied, kept, repaired
 
 
 def main(argv=None) -> int:
@@ -246,9 +281,11 @@ def main(argv=None) -> int:
         print(threads.current().describe())
     elif args.command == "notebooks":
         try:
-            copied, kept = copy_notebooks(args.dir)
+            copied, kept, repaired = copy_notebooks(args.dir)
         except (OSError, FileNotFoundError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            full = getattr(exc, "errno", None) == errno.ENOSPC
+            why = "the disk is full; free some space and run this again" if full else str(exc)
+            print(f"error: {why} (no notebook was left half-copied)", file=sys.stderr)
             return 1
         dest = Path(args.dir).expanduser().resolve()
         notebooks = [n for n in copied if n.endswith(".ipynb")]
@@ -257,6 +294,8 @@ def main(argv=None) -> int:
             + (": " + ", ".join(notebooks) if notebooks else "")
             + (" (and rise.css, the slideshow's style)" if "rise.css" in copied else "")
         )
+        for name, aside in repaired:
+            print(f"{name} there was damaged (it did not parse): kept as {aside}, copied afresh")
         kept_nb = [n for n in kept if n.endswith(".ipynb")]
         if kept_nb:
             print(f"kept {len(kept_nb)} already there (not overwritten): " + ", ".join(kept_nb))

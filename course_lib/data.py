@@ -563,7 +563,8 @@ def make_agreement_test(n_per_depth: int = 300, seed: int = 99, depths=(0, 1, 2)
     more likely than the wrong one; chance is 0.5. The prefix starts with a newline, as every sentence
     of make_text_corpus does.
     """
-    n_per_depth = _check_count("n_per_depth", n_per_depth)
+    # 20,000 per depth is about 30 MB of strings; more only fills memory (it grew to gigabytes)
+    n_per_depth = _check_count("n_per_depth", n_per_depth, maximum=20_000)
     rng = np.random.default_rng(_check_seed(seed))
     items = []
     for k in depths:

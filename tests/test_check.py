@@ -81,3 +81,14 @@ def test_a_hint_shows_the_students_line_not_torchs():
 
     result = check.accuracy(broken)
     assert "raised RuntimeError" in result.message and "wrong = logits @ labels" in result.message
+
+
+def test_a_fresh_probe_of_wrong_answers_finds_no_false_accept_and_no_misleading_hint():
+    """bench/checker_probe.py: answers the hint tables never saw, of the families a probe of new users
+    found (detached losses, in-place inputs, reseeding, hard-coded sizes, ignored arguments, sum for
+    mean, log for exp): every right one passes, every wrong one fails with a hint naming its mistake."""
+    from bench.checker_probe import run_probe
+
+    out = run_probe()
+    assert out["misses"] == [], out["misses"]
+    assert out["counts"]["wrong answers"] >= 30 and out["counts"]["right answers"] >= 10

@@ -183,7 +183,12 @@ ROWS = [
     ("batch_norm", lambda x, g, b, eps: _bn(x, g, b, eps, dim=1), "over its features"),
     ("batch_norm", lambda x, g, b, eps: _bn(x, g, b, eps, unbiased=True), "biased variance"),
     ("batch_norm", lambda x, g, b, eps: _bn(x, g, b, eps, affine=False), "scale by gamma"),
-    ("batch_norm", lambda x, g, b, eps: x, "differs from F.batch_norm"),
+    ("batch_norm", lambda x, g, b, eps: x, "the input unchanged"),
+    (
+        "batch_norm",
+        lambda x, g, b, eps: 2 * F.batch_norm(x, None, None, g, b, True, 0.1, eps),
+        "differs from F.batch_norm",
+    ),
     # 02 convolution and pooling
     ("conv2d", lambda x, k: F.conv2d(x[None, None], k[None, None])[0, 0], None),
     ("conv2d", lambda x, k: x, "(d-k+1)"),

@@ -70,14 +70,18 @@ def test_notebooks_command_copies_every_notebook_and_never_overwrites(tmp_path, 
     dest = tmp_path / "my course"
     dest.mkdir()
     edited = dest / "03_autoencoders.ipynb"
-    edited.write_text("my own edits")
+    mine = json.loads((ROOT / "notebooks" / "03_autoencoders.ipynb").read_text())
+    mine["cells"][0]["source"] = ["my own edits"]
+    edited.write_text(json.dumps(mine))
     assert cli.main(["notebooks", str(dest)]) == 0
     out = capsys.readouterr().out
     shipped = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     # the notebooks and the slideshow's style (RISE reads rise.css next to them)
     assert sorted(p.name for p in dest.iterdir()) == sorted(shipped + ["rise.css"])
     assert "and rise.css" in out
-    assert edited.read_text() == "my own edits", "a student's edited copy was overwritten"
+    assert json.loads(edited.read_text())["cells"][0]["source"] == ["my own edits"], (
+        "a student's edited copy was overwritten"
+    )
     assert (dest / "00_getting_started.ipynb").read_bytes() == (
         ROOT / "notebooks" / "00_getting_started.ipynb"
     ).read_bytes()
@@ -86,6 +90,46 @@ def test_notebooks_command_copies_every_notebook_and_never_overwrites(tmp_path, 
     # a second run copies nothing and keeps everything
     assert cli.main(["notebooks", str(dest)]) == 0
     assert f"kept {len(shipped)} already there" in capsys.readouterr().out
+
+
+def test_a_damaged_notebook_is_kept_aside_and_copied_afresh(tmp_path, capsys):
+    dest = tmp_path / "course"
+    dest.mkdir()
+    whole = (ROOT / "notebooks" / "05_gan.ipynb").read_bytes()
+    (dest / "05_gan.ipynb").write_bytes(whole[: len(whole) // 3])  # cut short, e.g. by a full disk
+    assert cli.main(["notebooks", str(dest)]) == 0
+    assert "05_gan.ipynb there was damaged (it did not parse): kept as 05_gan.damaged-1.ipynb" in (
+        capsys.readouterr().out
+    )
+    assert (dest / "05_gan.ipynb").read_bytes() == whole
+    assert (dest / "05_gan.damaged-1.ipynb").read_bytes() == whole[: len(whole) // 3]
+
+
+def test_a_full_disk_leaves_no_half_notebook(tmp_path, capsys, monkeypatch):
+    import errno
+
+    dest = tmp_path / "course"
+    calls = {"n": 0}
+    real = cli.shutil.copyfileobj
+
+    def fills_up(inp, out, *args):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the fourth file: half written, then no space left
+            out.write(inp.read(1000))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(inp, out, *args)
+
+    monkeypatch.setattr(cli.shutil, "copyfileobj", fills_up)
+    assert cli.main(["notebooks", str(dest)]) == 1
+    assert "the disk is full" in capsys.readouterr().err
+    names = sorted(p.name for p in dest.iterdir())
+    assert len(names) == 3 and not any(n.endswith(".part") for n in names)
+    assert all(cli._readable_notebook(dest / n) for n in names), "every notebook there is whole"
+    monkeypatch.undo()
+    assert cli.main(["notebooks", str(dest)]) == 0  # space again: the rest is copied
+    assert len(list(dest.glob("[0-9][0-9]_*.ipynb"))) == len(
+        list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    )
 
 
 def test_notebooks_command_into_a_file_is_a_clear_error(tmp_path, capsys):

@@ -431,3 +431,57 @@ def test_code_moves_a_bound_control_quietly():
     assert browser.state.index == 0 and browser.render() == before
     slider.value = 2
     assert browser.state.index == 2
+
+
+# ----------------------------------------------------------------------------- faults (issue 37)
+def test_nan_set_on_a_control_from_code_is_refused_and_the_control_goes_back():
+    import ipywidgets as w
+
+    from course_lib.models.vae import VAE
+    from course_lib.widgets import DropoutView, KernelView, LatentExplorer
+
+    dropout = DropoutView(torch.rand(8, 8))
+    slider = next(c for c in _all_controls(dropout.view) if isinstance(c, w.FloatSlider))
+    before, picture = slider.value, dropout.image.value
+    with pytest.raises(ValueError, match="must be a finite number, got nan"):
+        slider.value = float("nan")
+    assert slider.value == before and dropout.image.value == picture
+
+    explorer = LatentExplorer(VAE(784, [16], 2))
+    with pytest.raises(ValueError, match="finite number"):
+        explorer.sliders[0].value = float("nan")
+    assert explorer.sliders[0].value == 0.0 and explorer.state.z == (0.0, 0.0)
+
+    kernel = KernelView(torch.rand(10, 10))
+    with pytest.raises(ValueError, match="finite number"):
+        kernel.cells[4].value = float("inf")
+    assert all(v == v and abs(v) < float("inf") for v in kernel.state.kernel)
+
+
+def _all_controls(view):
+    yield view
+    for child in getattr(view, "children", ()) or ():
+        yield from _all_controls(child)
+
+
+def test_user_strings_in_captions_are_escaped():
+    from course_lib.widgets import DatasetBrowser
+
+    browser = DatasetBrowser(
+        torch.rand(2, 1, 8, 8),
+        labels=torch.tensor([0, 1]),
+        class_names=["<b>zero", "a & b"],
+        title="<script>alert(1)</script>",
+    )
+    shown = " ".join(
+        c.value for c in _all_controls(browser.view) if isinstance(c, __import__("ipywidgets").HTML)
+    )
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert "&lt;b&gt;zero" in browser.describe(browser.state)
+
+
+def test_the_agreement_test_refuses_a_size_that_would_fill_memory():
+    from course_lib import data
+
+    with pytest.raises(ValueError, match="n_per_depth must be between 1 and 20000"):
+        data.make_agreement_test(10_000_000)

@@ -52,6 +52,8 @@ __all__ = [
     "compare_cases",
     "check_gradients",
     "reseeds",
+    "ignores",
+    "refine",
 ]
 
 
@@ -262,6 +264,31 @@ def check_gradients(
                 "computation is detached (e.g. a mean or variance taken of x.detach()), so training "
                 "would follow the wrong direction"
             )
+
+
+def ignores(fn, cases: list[dict], args: tuple, name: str, bump: float = 0.7) -> bool:
+    """Whether the answer's result stays put when the argument `name` moves by `bump` (the right
+    result moves, on these inputs) although it follows its other inputs (the second case's): an
+    answer that ignores the argument, or uses a fixed number in its place."""
+    first, second = cases
+
+    def value(c):
+        out = run(fn, args, tuple(c[k] for k in args))[0]
+        return out.detach().double() if isinstance(out, torch.Tensor) else torch.tensor(float(out))
+
+    base = value(first)
+    moved = value({**first, name: first[name] + bump})
+    other = value({**second, name: first[name]})
+    still = moved.shape == base.shape and torch.allclose(moved, base, atol=1e-7)
+    follows = other.shape != base.shape or not torch.allclose(other, base, atol=1e-7)
+    return still and follows
+
+
+def refine(
+    catch_all: Hint, fn, cases: list[dict], args: tuple, name: str, message: str, bump: float = 0.7
+) -> Hint:
+    """A table's general hint, or - when the answer ignores the argument `name` - `message`."""
+    return Hint(message) if ignores(fn, cases, args, name, bump) else catch_all
 
 
 def fresh_generator() -> torch.Generator:

@@ -8,12 +8,11 @@ import torch.nn.functional as F
 from .base import (
     Hint,
     Mistake,
-    as_float,
     compare_cases,
     exercise,
     fresh_generator,
     number,
-    run,
+    refine,
     tensor,
 )
 
@@ -66,25 +65,6 @@ def _triplet_cases():
         yield {"a": a, "p": p, "n": n, "alpha": alpha, "b": b}
 
 
-def ignores_margin(fn, cases: list[dict], args: tuple, margin: str) -> bool:
-    """Whether the answer's value stays put when the margin moves (the right loss moves, on these
-    inputs) although it follows its other inputs (the second case's embeddings): an answer that
-    ignores the margin, or uses a fixed number for it."""
-    first, second = cases
-
-    def value(c):
-        return as_float(run(fn, args, tuple(c[k] for k in args))[0], "your loss")
-
-    base = value(first)
-    still = abs(value({**first, margin: first[margin] + 0.7}) - base) < 1e-6
-    return still and abs(value({**second, margin: first[margin]}) - base) > 1e-6
-
-
-def refine(catch_all: Hint, fn, cases: list[dict], args: tuple, margin: str, message: str) -> Hint:
-    """The table's general hint, or - when the answer ignores the margin - `message` instead."""
-    return Hint(message) if ignores_margin(fn, cases, args, margin) else catch_all
-
-
 @exercise("triplet_loss", TRIPLET_MISTAKES)
 def triplet_loss(fn) -> str:
     """fn(a, p, n, alpha) -> mean over the batch of max(||a - p|| - ||a - n|| + alpha, 0)."""
@@ -101,7 +81,9 @@ def triplet_loss(fn) -> str:
             "the margin alpha is missing: your loss does not change when alpha does; use the alpha "
             "you are given (a larger one must cost more for triplets that are not far enough apart)"
         )
-        raise refine(hint, fn, list(_triplet_cases())[:2], args, "alpha", message) from None
+        raise refine(
+            hint, fn, list(_triplet_cases())[:2], args, "alpha", message, bump=5.0
+        ) from None
     return "matches max(d(A,P) - d(A,N) + alpha, 0) averaged over the batch, for three margins"
 
 
@@ -215,5 +197,7 @@ def contrastive_loss(fn) -> str:
             "the margin is missing: your loss does not change when the margin does; use the margin "
             "you are given (it sets how far apart different pairs must be before they cost nothing)"
         )
-        raise refine(hint, fn, list(_contrastive_cases())[:2], args, "m", message) from None
+        raise refine(
+            hint, fn, list(_contrastive_cases())[:2], args, "m", message, bump=5.0
+        ) from None
     return "pulls matching pairs together and pushes others out to the margin, for three margins"

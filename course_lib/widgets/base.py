@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import math
 import threading
 import warnings
 from dataclasses import fields, is_dataclass, replace
@@ -202,6 +203,16 @@ class KernelPlayer:
             self.pause()
 
 
+def refuse_non_finite(widget, control, value, old) -> None:
+    """A NaN or infinite number set on a control from code is refused: the control goes back to its
+    last value (without redrawing) and a ValueError names the control."""
+    if isinstance(value, float) and not math.isfinite(value):
+        with widget.quietly():
+            control.value = old
+        name = getattr(control, "description", "") or type(control).__name__
+        raise ValueError(f"{name!r} must be a finite number, got {value}; it stays at {old}")
+
+
 # ----------------------------------------------------------------------------- the widget
 class CourseWidget:
     state: Any = None
@@ -248,7 +259,9 @@ class CourseWidget:
         def on_change(change):
             # selection widgets pass through None while their options change
             if change["new"] is not None and not self._quiet:
-                self.set(**{field: cast(change["new"])})
+                value = cast(change["new"])
+                refuse_non_finite(self, control, value, change["old"])
+                self.set(**{field: value})
 
         control.observe(on_change, names="value")
 

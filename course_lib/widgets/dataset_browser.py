@@ -7,6 +7,7 @@ widget -> DatasetBrowser(images, labels): slider + image, updated by setting byt
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import torch
@@ -64,7 +65,9 @@ class DatasetBrowser(CourseWidget):
         self.image = w.Image(format="png", layout=w.Layout(width=f"{size_px}px"))
         self.caption = w.HTML()
         self.bind(self.slider, "index", int)
-        self.finish(w.VBox([w.HTML(f"<b>{title}</b>"), self.slider, self.image, self.caption]))
+        self.finish(
+            w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), self.slider, self.image, self.caption])
+        )
 
     def draw(self, state: BrowserState) -> bytes:
         return render_browser(self.images, state, self.scale)
@@ -74,7 +77,7 @@ class DatasetBrowser(CourseWidget):
         if self.labels is not None:
             label = int(self.labels[state.index])
             name = self.class_names[label] if self.class_names is not None else str(label)
-            text += f" &mdash; label: <b>{name}</b>"
+            text += f" &mdash; label: <b>{html.escape(name)}</b>"
         return text
 
     def set_index(self, index: int) -> None:

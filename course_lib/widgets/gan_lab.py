@@ -13,6 +13,7 @@ drawn (gan_view.render_gan_view) when a snapshot is taken or the live view refre
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 
 import torch
@@ -189,7 +190,7 @@ class GANLab(CourseWidget):
             text += f" &mdash; D loss {frame.d_loss:.3f}, G loss {frame.g_loss:.3f}"
         text += f" &mdash; lr {state.lr:.1e}, k = {state.k}"
         if self.player.error:
-            text += f" &mdash; <b style='color:#b00'>stopped: {self.player.error}</b>"
+            text += f" &mdash; <b style='color:#b00'>stopped: {html.escape(self.player.error)}</b>"
         return text
 
     def after_redraw(self) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import CourseWidget, png_grid
+from .base import CourseWidget, png_grid, refuse_non_finite
 
 PRESETS = {
     "identity": (0, 0, 0, 0, 1, 0, 0, 0, 0),
@@ -99,6 +99,7 @@ class KernelView(CourseWidget):
                 cell.value = round(v, 4)
         self.set(kernel=tuple(float(c.value) for c in self.cells))  # exactly what the cells show
 
-    def _on_cell(self, _change) -> None:
+    def _on_cell(self, change) -> None:
         if not self._quiet:
+            refuse_non_finite(self, change["owner"], float(change["new"]), change["old"])
             self.set(kernel=tuple(float(c.value) for c in self.cells))

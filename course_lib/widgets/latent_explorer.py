@@ -14,6 +14,7 @@ it can live on cpu or cuda.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from .. import eval_mode, model_device
-from .base import CourseWidget, encode_png, png_bytes, png_grid
+from .base import CourseWidget, encode_png, png_bytes, png_grid, refuse_non_finite
 
 _TAB10 = np.array(
     [
@@ -160,7 +161,7 @@ class LatentExplorer(CourseWidget):
         self.sample_button = w.Button(description="random z ~ N(0, I)", icon="random")
         self.reset_button = w.Button(description="reset to 0", icon="undo")
         for i, s in enumerate(self.sliders):
-            s.observe(lambda ch, i=i: self._on_slider(i, ch["new"]), names="value")
+            s.observe(lambda ch, i=i, s=s: self._on_slider(i, ch, s), names="value")
             s.add_class("course-slider")
         self._gen = torch.Generator().manual_seed(0)
         self.sample_button.on_click(
@@ -169,7 +170,7 @@ class LatentExplorer(CourseWidget):
         self.reset_button.on_click(lambda _: self.set_z([0.0] * self.n))
         controls = w.VBox(
             [
-                w.HTML(f"<b>{title}</b>"),
+                w.HTML(f"<b>{html.escape(title)}</b>"),
                 *self.sliders,
                 w.HBox([self.sample_button, self.reset_button]),
             ]
@@ -202,10 +203,11 @@ class LatentExplorer(CourseWidget):
                 s.value = v
         self.set(z=tuple(float(s.value) for s in self.sliders))  # exactly what the sliders show
 
-    def _on_slider(self, i, value) -> None:
+    def _on_slider(self, i, change, slider) -> None:
         if not self._quiet:
+            refuse_non_finite(self, slider, float(change["new"]), change["old"])
             z = list(self.state.z)
-            z[i] = float(value)
+            z[i] = float(change["new"])
             self.set(z=tuple(z))
 
 

@@ -9,6 +9,7 @@ many blocks to copy; press train; each finished run becomes a point on the accur
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import asdict, dataclass
 
@@ -169,7 +170,7 @@ class TransferLab(CourseWidget):
             if state.strategy == "scratch"
             else f"{state.k} block(s) of {state.source}"
         )
-        where = f"{state.strategy}, {state.fraction:.0%} of the labels, {copied}"
+        where = html.escape(f"{state.strategy}, {state.fraction:.0%} of the labels, {copied}")
         self.status.value = f"{where}: test accuracy <b>{acc:.3f}</b>"
         return run
 
@@ -197,7 +198,7 @@ class TransferLab(CourseWidget):
 
     def _run_ended(self, error: str | None) -> None:
         if error:  # shown in the widget, not lost in a thread
-            self.status.value = f"the run failed: {error}"
+            self.status.value = f"the run failed: {html.escape(error)}"
         self.train_button.disabled = False
 
     def wait(self, timeout: float | None = None) -> None:
