@@ -108,7 +108,7 @@ PROBES = [
             rho * torch.log(rho / h.mean(0).detach())
             + (1 - rho) * torch.log((1 - rho) / (1 - h.mean(0).detach()))
         ).sum(),
-        "no gradient reaches `h`",
+        "no gradient flows back from your result to `h`",
     ),
     ("batch_norm", _bn_numpy_stats, "gradient reaching `x`"),
     (
