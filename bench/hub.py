@@ -26,6 +26,8 @@ import asyncio
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -386,6 +388,8 @@ def main(argv=None) -> int:
     from bench.__main__ import machine_line, merge_sections
 
     levels = [int(x) for x in args.levels.split(",")]
+    # a stopped run (kill, Ctrl-C) still removes the accounts and servers it made: its finally blocks run
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _, table = load_test(levels, moves=args.moves)
     machine = machine_line()
     print(f"\n{machine}\n\n{table}")
