@@ -39,9 +39,13 @@ def _find_data_dir() -> tuple[Path, str]:
     chosen = os.environ.get("COURSE_DATA_DIR")
     if chosen:
         return Path(chosen).expanduser(), "COURSE_DATA_DIR"
-    if (REPO_ROOT / "data" / "MANIFEST.json").is_file() and (
-        REPO_ROOT / "pyproject.toml"
-    ).is_file():
+    try:  # a checkout whose data/ this user may not read counts as absent (no traceback at import)
+        in_checkout = (REPO_ROOT / "data" / "MANIFEST.json").is_file() and (
+            REPO_ROOT / "pyproject.toml"
+        ).is_file()
+    except OSError:
+        in_checkout = False
+    if in_checkout:
         return REPO_ROOT / "data", "the repository checkout"
     return PACKAGE_DATA, "the installed package"
 

@@ -586,7 +586,7 @@ ROWS += [
     (
         "triplet_loss",
         lambda a, p, n, m: F.relu((a - p).norm(dim=0).mean() - (a - n).norm(dim=0).mean() + m),
-        "check the distances",
+        "distance",  # "check the distances" or "one distance per row": both name the axis error
     ),
     (
         "contrastive_loss",
