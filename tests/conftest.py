@@ -4,7 +4,7 @@ import os
 os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 # The course's CPU thread policy, before any test imports torch: passive OpenMP waiting and
-# threads.usable_threads() of the CPUs this process may use. Kernels that nbval and the tests start inherit it.
+# threads.usable_threads() of the CPUs this process may use. Kernels the tests start inherit it.
 import matplotlib  # noqa: E402
 
 import course_lib  # noqa: E402,F401

@@ -77,7 +77,9 @@ def test_who_is_watching():
 
     assert live({"JPY_SESSION_NAME": "/home/ann/course/notebooks/05_gan.ipynb"})
     assert live({"VSCODE_PID": "123"})
-    assert not live({})  # nbclient, nbval, a kernel started over the REST API (the hub's load test)
+    assert not live(
+        {}
+    )  # nbclient, the test suite, a kernel started over the REST API (the hub's load test)
 
 
 def test_progress_prints_one_line_and_draws_no_bar_unwatched(capsys):

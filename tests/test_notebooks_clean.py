@@ -1,6 +1,6 @@
 """Notebooks are committed clean: no outputs, no execution counts, slideshow metadata on every cell.
 
-Running them is nbval's job: `pytest` collects notebooks/*.ipynb with --nbval-lax (pyproject.toml).
+Running them is the root conftest.py's job: `pytest` runs notebooks/*.ipynb cell by cell and measures their slides.
 """
 
 from pathlib import Path

@@ -14,7 +14,6 @@ build/slides/reveal.js and build/slides/mathjax; the decks load nothing else (no
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -80,19 +79,11 @@ def local_assets(out: Path) -> dict:
 
 
 def execute(notebook: Path, timeout: int = 600):
-    import nbformat
-    from nbclient import NotebookClient
+    """The executed notebook, from the shared cache (tools/executions.py) when nothing changed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from executions import executed
 
-    nb = nbformat.read(notebook, as_version=4)
-    os.environ.pop("MPLBACKEND", None)  # a non-inline backend in the kernel would drop every figure
-    NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        store_widget_state=True,  # the decks draw each widget from its saved state
-        resources={"metadata": {"path": str(notebook.parent)}},
-    ).execute()
-    return nb
+    return executed(notebook, timeout)
 
 
 def export(nb, name: str, out: Path, assets: dict) -> Path:
