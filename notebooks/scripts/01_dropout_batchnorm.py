@@ -16,6 +16,8 @@ EPOCHS = 60  # epochs of the over-fitting experiment; more makes the gap clearer
 import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see 00)
 
 # isort: split
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -467,15 +469,17 @@ def final_loss(batch_norm, lr=0.05, init_scale=1.0, epochs=8):
     cl.seed_everything(0)
     net = deep_mlp(64, 64, depth=6, batch_norm=batch_norm, init_scale=init_scale)
     try:
-        h = fit(
-            net,
-            (x8_train, y8_train),
-            nn.CrossEntropyLoss(),
-            epochs=epochs,
-            batch_size=64,
-            optimizer=torch.optim.SGD(net.parameters(), lr=lr),
-            progress=False,
-        )
+        with warnings.catch_warnings():  # bad settings on purpose: fit's "loss did not fall" is expected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            h = fit(
+                net,
+                (x8_train, y8_train),
+                nn.CrossEntropyLoss(),
+                epochs=epochs,
+                batch_size=64,
+                optimizer=torch.optim.SGD(net.parameters(), lr=lr),
+                progress=False,
+            )
     except NonFiniteLossError:
         return float("nan")
     return float(np.mean(h.step_loss[-20:]))

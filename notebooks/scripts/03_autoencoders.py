@@ -18,6 +18,7 @@ import course_lib as cl  # first: it sets the CPU thread policy before torch loa
 
 # isort: split
 import copy
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -405,19 +406,22 @@ for start, make_encoders in (
         if mode == "frozen":
             classifier.encoders.requires_grad_(False)
         optimizer = torch.optim.Adam([p for p in classifier.parameters() if p.requires_grad], lr=1e-3)
-        h = fit(
-            classifier,
-            few,
-            nn.CrossEntropyLoss(),
-            epochs=60,
-            batch_size=20,
-            optimizer=optimizer,
-            progress=False,
-            eval_data=(x_test, y_test),
-            metrics={"acc": accuracy},
-        )
+        with warnings.catch_warnings():  # random frozen features barely learn: fit's warning is expected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            h = fit(
+                classifier,
+                few,
+                nn.CrossEntropyLoss(),
+                epochs=60,
+                batch_size=20,
+                optimizer=optimizer,
+                progress=False,
+                eval_data=(x_test, y_test),
+                metrics={"acc": accuracy},
+            )
         stacked_results[(start, mode)] = h["val_acc"]
-        print(f"{start:>11} encoders, {mode:>10}: held-out accuracy {h.last('val_acc'):.3f}")
+        stalled = " (training loss did not fall)" if h.stalled else ""
+        print(f"{start:>11} encoders, {mode:>10}: held-out accuracy {h.last('val_acc'):.3f}{stalled}")
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
