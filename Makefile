@@ -5,8 +5,9 @@
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
 #   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
-#   make present NB=05   set up, then open lecture 05 as a live RISE slideshow in JupyterLab
-#                (Ctrl+Shift+Enter runs every cell, so every widget is live; S or T: speaker notes)
+#   make present NB=05   set up, then open lecture 05 as a live RISE slideshow in JupyterLab, run from a
+#                working copy in presenting/ (the course's notebooks are never written to); Ctrl+Shift+Enter
+#                runs every cell, T opens the speaker notes, Q leaves for JupyterLab
 #   make warmup  before class: load the libraries and checkpoints the first demo needs
 #   make hub     (as root) build the class environment under /opt, then start a JupyterHub for a class
 #                settings: hub/jupyterhub_config.py, e.g. make hub HUB_PORT=80 HUB_ADMIN=smith
@@ -40,14 +41,10 @@ lab: $(STAMP)
 	exec $(BIN)/jupyter lab --port $(PORT) $$ROOT_ARG $(LAB_ARGS) notebooks/
 
 present: $(STAMP)
-	@nb=$$(cd notebooks && ls $(NB)*.ipynb 2>/dev/null | head -1); \
-	if [ -z "$(NB)" ] || [ -z "$$nb" ]; then \
+	@if [ -z "$(NB)" ]; then \
 	  echo "make present: say which lecture, e.g. make present NB=05 (one of: $$(cd notebooks && ls [0-9][0-9]_*.ipynb | cut -c1-2 | tr '\n' ' '))"; exit 2; \
-	fi; \
-	ROOT_ARG=""; if [ "$$(id -u)" = 0 ]; then ROOT_ARG="--allow-root"; fi; \
-	echo "make present: $$nb as a slideshow. Press Ctrl+Shift+Enter once to run every cell (the widgets come alive),"; \
-	echo "  Space / arrows to move, T for speaker notes, Esc then W for the overview."; \
-	exec $(BIN)/jupyter lab --port $(PORT) $$ROOT_ARG --LabApp.default_url=/rise/$$nb $(LAB_ARGS) notebooks/
+	fi
+	exec $(BIN)/python -m course_lib present $(NB) --port $(PORT) $(LAB_ARGS)
 
 warmup: $(STAMP)
 	$(BIN)/python -m course_lib warmup

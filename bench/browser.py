@@ -48,13 +48,25 @@ def free_port() -> int:
 
 
 class JupyterLabSession:
-    def __init__(self, root: Path | None = None, timeout: float = 90):
+    def __init__(
+        self,
+        root: Path | None = None,
+        timeout: float = 90,
+        present: str | None = None,
+        env: dict | None = None,
+    ):
+        """present="07": start the server as `make present NB=07` does (python -m course_lib present,
+        which keeps its working copy in root) instead of plain JupyterLab on a copy of notebooks/."""
         # Serve a copy of notebooks/: JupyterLab autosaves what it runs, and the repository's
         # notebooks must stay without outputs.
         import tempfile
 
         self._tmp = None
-        if root is None:
+        self.present, self.env = present, dict(env or {})
+        if root is None and present:
+            self._tmp = tempfile.TemporaryDirectory(prefix="course-present-")
+            root = Path(self._tmp.name) / "presenting"
+        elif root is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="course-lab-")
             root = Path(self._tmp.name)
             shutil.copytree(ROOT / "notebooks", root / "notebooks")
@@ -76,17 +88,26 @@ class JupyterLabSession:
         self.close()
 
     def _start_server(self) -> None:
-        env = dict(os.environ, JUPYTER_NO_CONFIG="1")
-        self.server = subprocess.Popen(
-            [
+        env = dict(os.environ, JUPYTER_NO_CONFIG="1", **self.env)
+        if self.present:  # what make present runs; it sets the root (its working copy) itself
+            start = [
                 sys.executable,
                 "-m",
-                "jupyterlab",
+                "course_lib",
+                "present",
+                self.present,
+                "--dir",
+                str(self.root),
+            ]
+        else:
+            start = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={self.root}"]
+        self.server = subprocess.Popen(
+            start
+            + [
                 "--no-browser",
                 f"--port={self.port}",
                 "--ip=127.0.0.1",
                 f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={self.root}",
                 "--ServerApp.open_browser=False",
                 "--allow-root",
                 "--LabApp.news_url=",
@@ -95,7 +116,7 @@ class JupyterLabSession:
                 # the live slideshow (JUPYTER_NO_CONFIG skips the config file that enables it)
                 "--ServerApp.jpserver_extensions=jupyterlab_rise=True",
             ],
-            cwd=self.root,
+            cwd=self.root.parent if self.present else self.root,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -182,13 +203,20 @@ class JupyterLabSession:
 
     def run_all_in_slideshow(self, page, keys: str = "Control+Shift+Enter", timeout: float = 300):
         """Press the course's run-everything key inside the slideshow, as an instructor does once
-        before teaching; wait until every code cell (the skipped ones too) has run."""
-        page.locator(".reveal .slides section.present").first.click(position={"x": 5, "y": 5})
-        page.keyboard.press("Escape")  # command mode: keys go to the notebook, not an editor
+        before teaching - with no click first: the slideshow has the keyboard from the start (the
+        course's presenter plugin). Wait until every code cell (the skipped ones too) has run."""
         page.keyboard.press(keys)
         time.sleep(1.0)
+        started = time.time()
         deadline = time.time() + timeout
         while time.time() < deadline:
+            if time.time() - started > 15 and not page.evaluate(
+                r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .some(p => /\[(\*|\d+)\]/.test(p.textContent))"""
+            ):
+                raise RuntimeError(
+                    f"{keys} did nothing in the slideshow for 15 s: it did not have the keyboard"
+                )
             # "[ ]" not run yet, "[*]" running; a cell whose input is collapsed shows no prompt
             pending = page.evaluate(r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
                 .filter(p => /\[[ *]?\]/.test(p.textContent)).length""")

@@ -6,6 +6,9 @@ python -m course_lib kernel [--user | --prefix DIR]   install the course's Jupyt
 python -m course_lib threads                          show the CPU thread policy and why
 python -m course_lib notebooks DIR                    copy the course's notebooks into DIR
 python -m course_lib warmup                           before class: load what the first demo needs
+python -m course_lib present 07 [--dir DIR] [LAB ARGS] open lecture 07 as a live slideshow, run from a
+                                                      working copy (presenting/): the course's notebooks
+                                                      are never written to (course_lib/present.py)
 """
 
 from __future__ import annotations
@@ -239,6 +242,46 @@ def copy_notebooks(dest) -> tuple[list[str], list[str], list[tuple[str, str]]]:
     return copied, kept, repaired
 
 
+def present(
+    lecture: str, folder: str | None, lab_args: list[str], prepare_only: bool = False
+) -> int:
+    """Update the working copy, then replace this process with JupyterLab showing the lecture's slideshow."""
+    from . import present as presenting
+
+    _, sources = notebook_sources()
+    style = sources[0].parent / "rise.css"
+    try:
+        target = presenting.find_lecture(lecture, sources)
+        report = presenting.prepare(
+            folder or presenting.DEFAULT_DIR, sources + ([style] if style.exists() else [])
+        )
+    except (ValueError, OSError) as exc:
+        print(f"present: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(f"present: {line}")
+    print(
+        f"present: {target.name} as a slideshow from {report.folder} (your edits and the outputs stay "
+        "there; the course's notebooks are not written to).\n"
+        "  Ctrl+Shift+Enter runs every cell (the widgets come alive); Space / arrows move; T opens the "
+        "speaker notes; Q leaves for JupyterLab.",
+        flush=True,
+    )
+    if prepare_only:
+        return 0
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={report.folder}",
+        f"--LabApp.default_url=/rise/{target.name}",
+    ]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")  # a container: token authentication stays on
+    os.execv(sys.executable, command + lab_args)
+    return 0  # pragma: no cover - execv does not return
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib", description=__doc__.splitlines()[0]
@@ -260,7 +303,21 @@ def main(argv=None) -> int:
         "notebooks", help="copy the course's notebooks into DIR (files already there are kept)"
     )
     nb.add_argument("dir", help="folder to copy the notebooks into (created if needed)")
-    args = parser.parse_args(argv)
+    pr = sub.add_parser(
+        "present",
+        help="open a lecture as a live RISE slideshow in JupyterLab, from a working copy "
+        "(other arguments go to jupyter lab)",
+    )
+    pr.add_argument("lecture", help="the lecture's number, e.g. 07")
+    pr.add_argument("--dir", default=None, help="the working copy (default: ./presenting)")
+    pr.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="update the working copy, do not start JupyterLab",
+    )
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "present":
+        parser.error("unrecognized arguments: " + " ".join(extra))
     if args.command == "kernel":
         path = install_kernel(user=args.user, prefix=args.prefix)
         print(f"installed the kernel '{KERNEL_DISPLAY_NAME}' in {path} (environment: {KERNEL_ENV})")
@@ -269,6 +326,8 @@ def main(argv=None) -> int:
             print(f"JupyterLab: {RUN_ALL_KEYS} runs every cell, also in the slideshow ({settings})")
         ext = install_rise_widgets(args.prefix, user=args.user)
         print(f"JupyterLab: widgets work inside the RISE slideshow ({ext})")
+    elif args.command == "present":
+        return present(args.lecture, args.dir, extra, prepare_only=args.prepare_only)
     elif args.command == "warmup":
         for line in warmup():
             print(line, flush=True)

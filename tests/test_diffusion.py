@@ -149,8 +149,16 @@ def test_noise_stepper_forward_and_cached_reverse_chain():
     stepper.step()
     assert stepper.state.position == 1
     assert calls == [], "scrubbing the cached chain never calls the denoiser"
+    seen = []  # what the browser is sent while the chain is computed: the button says it is working
+    stepper.r_new.observe(
+        lambda c: seen.append((c["name"], c["new"])), names=["description", "disabled"]
+    )
     stepper.new_sample()
     assert len(calls) == s.T, "a new sample computes its chain once"
+    assert ("description", "sampling...") in seen and ("disabled", True) in seen
+    assert (stepper.r_new.description, stepper.r_new.disabled) == ("new sample", False), (
+        "and comes back"
+    )
     hook.remove()
     with pytest.raises(TypeError, match="NoiseSchedule"):
         NoiseStepper(unet, "not a schedule", images)

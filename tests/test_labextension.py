@@ -27,12 +27,14 @@ const c = _JUPYTERLAB['course-rise-widgets'];
   const lab = {'@jupyterlab/console': {'4.6.2': real}};
   await c.init(lab);
   let missing = null;
-  try { await c.get('./extension'); } catch (e) { missing = e.message; }
+  try { await c.get('./other'); } catch (e) { missing = e.message; }
+  const plugins = (await c.get('./extension'))().default;
   console.log(JSON.stringify({
     token: factory().IConsoleTracker.name,
     labKept: Object.keys(lab['@jupyterlab/console']).length === 1 && lab['@jupyterlab/console']['4.6.2'] === real,
     others: Object.keys(bare).sort(),
     missing,
+    plugins: plugins.map(p => [p.id, p.autoStart, typeof p.activate]),
   }));
 })();
 """
@@ -57,6 +59,9 @@ def test_the_container_adds_the_console_module_only_where_it_is_missing(tmp_path
     assert result["labKept"], "JupyterLab's own @jupyterlab/console must not be replaced"
     assert result["others"] == ["@jupyterlab/console", "@lumino/coreutils"]
     assert "does not exist" in result["missing"]
+    # the presenter plugin (keyboard, speaker notes, kernel line, leave key): checked live in
+    # tests/test_present.py; in JupyterLab itself it does nothing
+    assert result["plugins"] == [["course-rise-widgets:presenter", True, "function"]]
 
 
 def test_install_puts_a_valid_federated_extension_where_jupyterlab_finds_it(tmp_path):
@@ -71,7 +76,9 @@ def test_install_puts_a_valid_federated_extension_where_jupyterlab_finds_it(tmp_
     ext = found[RISE_WIDGETS_EXTENSION]
     load = ext["jupyterlab"]["_build"]["load"]
     assert (dest / load).is_file()
-    assert "extension" not in ext["jupyterlab"]["_build"], "it registers no plugin of its own"
+    assert ext["jupyterlab"]["_build"]["extension"] == "./extension", (
+        "the presenter plugin is registered"
+    )
 
 
 def test_the_kernel_command_installs_it(tmp_path, capsys):

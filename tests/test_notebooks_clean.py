@@ -39,6 +39,26 @@ def test_notebook_can_be_presented(path):
         f"{path.name}: a title slide and sections"
     )
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    starts = [i for i, t in enumerate(types) if t in ("slide", "subslide")] + [len(types)]
+    for i, t in enumerate(types):
+        if t != "notes":
+            continue
+        # speaker notes are about the demo on their own slide (the notes window shows them with it)
+        begin = max(s for s in starts if s <= i)
+        end = min(s for s in starts if s > i)
+        shown = [
+            j for j in range(begin, end) if nb.cells[j].cell_type == "code" and types[j] != "skip"
+        ]
+        assert shown, (
+            f"{path.name} cell {i}: these speaker notes sit on a slide with no demo; move them onto its slide"
+        )
+    rise = nb.metadata.get("rise", {})
+    assert (rise.get("width"), rise.get("height")) == (1280, 720), (
+        f"{path.name}: slides for 1280x720"
+    )
+    # reveal's "simple" theme (RISE's default) asks fonts.googleapis.com for its fonts; "white"
+    # uses fonts shipped with RISE, so the slideshow loads nothing from the internet
+    assert rise.get("theme") == "white", f"{path.name}: rise theme 'white' (offline fonts)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -485,3 +485,21 @@ def test_the_agreement_test_refuses_a_size_that_would_fill_memory():
 
     with pytest.raises(ValueError, match="n_per_depth must be between 1 and 20000"):
         data.make_agreement_test(10_000_000)
+
+
+def test_working_marks_the_button_for_the_time_of_the_work_even_when_it_fails():
+    import ipywidgets as w
+
+    from course_lib.widgets.base import working
+
+    button = w.Button(description="go", icon="play")
+    with working(button, "busy..."):
+        assert (button.description, button.icon, button.disabled) == (
+            "busy...",
+            "hourglass-half",
+            True,
+        )
+    assert (button.description, button.icon, button.disabled) == ("go", "play", False)
+    with pytest.raises(RuntimeError), working(button, "busy..."):
+        raise RuntimeError("the work failed")
+    assert (button.description, button.disabled) == ("go", False)

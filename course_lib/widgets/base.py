@@ -203,6 +203,19 @@ class KernelPlayer:
             self.pause()
 
 
+@contextlib.contextmanager
+def working(button, label: str):
+    """While a slow action runs (a second or more), its button says so and cannot be pressed again:
+    the change reaches the browser before the work starts, and the button comes back after it,
+    also when the work fails."""
+    description, icon, disabled = button.description, button.icon, button.disabled
+    button.description, button.icon, button.disabled = label, "hourglass-half", True
+    try:
+        yield
+    finally:
+        button.description, button.icon, button.disabled = description, icon, disabled
+
+
 def refuse_non_finite(widget, control, value, old) -> None:
     """A NaN or infinite number set on a control from code is refused: the control goes back to its
     last value (without redrawing) and a ValueError names the control."""

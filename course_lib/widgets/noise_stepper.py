@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..models.diffusion import NoiseSchedule, sample
-from .base import CourseWidget, KernelPlayer, png_grid, stack_png
+from .base import CourseWidget, KernelPlayer, png_grid, stack_png, working
 
 
 @dataclass(frozen=True)
@@ -228,9 +228,11 @@ class NoiseStepper(CourseWidget):
         self.r_pos.value = min(self.r_pos.value + 1, self.schedule.T)
 
     def new_sample(self) -> None:
-        """A new chain (the "new sample" button): T denoiser calls, about a second; the caption says so."""
-        self.r_caption.value = "sampling a new chain..."
-        self.set(sample_seed=self.state.sample_seed + 1)
+        """A new chain (the "new sample" button): T denoiser calls, one to three seconds; the button and
+        the caption say so while it runs."""
+        self.r_caption.value = f"sampling a new chain ({self.schedule.T} denoiser calls)..."
+        with working(self.r_new, "sampling..."):
+            self.set(sample_seed=self.state.sample_seed + 1)
 
     # ------------------------------------------------------------------ play (kernel-side)
     PLAY_STEP, PLAY_INTERVAL_S = 2, 0.05  # 2 chain steps every 50 ms: T=200 plays in 5 s

@@ -161,14 +161,14 @@ plot.image_grid(clips.reshape(-1, 1, 32, 32), nrow=8, title="make_moving_shapes:
 # Drag the slider (or click it and use the arrow keys). Widgets in this course keep a small **state**
 # and draw it with a **pure render function** (state -> PNG bytes), so they are fast and testable.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: drag the **index** slider slowly through a few hundred digits, then jump to the end of its range. (In the slideshow, drag with the mouse: the arrow keys move between slides.) Ask: which of the 13 fonts look least like handwriting? Each move swaps a PNG (about a millisecond), which is why it keeps up with the mouse.
-
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import DatasetBrowser
 
 browser = DatasetBrowser(x28[:1000], y28[:1000], title="make_digits28, first 1,000")
 browser
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: drag the **index** slider slowly through a few hundred digits, then jump to the end of its range. (In the slideshow, drag with the mouse: the arrow keys move between slides.) Ask: which of the 13 fonts look least like handwriting? Each move swaps a PNG (about a millisecond), which is why it keeps up with the mouse.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The same thing the slider does, from code: moving it changes the picture.

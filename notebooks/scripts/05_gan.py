@@ -270,15 +270,15 @@ check.generator_loss(solution_generator_loss)
 # notebook stays usable), **step** does one round; change the learning rate or k (D steps per G
 # step) while it runs; the **timeline** slider scrubs back through snapshots.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: press **play** and let it run ten seconds: purple fakes move along the short lines towards the green data, and D's background shifts after them. Pause, set the **learning rate** ten times higher, play again: the game turns unstable. Drag the **timeline** back to the start to show where it began.
-
 # %% slideshow={"slide_type": "subslide"}
 cl.seed_everything(0)
 trainer = GANTrainer(MLPGenerator(2, 2, 64), MLPDiscriminator(2, 64), batch_sampler(ring), noise_dim=2, lr=1e-3)
 lab = GANLab(trainer, kind="2d", real_points=ring, snapshot_every=25)
 lab.run(LIVE_STEPS)
 lab
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play** and let it run ten seconds: purple fakes move along the short lines towards the green data, and D's background shifts after them. Pause, set the **learning rate** ten times higher, play again: the game turns unstable. Drag the **timeline** back to the start to show where it began.
 
 # %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
@@ -474,9 +474,6 @@ show_source(DCGenerator, DCDiscriminator, skip_docstrings=True)
 # The live view works for images too. Here it continues training the shipped generator against a
 # fresh discriminator (press play; on a laptop CPU expect a few rounds per second).
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: press **play**. On a laptop CPU expect a few rounds per second: the generator already draws digits (shipped weights), and the fresh discriminator must learn before the losses move. Pause before moving on, so the next demo has the CPU.
-
 # %% slideshow={"slide_type": "subslide"}
 dcgan_G = checkpoints.load_checkpoint("dcgan", DCGenerator, device=device).train()
 digits, _ = data.make_digits28(5_000, seed=1, difficulty=0.5)
@@ -487,6 +484,9 @@ image_trainer = GANTrainer(
 image_lab = GANLab(image_trainer, kind="images", snapshot_every=10)
 image_lab.run(5)
 image_lab
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play**. On a laptop CPU expect a few rounds per second: the generator already draws digits (shipped weights), and the fresh discriminator must learn before the losses move. Pause before moving on, so the next demo has the CPU.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

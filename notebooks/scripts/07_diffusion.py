@@ -151,15 +151,15 @@ assert half["cosine"] > half["linear"], "the cosine schedule keeps the signal lo
 # The **forward** tab: pick a digit, slide t, read the noise level and SNR. (The **reverse** tab
 # comes alive once we have a trained denoiser, below.)
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: drag **t** from 0 to 200 and ask the class to say when they can no longer read the digit; compare with the printed step where the SNR falls below 1. **new noise** draws another path through the same schedule.
-
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import NoiseStepper
 
 denoiser = checkpoints.load_checkpoint("diffusion", SmallUNet, device=device)
 stepper = NoiseStepper(denoiser, schedule, x_digits[:50])
 stepper
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: drag **t** from 0 to 200 and ask the class to say when they can no longer read the digit; compare with the printed step where the SNR falls below 1. **new noise** draws another path through the same schedule.
 
 # %% slideshow={"slide_type": "subslide"}
 stepper.f_t.value = 60  # start a little into the noise; drag the slider to t = 0 and to t = 200
@@ -386,14 +386,14 @@ assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["
 # moment. The coarse shape is decided early, the details late. The chain is computed once, so
 # scrubbing is instant; "new sample" computes another (about a second).
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: press **play** and watch the bottom row, the model's guess of x0: the class is decided in the first third of the chain, the details at the end. Press **new sample** and ask the class to call the digit as early as they can.
-
 # %% slideshow={"slide_type": "subslide"}
 sampler = NoiseStepper(denoiser, schedule, x_digits[:50])
 sampler.view.selected_index = 1
 sampler.r_pos.value = 100
 sampler
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: press **play** and watch the bottom row, the model's guess of x0: the class is decided in the first third of the chain, the details at the end. Press **new sample** and ask the class to call the digit as early as they can.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fewer steps: DDIM

@@ -183,13 +183,13 @@ print("hand-written BPTT == autograd for W, U, b and V")
 # that product shrinks towards 0 or blows up, depending on the size of U: the gradient norm
 # $\lVert \partial L/\partial h_t \rVert$ per step, for a sequence of 60 steps and three scales of U:
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: before running this cell, ask the class to predict the three curves: does the gradient at step 1 shrink or grow as it travels back 60 steps, for a small, a medium and a large U?
-
 # %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(2)
 T = 60
 x_long, y_long = torch.randn(8, T, D), torch.randn(8, 2)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: before running this cell, ask the class to predict the three curves: does the gradient at step 1 shrink or grow as it travels back 60 steps, for a small, a medium and a large U?
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.5))

@@ -300,14 +300,14 @@ print(
 # views, and see what the trained network answers. Make the hole bigger until the fill fails;
 # turn the augmentation strength up until two views of one digit stop looking alike to it.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: on **inpainting**, drag **hole** up until the fill stops looking like the digit. On **jigsaw**, press **new puzzle**: the network puts the tiles back. On **views**, raise **strength** until two views of one digit no longer look alike to the encoder.
-
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import PretextView
 
 PretextView(x_test[:50], {"inpainting": inpainter, "jigsaw": jigsaw, "views": simclr})
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: on **inpainting**, drag **hole** up until the fill stops looking like the digit. On **jigsaw**, press **new puzzle**: the network puts the tiles back. On **views**, raise **strength** until two views of one digit no longer look alike to the encoder.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pretext 4 · The triplet loss

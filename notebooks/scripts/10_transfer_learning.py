@@ -253,9 +253,6 @@ plot.image_grid(
 # of the jigsaw encoder and freeze them - what happens? The nine runs of the table are already on
 # the chart.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: ask the class to predict first, then choose **source** ssl_inpainting, **strategy** frozen, **labels** 2% and press **train**: a new point joins the chart in a few seconds. Repeat with ssl_simclr and compare.
-
 # %% slideshow={"slide_type": "subslide"}
 from course_lib.widgets import TransferLab, TransferState
 
@@ -268,6 +265,9 @@ lab = TransferLab(
     (x_test, y_test),
     steps=STEPS,
 )
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: ask the class to predict first, then choose **source** ssl_inpainting, **strategy** frozen, **labels** 2% and press **train**: a new point joins the chart in a few seconds. Repeat with ssl_simclr and compare.
 
 # %% slideshow={"slide_type": "subslide"}
 lab.source.value = SOURCE
