@@ -247,9 +247,12 @@ def test_presenting_07_with_the_keyboard_only_leaves_the_course_notebooks_untouc
             20,
             "the button back",
         )
-        page.keyboard.press(
-            "Escape"
-        )  # the clicks put the keyboard on the widget: Esc gives it back
+        # the clicks put the keyboard on the widget: Esc gives it back to the slides
+        page.keyboard.press("Escape")
+        assert page.evaluate(
+            "() => { const a = document.activeElement; return !!a.closest('.jp-Notebook.jp-mod-commandMode')"
+            " && !a.closest('.jp-OutputArea'); }"
+        ), "Esc gives the keyboard back to the slides"
 
         # 2. speaker notes on a slide with notes: they show that slide's notes and follow the deck
         number = _deck_number(page)

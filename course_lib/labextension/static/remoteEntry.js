@@ -10,7 +10,10 @@
  *    already holds @jupyterlab/console (JupyterLab itself) nothing is changed.
  *
  * 2. Presenting (the "presenter" plugin, slideshow only; a no-op in JupyterLab):
- *    - the slideshow takes the keyboard when it opens (no click needed before the first key);
+ *    - the slideshow takes the keyboard when it opens (no click needed before the first key), keeps
+ *      it when a cell re-renders, and Esc after using a widget gives it back to the slides;
+ *    - Ctrl+Shift+Enter runs every cell and the deck stays on its slide (run-all makes the last cell
+ *      active, and the slideshow follows the active cell);
  *    - T opens the course's speaker-notes window: the current slide's notes, its number and title
  *      and the next slide's title, following the deck; keys pressed there move the deck. It only
  *      reads the deck (jupyterlab-rise's own speaker view loads a second copy of the slideshow and
@@ -125,6 +128,14 @@ var _JUPYTERLAB;
       // ... and keeps it: a cell that re-renders (run-all renders every markdown cell again) takes
       // the focus with it to <body>, where no key reaches the notebook. The window itself losing
       // the focus (the notes window, another program) is left alone.
+      // Esc after using a widget (a slider, a button) gives the keyboard back to the slides, so
+      // Space moves the deck again instead of pressing the button
+      document.addEventListener("keydown", function (event) {
+        var active = document.activeElement;
+        if (event.key === "Escape" && active && active !== nb && nb.contains(active) && active.closest(".jp-OutputArea")) {
+          nb.focus();
+        }
+      }, true);
       nb.addEventListener("focusout", function () {
         setTimeout(function () {
           if (document.hasFocus() && lost()) nb.focus();
