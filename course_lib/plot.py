@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
@@ -168,14 +169,62 @@ def trailing_mean(values, k: int) -> np.ndarray:
     return (c[idx] - c[start]) / (idx - start)
 
 
-def font(size: int = 13):
-    """A readable font for PIL pictures (Pillow's bundled one, scalable since Pillow 10.1)."""
+# Saved pictures (exports, decks, the website) have no live labels around them: what their panels
+# are is written into the picture. Pillow's built-in font lacks arrows, Greek letters and even
+# accents (they print as an empty box); DejaVu Sans, which matplotlib ships, has them.
+ASCII_FALLBACK = {
+    "\u2192": "->",
+    "\u2190": "<-",
+    "\u2194": "<->",
+    "\u21d2": "=>",
+    "\u2014": "-",
+    "\u2013": "-",
+    "\u2212": "-",
+    "\u00d7": "x",
+    "\u2248": "~",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2026": "...",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def label_font(size: int = 13):
+    """The font for words drawn into pictures: DejaVu Sans (matplotlib's), else Pillow's own."""
     from PIL import ImageFont
 
     try:
+        from matplotlib import font_manager
+
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    except (OSError, ValueError, ImportError):  # pragma: no cover - matplotlib always has it
         return ImageFont.load_default(size=size)
-    except TypeError:  # pragma: no cover - old Pillow
-        return ImageFont.load_default()
+
+
+def missing_glyphs(text: str, font=None) -> list[str]:
+    """The characters of text that `font` would draw as its missing-glyph box."""
+    font = font or label_font()
+    notdef = font.getmask("\U0010fffd")  # a code point no font has: the box itself
+    box = (notdef.size, bytes(notdef))
+    out = set()
+    for ch in set(text):
+        if ch.isspace() or ch.isascii() and ch.isprintable():
+            continue
+        mask = font.getmask(ch)
+        if (mask.size, bytes(mask)) == box:
+            out.add(ch)
+    return sorted(out)
+
+
+def drawable(text: str, font=None) -> str:
+    """text with every character the font lacks replaced by an ASCII stand-in ("->" for an arrow)."""
+    bad = set(missing_glyphs(text, font))
+    return "".join(ASCII_FALLBACK.get(ch, "?") if ch in bad else ch for ch in text)
+
+
+def font(size: int = 13):
+    """A readable font for PIL pictures, with the glyphs the course's labels use (label_font)."""
+    return label_font(size)
 
 
 def line_chart(
@@ -220,7 +269,7 @@ def line_chart(
         (width - 4 - draw.textlength(last, font=small), bottom + 3), last, fill=grey, font=small
     )
     for series, (_, _, colour) in zip(values, curves):
-        k = min(smooth, len(series))
+        k = max(1, min(smooth, len(series) - 1))  # a short run still leaves a line (>= 2 points)
         smoothed = np.convolve(series, np.ones(k) / k, mode="valid")
         xs = np.linspace(left + 2, width - 3, len(smoothed))
         ys = bottom - (smoothed - low) / (top - low) * (bottom - y_top)

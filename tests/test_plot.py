@@ -153,3 +153,14 @@ def test_trailing_mean_and_line_chart():
     assert img.size == (200, 100) and (pixels[..., 0] > 150).sum() > 0  # the red curve is drawn
     empty = np.asarray(plot.line_chart([("a", [1.0], (200, 0, 0))], [1], 200, 100))
     assert empty.shape == (100, 200, 3)
+
+
+def test_line_chart_draws_a_short_run_even_with_a_long_smoothing_window():
+    import numpy as np
+
+    from course_lib.plot import line_chart
+
+    colour = (200, 30, 30)
+    img = line_chart([("loss", [1.4, 1.3, 1.5, 1.2, 1.1], colour)], [1, 2, 3, 4, 5], smooth=10)
+    pixels = np.asarray(img)[22:-18, 36:]  # the plot area, below the legend
+    assert (np.abs(pixels.astype(int) - colour).sum(-1) < 30).sum() > 50, "five steps draw a line"

@@ -503,3 +503,23 @@ def test_working_marks_the_button_for_the_time_of_the_work_even_when_it_fails():
     with pytest.raises(RuntimeError), working(button, "busy..."):
         raise RuntimeError("the work failed")
     assert (button.description, button.disabled) == ("go", False)
+
+
+def test_picture_slider_swaps_cached_pictures_and_saves_the_shown_one():
+    import base64
+
+    from course_lib.widgets import PictureSlider, png_grid
+
+    pictures = {k: png_grid(torch.full((2, 1, 4, 4), k / 10), nrow=2) for k in (1, 5, 9)}
+    view = PictureSlider(pictures, description="steps", value=5, captions={9: "the longest"})
+    assert view.image.value == pictures[5] and "steps = 5" in view.static_caption()
+    view.slider.value = 9
+    assert view.image.value == pictures[9] and "the longest" in view.caption.value
+    saved = base64.b64decode(view._repr_mimebundle_()["image/png"])
+    assert saved != pictures[9] and saved.startswith(b"\x89PNG"), (
+        "the shown picture with its setting"
+    )
+    with pytest.raises(ValueError, match="one of"):
+        PictureSlider(pictures, description="steps", value=3)
+    with pytest.raises(ValueError, match="PNG bytes"):
+        PictureSlider({1: "not a picture"}, description="steps")

@@ -19,10 +19,13 @@ from .latent_explorer import (
     render_latent,
 )
 from .noise_stepper import NoiseStepper, StepperState, render_forward, render_reverse
+from .picture_slider import PictureSlider, PictureState
 from .pretext_view import PretextState, PretextView, render_pretext
 from .transfer_lab import TransferLab, TransferState, render_runs
 
 __all__ = [
+    "PictureSlider",
+    "PictureState",
     "CourseWidget",
     "KernelPlayer",
     "encode_png",

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..plot import encode_png, make_grid
+from ..plot import drawable, encode_png, label_font, make_grid, missing_glyphs  # noqa: F401
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -75,6 +75,63 @@ def stack_png(*pngs: bytes, gap: int = 8) -> bytes:
     for image in images:
         out.paste(image, (0, y))
         y += image.height + gap
+    return encode_png(out, compress_level=6)
+
+
+def hstack_png(*pngs: bytes, gap: int = 12) -> bytes:
+    """PNG pictures side by side, tops aligned, with white gaps."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
+    out = Image.new(
+        "RGB",
+        (sum(i.width for i in images) + gap * (len(images) - 1), max(i.height for i in images)),
+        "white",
+    )
+    x = 0
+    for image in images:
+        out.paste(image, (x, 0))
+        x += image.width + gap
+    return encode_png(out, compress_level=6)
+
+
+# ----------------------------------------------------------------------------- words in pictures
+def _wrap(text: str, font, width: int) -> list[str]:
+    """Lines of text no wider than `width` pixels (a word longer than that gets a line of its own)."""
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and font.getlength(trial) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return lines + [line] if line else lines or [""]
+
+
+def annotate(png: bytes, columns=(), rows=(), size: int = 13) -> bytes:
+    """The picture with a label over each column of panels and left of each row of panels (the
+    picture is split evenly: png_grid's panels). What a saved multi-panel picture needs to be read."""
+    from PIL import Image, ImageDraw
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    font, line = label_font(size), size + 4
+    columns = [drawable(c, font) for c in columns]
+    rows = [drawable(r, font) for r in rows]
+    cell_w = image.width / max(len(columns), 1)
+    wrapped = [_wrap(c, font, int(cell_w) - 4) for c in columns]
+    top = (max((len(w) for w in wrapped), default=0) * line + 6) if columns else 0
+    left = int(max((font.getlength(r) for r in rows), default=0)) + 10 if rows else 0
+    out = Image.new("RGB", (image.width + left, image.height + top), "white")
+    out.paste(image, (left, top))
+    draw = ImageDraw.Draw(out)
+    for i, lines in enumerate(wrapped):
+        for j, text in enumerate(lines):
+            x = left + (i + 0.5) * cell_w - font.getlength(text) / 2
+            draw.text((max(left, x), 3 + j * line), text, fill=(30, 30, 30), font=font)
+    cell_h = image.height / max(len(rows), 1)
+    for i, text in enumerate(rows):
+        draw.text((4, top + (i + 0.5) * cell_h - size / 2 - 1), text, fill=(30, 30, 30), font=font)
     return encode_png(out, compress_level=6)
 
 
@@ -250,9 +307,15 @@ class CourseWidget:
         """PNG bytes of the current state (the picture the widget shows)."""
         return self.draw(self.state)
 
+    def panel_labels(self, state) -> dict:
+        """What the panels of draw(state)'s picture are, for the saved picture: {"columns": [...],
+        "rows": [...]} (either may be left out); {} for a picture of one panel."""
+        return {}
+
     def snapshot_png(self) -> bytes:
-        """The static picture that exports carry."""
-        return self.render()
+        """The static picture that exports carry: the current picture, its panels labelled."""
+        labels = self.panel_labels(self.state)
+        return annotate(self.render(), **labels) if labels else self.render()
 
     def set(self, **changes) -> None:
         """Change some fields of the state and redraw once."""
@@ -355,17 +418,12 @@ def _plain(text: str) -> str:
 
 def labelled_png(png: bytes, caption: str) -> bytes:
     """The static picture with its caption written under it (exports and decks have no live labels)."""
-    import textwrap
-
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    try:
-        font = ImageFont.load_default(size=13)
-    except TypeError:  # pragma: no cover - old Pillow
-        font = ImageFont.load_default()
+    font = label_font(13)
     width = max(image.width, 320)
-    lines = textwrap.wrap(caption, width=max(20, width // 7)) or [""]
+    lines = _wrap(drawable(caption, font), font, width - 8)
     out = Image.new("RGB", (width, image.height + 6 + 17 * len(lines)), "white")
     out.paste(image, (0, 0))
     draw = ImageDraw.Draw(out)

@@ -90,3 +90,6 @@ class DenoiseView(CourseWidget):
 
     def draw(self, state: DenoiseState) -> bytes:
         return render_denoise(self.images, self.models, state, self.kind)
+
+    def panel_labels(self, state: DenoiseState) -> dict:
+        return {"columns": [f"noisy input ({state.level:.2f})", *self.models, "clean target"]}

@@ -84,6 +84,15 @@ class DropoutView(CourseWidget):
     def draw(self, state: DropoutState) -> bytes:
         return render_dropout(self.activations, state)
 
+    def panel_labels(self, state: DropoutState) -> dict:
+        return {
+            "columns": [
+                "activations",
+                "keep mask (white = kept)",
+                f"after dropout (kept x {1 / (1 - state.p):.2f})",
+            ]
+        }
+
     def describe(self, state: DropoutState) -> str:
         out, mask = dropout_pass(self.activations, state)
         p = state.p

@@ -82,6 +82,10 @@ class KernelView(CourseWidget):
     def draw(self, state: KernelState) -> bytes:
         return render_kernel(self.input, state)
 
+    def panel_labels(self, state: KernelState) -> dict:
+        signed = bool(apply_kernel(self.input, state.kernel).min() < 0)
+        return {"columns": ["input", "output (grey = 0)" if signed else "output"]}
+
     def describe(self, state: KernelState) -> str:
         h, w = self.input.shape
         return (

@@ -22,7 +22,15 @@ import numpy as np
 import torch
 
 from .. import eval_mode, model_device
-from .base import CourseWidget, encode_png, png_bytes, png_grid, refuse_non_finite
+from .base import (
+    CourseWidget,
+    annotate,
+    encode_png,
+    hstack_png,
+    png_bytes,
+    png_grid,
+    refuse_non_finite,
+)
 
 _TAB10 = np.array(
     [
@@ -180,6 +188,15 @@ class LatentExplorer(CourseWidget):
     def draw(self, state: LatentState) -> bytes:
         return render_latent(self.model, state)
 
+    def snapshot_png(self) -> bytes:
+        """The decoded image and, where there is one, the map beside it, each labelled."""
+        z = ", ".join(f"{v:.2f}" for v in self.state.z)
+        image = annotate(self.render(), columns=[f"decoded z = ({z})"])
+        if self.background is None:
+            return image
+        where = annotate(self.render_map(), columns=["test codes by digit; ring = z"])
+        return hstack_png(image, where)
+
     def render_map(self) -> bytes:
         return render_latent_map(
             self.background, self.state.z[:2] if self.n >= 2 else (self.state.z[0], 0.0), self.lim
@@ -277,3 +294,12 @@ class InterpolationView(CourseWidget):
 
     def draw(self, state: InterpolationState) -> bytes:
         return render_interpolation(self.models, self.images, state)
+
+    def panel_labels(self, state: InterpolationState) -> dict:
+        return {
+            "columns": [
+                f"image A (#{state.a})",
+                *[f"{k} at t = {state.t:.2f}" for k in self.models],
+                f"image B (#{state.b})",
+            ]
+        }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..models.diffusion import NoiseSchedule, sample
-from .base import CourseWidget, KernelPlayer, png_grid, stack_png, working
+from .base import CourseWidget, KernelPlayer, annotate, png_grid, stack_png, working
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,14 @@ class NoiseStepper(CourseWidget):
 
     def snapshot_png(self) -> bytes:
         # for exports: both tabs as they are now - the forward picture above the reverse chain
-        return stack_png(self.render_forward(), self.render_reverse())
+        t, k, T = self.state.t, self.state.position, self.schedule.T
+        forward = annotate(self.render_forward(), columns=["clean x_0", f"forward: x_t at t = {t}"])
+        reverse = annotate(
+            self.render_reverse(),
+            columns=[f"reverse chain, step {k} of {T} (t = {T - k})"],
+            rows=["x_t", "model's x_0"],
+        )
+        return stack_png(forward, reverse)
 
     # ------------------------------------------------------------------ actions
     def step(self) -> None:

@@ -148,5 +148,8 @@ class PretextView(CourseWidget):
     def describe(self, state: PretextState) -> str:
         return self._row(state)[1]
 
+    def panel_labels(self, state: PretextState) -> dict:
+        return {"columns": [part.strip() for part in self.HEADERS[state.task].split("|")]}
+
     def after_redraw(self) -> None:
         self.header.value = self.HEADERS[self.state.task]

@@ -26,7 +26,7 @@ EPOCHS = 30  # more epochs: a better classifier, a longer wait
 # is one (cuda, then Apple's mps) and the CPU otherwise.
 
 # %% slideshow={"slide_type": "-"}
-import course_lib as cl  # first: it sets the CPU thread policy before torch loads (see below)
+import course_lib as cl  # first: it sets the CPU thread policy before torch loads (section 7)
 
 # isort: split
 import time
@@ -43,31 +43,6 @@ device = cl.get_device()
 for name, value in cl.environment_report().items():
     print(f"{name:>15}: {value}")
 assert torch.__version__.startswith("2.13"), "run `make lab` so the course's own environment is used"
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Sharing the CPU
-# PyTorch splits big operations over threads. By default it starts one per core and lets idle threads
-# *spin*, which is a little faster alone and much slower beside anything else: a second notebook,
-# the tests, or 30 classmates on one server (two processes on 2 cores: 7x slower each, not 2x).
-# So `import course_lib` sets a policy **before torch loads**: idle threads sleep (`OMP_WAIT_POLICY=PASSIVE`),
-# and it uses one thread fewer than the CPUs this kernel may really use (its CPU affinity and container
-# quota, not the host's core count), at least one: the spare CPU keeps the browser, the server and other
-# kernels responsive. `COURSE_THREADS=N` overrides the count. That is why every notebook imports
-# `course_lib` first; the course's kernel also carries the setting. The line `threads because` above says what it chose:
-
-# %% slideshow={"slide_type": "fragment"}
-policy = cl.threads.current()
-print(policy.describe())
-print(
-    "torch uses",
-    torch.get_num_threads(),
-    "thread(s); this kernel may run on",
-    policy.affinity,
-    "CPU(s);",
-    "container CPU quota:",
-    "none" if policy.quota is None else policy.quota,
-)
-assert torch.get_num_threads() == policy.threads
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The datasets
@@ -296,6 +271,32 @@ with tempfile.TemporaryDirectory() as tmp:
         raise AssertionError("a damaged checkpoint was loaded")
     except checkpoints.CheckpointError as err:
         print("CheckpointError:", err)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Behind the scenes: sharing the CPU
+# PyTorch splits big operations over threads. By default it starts one per core and lets idle threads
+# *spin*, which is a little faster alone and much slower beside anything else: a second notebook,
+# the tests, or 30 classmates on one server (the bench measured two such processes on 2 cores at about
+# 4x slower each, not 2x: [bench/results.md](../bench/results.md), section 5).
+# So `import course_lib` sets a policy **before torch loads**: idle threads sleep (`OMP_WAIT_POLICY=PASSIVE`),
+# and it uses one thread fewer than the CPUs this kernel may really use (its CPU affinity and container
+# quota, not the host's core count), at least one: the spare CPU keeps the browser, the server and other
+# kernels responsive. `COURSE_THREADS=N` overrides the count. That is why every notebook imports
+# `course_lib` first; the course's kernel also carries the setting. The line `threads because` of section 1 says what it chose:
+
+# %% slideshow={"slide_type": "subslide"}
+policy = cl.threads.current()
+print(policy.describe())
+print(
+    "torch uses",
+    torch.get_num_threads(),
+    "thread(s); this kernel may run on",
+    policy.affinity,
+    "CPU(s);",
+    "container CPU quota:",
+    "none" if policy.quota is None else policy.quota,
+)
+assert torch.get_num_threads() == policy.threads
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What next

@@ -4,8 +4,8 @@
 # Two small layers that made deep networks practical:
 #
 # - **dropout** fights over-fitting by switching off random units while training;
-# - **batch normalization** keeps each layer's inputs at a steady scale, so training tolerates
-#   higher learning rates and rougher initial weights.
+# - **batch normalization** keeps each layer's inputs at a steady scale, so training survives
+#   higher learning rates and is less sensitive to the initial weights.
 #
 # For each we write the layer by hand, check it against PyTorch, then test the claims made for it.
 
@@ -529,6 +529,15 @@ worst = {bn: np.nan_to_num(np.array(v), nan=np.inf).max() for bn, v in init_swee
 print(f"worst final loss over the scales: without BN {worst[False]:.3f}, with BN {worst[True]:.3f}")
 assert worst[True] < 1.5 and worst[True] < worst[False]
 
+# %% slideshow={"slide_type": "subslide"}
+bn_losses = init_sweep[True]
+print(
+    f"less sensitive, not immune: with BN the loss still grows from {bn_losses[0]:.2f} at {init_scales[0]}x "
+    f"to {bn_losses[-1]:.2f} at {init_scales[-1]}x (chance is {np.log(10):.2f})"
+)
+assert bn_losses[-1] > bn_losses[0], "BN's own loss grows with the initial scale"
+assert any(not v < 1.5 for v in init_sweep[False]), "without BN some scale fails (diverges or stays near chance)"
+
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Claim 3 · A layer's inputs move less during training
@@ -571,7 +580,7 @@ def record_layer_inputs(batch_norm, steps=300, every=5, layer=4):
 inputs = {bn: record_layer_inputs(bn) for bn in (False, True)}
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.1))
 for bn, colour in ((False, "tab:red"), (True, "tab:blue")):
     snaps = inputs[bn]
     label = "with BN" if bn else "without BN"
@@ -586,6 +595,8 @@ for bn, colour in ((False, "tab:red"), (True, "tab:blue")):
     for snap, ls in ((inputs[bn][0], ":"), (inputs[bn][-1], "-")):
         axes[2].hist(snap.flatten().numpy(), bins=60, range=(0, 4), histtype="step", color=colour, ls=ls, density=True)
 axes[2].set(title="histograms: dotted = start, solid = end", xlabel="input value", yscale="log")
+keys = (("tab:red", "-", "without BN"), ("tab:blue", "-", "with BN"), ("grey", ":", "step 0"), ("grey", "-", "end"))
+axes[2].legend(handles=[plt.Line2D([], [], color=c, ls=ls, label=t) for c, ls, t in keys], fontsize=8)
 fig.tight_layout()
 
 
@@ -598,6 +609,7 @@ def drift(snaps):
 
 moves = {bn: drift(inputs[bn]) for bn in (False, True)}
 print(f"drift of layer 4's input distribution: without BN {moves[False]:.3f}, with BN {moves[True]:.3f}")
+print("(in starting standard deviations: 1 = the units' means and spreads moved by a whole starting std)")
 assert moves[True] < moves[False]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -606,7 +618,8 @@ assert moves[True] < moves[False]
 #   test time (`model.eval()`). It narrowed the train/test gap of an over-fitting network.
 # - **Batch norm**: normalise per unit (per channel for convolutions) over the batch, then scale and
 #   shift; running statistics at test time. It trained at learning rates where the plain network
-#   diverged, tolerated badly scaled initial weights, and kept a layer's inputs steadier.
+#   diverged, kept training at initial scales where the plain network failed (its own loss still grew
+#   with the scale), and kept a layer's inputs steadier.
 #
 # Try: set `EPOCHS = 150` at the top, or p = 0.2 in the over-fitting experiment. Next:
 # `02_convolution_pooling_lenet`.

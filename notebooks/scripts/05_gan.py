@@ -278,12 +278,18 @@ lab.run(LIVE_STEPS)
 lab
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: press **play** and let it run ten seconds: purple fakes move along the short lines towards the green data, and D's background shifts after them. Pause, set the **learning rate** ten times higher, play again: the game turns unstable. Drag the **timeline** back to the start to show where it began.
+# Speaker notes: press **play** and let it run ten seconds: purple fakes move along the short lines towards the green data, and D's background shifts after them. Pause, set the **learning rate** ten times higher and ask the class what they expect; play again and watch whether the fakes still settle on the data. Drag the **timeline** back to the start to show where it began.
 
 # %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     covered = modes_covered(trainer.G(trainer.noise(2_000)), ring_centres)
 print(f"after {trainer.steps} rounds: {covered} of 8 modes covered")
+d_late, g_late = (np.mean(trainer.history[k][len(trainer.history[k]) // 2 :]) for k in ("d_loss", "g_loss"))
+print(
+    f"losses over the second half: D {d_late:.2f}, G {g_late:.2f}; where D can no longer tell (D = 1/2) "
+    f"they would be 2 ln 2 = {2 * np.log(2):.2f} and ln 2 = {np.log(2):.2f}: they level off, not fall to 0"
+)
+assert abs(d_late - 2 * np.log(2)) < 0.4, "D's loss levels off near the equilibrium value"
 fig, axes = plt.subplots(1, 4, figsize=(13, 4.2))
 for ax, index in zip(axes, np.linspace(0, len(lab.snapshots) - 1, 4).astype(int)):
     show_png(lab.snapshots[index].png, ax, f"step {lab.snapshots[index].step}")
@@ -492,6 +498,7 @@ image_lab
 # ## Summary
 # - D is trained to tell data (1) from fakes (0); G is trained, through a frozen D, to be called real.
 # - In practice G minimises $-\log D(G(z))$, which does not saturate when D wins.
-# - Training is a moving target: watch the losses oscillate rather than fall, and look out for
-#   non-convergence and mode collapse.
+# - Training is a moving target: the losses level off near their equilibrium values instead of
+#   falling, so they cannot say whether the samples are good - look at the samples, and look out
+#   for non-convergence and mode collapse.
 # - Next: `06_conditional_gan`, telling G *which* digit to draw.

@@ -283,7 +283,8 @@ assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
 # The same U-Net trained for 6,000 steps on 28x28 digits (`python -m course_lib.pretrain diffusion`,
 # about 45 minutes on a laptop CPU), with one change to the loss: `diffusion_loss(..., min_snr=5)`
 # weights each example by min(SNR, 5) / SNR, so the nearly clean steps - easy, yet a large share of the
-# gradient - count less and training converges faster (Hang et al., 2023). Samples with the full
+# gradient - count less; Hang et al. (2023) found that this makes training converge faster (not
+# measured in this course). Samples with the full
 # 200-step DDPM chain:
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -314,7 +315,7 @@ print(f"{schedule.T} steps by hand = sample(): max difference {(mine - library).
 show_source(SmallUNet, skip_docstrings=True)
 
 # %% slideshow={"slide_type": "subslide"}
-samples = sample(denoiser, schedule, 32, generator=torch.Generator().manual_seed(0))
+samples, chain = sample(denoiser, schedule, 32, generator=torch.Generator().manual_seed(0), return_chain=True)
 plot.image_grid(samples, nrow=16, title="DDPM samples from pure noise (200 steps)");
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -383,8 +384,8 @@ assert reports["DDPM (20 DDIM steps)"]["unreadable"] > reports["real vs real"]["
 # ## Watch the reverse process
 # A second stepper, open on its **reverse** tab: press play (it plays to the end; press again to
 # pause), step, or drag the step slider. Top: $x_t$; bottom: what the model believes $x_0$ is at that
-# moment. The coarse shape is decided early, the details late. The chain is computed once, so
-# scrubbing is instant; "new sample" computes another (about a second).
+# moment: when does the digit stop changing? (Measured after the demo.) The chain is computed once,
+# so scrubbing is instant; "new sample" computes another (a second or two; the button says so).
 
 # %% slideshow={"slide_type": "subslide"}
 sampler = NoiseStepper(denoiser, schedule, x_digits[:50])
@@ -393,7 +394,20 @@ sampler.r_pos.value = 100
 sampler
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: press **play** and watch the bottom row, the model's guess of x0: the class is decided in the first third of the chain, the details at the end. Press **new sample** and ask the class to call the digit as early as they can.
+# Speaker notes: press **play** and watch the bottom row, the model's guess of x0: ask the class to call out when they can tell the digit, and when it stops changing (the next slide measures it on 32 chains). Press **new sample** and ask the class to call the digit as early as they can.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# When is the digit decided? For the 32 chains sampled earlier, the judge LeNet reads the model's
+# $x_0$ guess at a few steps of the chain and compares it with the digit the chain ends as:
+
+# %% slideshow={"slide_type": "-"}
+ts, xs, x0s = chain
+final = predict(lenet, samples).argmax(1)
+marks = [len(x0s) // 10, len(x0s) // 4, len(x0s) // 2, 3 * len(x0s) // 4]
+decided = {k: (predict(lenet, ((x0s[k] + 1) / 2).clamp(0, 1)).argmax(1) == final).float().mean().item() for k in marks}
+for k, share in decided.items():
+    print(f"after {k:>3} of {len(x0s)} steps (t = {ts[k]:>3}): {share:4.0%} of the guesses read as the final digit")
+assert decided[marks[-1]] >= decided[marks[0]], "the guess settles on its digit as the chain goes on"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fewer steps: DDIM
@@ -453,15 +467,11 @@ assert min(quality.values()) > 0.8 and len(overlap) >= 2, "what the text below s
 # A slider over the step count, with the samples cached for each setting:
 
 # %% slideshow={"slide_type": "-"}
-import ipywidgets as widgets
-
-from course_lib.widgets import png_grid
+from course_lib.widgets import PictureSlider, png_grid
 
 ddim_pngs = {k: png_grid(imgs[:16], nrow=16, scale=3) for k, imgs in ddim.items()}
-ddim_slider = widgets.SelectionSlider(options=step_counts, value=50, description="DDIM steps")
-ddim_image = widgets.Image(format="png", value=ddim_pngs[50])
-ddim_slider.observe(lambda change: setattr(ddim_image, "value", ddim_pngs[change["new"]]), names="value")
-widgets.VBox([ddim_slider, ddim_image])
+notes = {k: f"16 samples, {k} network calls each, judge's confidence {quality[k]:.2f}" for k in step_counts}
+PictureSlider(ddim_pngs, description="DDIM steps", value=50, captions=notes)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

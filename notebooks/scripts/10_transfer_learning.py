@@ -46,7 +46,7 @@ plot.image_grid(
     torch.cat([source_digits, x_train[:8]]),
     nrow=8,
     title="top: the pretext data (procedural digits)   bottom: the new task (real 8x8 scans, upscaled)",
-)
+);
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -150,7 +150,7 @@ assert one_run == probes.transfer_accuracy(
 fractions = [0.01, 0.1, 1.0]
 strategies = ["scratch", "frozen", "fine-tuned"]
 results = {s: [run(s, f) for f in fractions] for s in strategies}
-print(f"{'labels':>12} " + " ".join(f"{s:>11}" for s in strategies))
+print(f"{'labels':>12} " + " ".join(f"{s:>11}" for s in strategies) + "   (guessing: 0.100)")
 for j, f in enumerate(fractions):
     n = len(probes.label_subset(y_train, f))
     print(f"{f:>5.0%} ({n:>4}) " + " ".join(f"{results[s][j]:>11.3f}" for s in strategies))
@@ -191,11 +191,12 @@ assert abs(results["fine-tuned"][2] - results["scratch"][2]) < 0.05, "with every
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Which layers to copy: shallow or deep?
-# Early layers compute generic things - edges, stroke pieces - that any digit task needs. Deeper
-# layers combine them into what the **pretext task** needed, which may not be what the new task
-# needs. So copy $k$ = 1, 2 or 3 blocks, freeze them, and train the rest from scratch, with 10% of
+# The usual hypothesis: early layers compute generic things - edges, stroke pieces - that any digit
+# task needs, and deeper layers combine them into what the **pretext task** needed, which may not be
+# what the new task needs. To test it, So copy $k$ = 1, 2 or 3 blocks, freeze them, and train the rest from scratch, with 10% of
 # the labels - for the contrastive encoder and for the jigsaw encoder (whose pretext task has
-# little to do with what digit it is):
+# little to do with what digit it is). If the first block is generic, copying it from either should
+# do about as well as training it:
 
 # %% slideshow={"slide_type": "subslide"}
 sources = {
@@ -217,10 +218,11 @@ ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
 assert depth["jigsaw"][0] > depth["jigsaw"][2] + 0.1, "the jigsaw encoder's deepest block does not transfer"
+assert min(accs[0] for accs in depth.values()) > scratch_10 - 0.03, "either first block does about as well as training"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Copying and freezing the first one or two blocks is about as good as training them, or better:
-# those layers are generic. The third block is where the sources part ways: the contrastive
+# Copying and freezing the first one or two blocks is about as good as training them, or better,
+# whichever pretext task trained them: evidence that those layers are generic. The third block is where the sources part ways: the contrastive
 # encoder's deepest features still carry digit identity (though tuned to the procedural digits:
 # copying two blocks does best here), while the jigsaw encoder's deepest block holds what the
 # puzzle needed - how tiles meet - and freezing it costs many points.
@@ -231,8 +233,8 @@ assert max(depth["contrastive (SimCLR)"][:2]) >= depth["contrastive (SimCLR)"][2
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### What a shallow layer computes
 # The first block's 32 feature maps for one real digit (15 shown): ink, edges on one side of a
-# stroke, strokes of one orientation - operations any digit task needs, which is why shallow
-# layers transfer almost anywhere.
+# stroke, strokes of one orientation - what the hypothesis expects of a generic layer (the depth
+# test above is the evidence that it transfers; the pictures only show what it computes).
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
@@ -242,7 +244,7 @@ plot.image_grid(
     torch.cat([torch.nn.functional.interpolate(x_test[:1], size=14), maps[:15, None]]),
     nrow=8,
     title="a real test digit (first image, 14x14) and 15 maps of the first copied block",
-)
+);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Your turn: the transfer lab
