@@ -176,6 +176,7 @@ _SUBMODULES = (
     "metrics",
     "source",
     "feedback",
+    "present",
 )
 
 

@@ -42,7 +42,9 @@ ALLOWED = {
         "feedback",
     },
     # `python -m course_lib` sits where the notebooks sit: `warmup` loads what the first demo needs
-    "cli": {"core", "checkpoints", "models", "widgets"},
+    # presenting from a working copy: files only, no models
+    "present": set(),
+    "cli": {"core", "checkpoints", "models", "widgets", "present"},
 }
 
 

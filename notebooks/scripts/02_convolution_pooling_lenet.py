@@ -282,9 +282,9 @@ assert pool_acc["max pooling"] > pool_acc["average pooling (the table)"], "max p
 # The six 5x5 kernels of `conv1` (top) and what they make of a digit (bottom). Are they edge
 # detectors, as Sobel's kernels are? Each title gives the kernel's closest 5x5 Sobel kernel
 # (vertical, horizontal or a diagonal edge) and how alike they are (cosine similarity, 1 = the same
-# pattern up to scale); the count is printed below the figure.
+# pattern up to scale). The count comes first, then the figure.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 weights = lenet.features.conv1.weight.detach().cpu()[:, 0]  # (6, 5, 5)
 maps = F.relu(lenet.features.conv1(F.pad(x_test[:1], (2, 2, 2, 2)).to(device))).detach().cpu()[0]
 smooth, slope = torch.tensor([1.0, 4, 6, 4, 1]), torch.tensor([-1.0, -2, 0, 2, 1])  # the 5x5 Sobel pair
@@ -295,7 +295,15 @@ similarity = [
     max(((F.cosine_similarity(w.flatten(), s.flatten(), dim=0).abs().item(), n) for n, s in sobels.items()))
     for w in weights
 ]
-fig, axes = plt.subplots(2, 6, figsize=(11, 4.8))
+sobel_like = [i for i, (cos, _) in enumerate(similarity) if cos > 0.6]
+print(
+    f"{len(sobel_like)} of 6 kernels are Sobel-like edge detectors (|cos| > 0.6 with a 5x5 Sobel kernel): "
+    f"{sobel_like}; the others are closer to blobs or mixed patterns. Learnt, not designed: which ones appear "
+    "changes with the seed."
+)
+
+# %% slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(2, 6, figsize=(11, 4.4))
 for i in range(6):
     lim = weights[i].abs().max()
     axes[0, i].imshow(weights[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -307,14 +315,6 @@ for ax in axes.flat:
     ax.set_yticks([])
 fig.suptitle("conv1: learnt kernels (red +, blue -) and their ReLU feature maps for one digit")
 fig.tight_layout()
-
-# %% slideshow={"slide_type": "-"}
-sobel_like = [i for i, (cos, _) in enumerate(similarity) if cos > 0.6]
-print(
-    f"{len(sobel_like)} of 6 kernels are Sobel-like edge detectors (|cos| > 0.6 with a 5x5 Sobel kernel): "
-    f"{sobel_like}; the others are closer to blobs or mixed patterns. Learnt, not designed: which ones appear "
-    "changes with the seed."
-)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Translation: dense network vs CNN
@@ -420,11 +420,9 @@ for name, (size, acc) in results.items():
     print(f"{name:<28}{size:>8}{acc:>16.3f}")
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(7, 3))
+fig, ax = plt.subplots(figsize=(7, 2.7))
 names = list(results)
-kind = {"raw pixels": "grey", "pixel statistics": "grey", "gradient histograms": "tab:orange"}
-kind |= {"gradient histograms + SVM": "tab:orange", "LeNet's features (learned)": "tab:blue"}
-kind |= {"LeNet end to end": "tab:blue"}
+kind = {n: "tab:blue" if "LeNet" in n else "tab:orange" if "gradient" in n else "grey" for n in names}
 ax.barh(names, [results[n][1] for n in names], color=[kind[n] for n in names])
 ax.legend(
     handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in ("grey", "tab:orange", "tab:blue")],
@@ -441,9 +439,9 @@ ax.set(
 )
 ax.invert_yaxis()
 fig.tight_layout()
-assert results["gradient histograms"][1] > results["raw pixels"][1] > results["pixel statistics"][1]
 
 # %% slideshow={"slide_type": "subslide"}
+assert results["gradient histograms"][1] > results["raw pixels"][1] > results["pixel statistics"][1]
 assert results["LeNet end to end"][1] > results["raw pixels"][1] + 0.05
 assert abs(results["LeNet end to end"][1] - results["gradient histograms"][1]) < 0.03
 assert results["LeNet's features (learned)"][1] > results["gradient histograms"][1], "learned features lead"

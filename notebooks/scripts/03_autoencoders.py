@@ -401,11 +401,13 @@ check.add_noise(solution_add_noise)
 # expensive - either with the encoders **frozen** (only the softmax layer learns) or **fine-tuned**
 # as a whole. The baseline: the same network with random encoder weights.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 stack = pretrain_stack(x_train, [784, 256, 64], epochs=5, lr=2e-3)
 labelled = torch.cat([torch.nonzero(y_train == d)[:10, 0] for d in range(10)])
 few = (x_train[labelled], y_train[labelled])
 stacked_results = {}
+
+# %% slideshow={"slide_type": "subslide"}
 for start, make_encoders in (
     ("pre-trained", lambda: copy.deepcopy(stack)),
     ("random", lambda: fresh_stack([784, 256, 64])),

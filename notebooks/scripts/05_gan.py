@@ -284,18 +284,20 @@ lab
 with torch.no_grad():
     covered = modes_covered(trainer.G(trainer.noise(2_000)), ring_centres)
 print(f"after {trainer.steps} rounds: {covered} of 8 modes covered")
+assert covered >= 6
 d_late, g_late = (np.mean(trainer.history[k][len(trainer.history[k]) // 2 :]) for k in ("d_loss", "g_loss"))
 print(
     f"losses over the second half: D {d_late:.2f}, G {g_late:.2f}; where D can no longer tell (D = 1/2) "
     f"they would be 2 ln 2 = {2 * np.log(2):.2f} and ln 2 = {np.log(2):.2f}: they level off, not fall to 0"
 )
 assert abs(d_late - 2 * np.log(2)) < 0.4, "D's loss levels off near the equilibrium value"
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 4, figsize=(13, 4.2))
 for ax, index in zip(axes, np.linspace(0, len(lab.snapshots) - 1, 4).astype(int)):
     show_png(lab.snapshots[index].png, ax, f"step {lab.snapshots[index].step}")
 fig.suptitle("timeline snapshots: G's samples (purple) move onto the data (green)")
 fig.tight_layout()
-assert covered >= 6
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The buttons act on the same objects. A step from code, as the button does:
