@@ -5,6 +5,8 @@
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
 #   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
+#   make site    set up, then build the course website in build/site/ from the executed notebooks (offline;
+#                preview: cd build/site && python -m http.server)
 #   make present NB=05   set up, then open lecture 05 as a live RISE slideshow in JupyterLab, run from a
 #                working copy in presenting/ (the course's notebooks are never written to); Ctrl+Shift+Enter
 #                runs every cell, T opens the speaker notes, Q leaves for JupyterLab
@@ -20,7 +22,7 @@ STAMP  := $(VENV)/.installed
 PORT     ?= 8888
 LAB_ARGS ?=
 
-.PHONY: lab test bench slides setup clean present warmup hub hub-setup hub-publish bench-hub
+.PHONY: lab test bench slides site setup clean present warmup hub hub-setup hub-publish bench-hub
 
 setup: $(STAMP)
 
@@ -57,6 +59,9 @@ bench: $(STAMP)
 
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py
 
 HUB_ENV ?= /opt/course-hub/env
 export HUB_ENV

@@ -58,8 +58,9 @@ class LectureFile(pytest.File):
     def teardown(self):
         try:
             if self.failed is None:
-                from executions import store
+                from executions import collect_frames, store
 
+                collect_frames(self.client, self.nb)
                 self.client.set_widgets_metadata()
                 self.stored = store(self.path, self.nb)
         finally:

@@ -11,6 +11,7 @@ root) and stores its executions here, so `make slides` and `make site` after `ma
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -66,6 +67,32 @@ def new_client(nb, notebook: Path, timeout: int = 600):
     )
 
 
+FRAMES_KEY = "course_frames"
+
+
+def _frames_cell(path: str):
+    import nbformat
+
+    return nbformat.v4.new_code_cell(
+        "from course_lib.widgets.base import export_frames as _course_export_frames\n"
+        f"_course_export_frames({path!r})"
+    )
+
+
+def collect_frames(client, nb) -> int:
+    """After the last cell, in the same kernel: every shown course widget's precomputed pictures
+    (course_lib.widgets.base.export_frames) go into the notebook's metadata, for the website's
+    figures that move without a kernel. Returns how many widgets gave frames."""
+    with _frames_file() as frames:
+        client.execute_cell(_frames_cell(frames.name), len(nb.cells))
+        nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
+    return len(nb.metadata[FRAMES_KEY])
+
+
+def _frames_file():
+    return tempfile.NamedTemporaryFile(suffix=".json", prefix="course-frames-")
+
+
 def executed(notebook: Path, timeout: int = 600):
     """The executed notebook: from the cache when nothing it depends on changed, else run now."""
     import nbformat
@@ -75,6 +102,12 @@ def executed(notebook: Path, timeout: int = 600):
     if path.exists():
         return nbformat.read(path, as_version=4)
     nb = nbformat.read(notebook, as_version=4)
-    new_client(nb, notebook, timeout).execute()
+    with _frames_file() as frames:
+        nb.cells.append(_frames_cell(frames.name))
+        try:
+            new_client(nb, notebook, timeout).execute()
+        finally:
+            nb.cells.pop()
+        nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
     store(notebook, nb)
     return nb

@@ -16,6 +16,10 @@ the current view, so an exported deck or HTML page (no kernel) still shows a pic
     encode_png(image)        a PIL image, a uint8 array or a matplotlib figure -> PNG bytes
     png_bytes / png_grid     greyscale tensors -> upscaled PNG frames (no matplotlib: about a ms)
     KernelPlayer             a play button's loop in a background thread (the kernel stays free)
+
+A page without a kernel (the course website) can still move a widget when the widget precomputes
+its pictures: `frames()` returns a Frames (the controls' values and one picture per combination).
+The executions the tests, decks and site share call `export_frames(path)` after the last cell.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import itertools
+import json
 import math
 import threading
 import warnings
-from dataclasses import fields, is_dataclass, replace
+import weakref
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -284,6 +291,101 @@ def refuse_non_finite(widget, control, value, old) -> None:
 
 
 # ----------------------------------------------------------------------------- the widget
+# ----------------------------------------------------------------------------- pictures for a page without a kernel
+@dataclass
+class FrameControl:
+    """One control of a precomputed figure: its label, its values (shown as text) and which value
+    the widget shows now. kind "slider" (a range) or "buttons" (one button per value)."""
+
+    label: str
+    values: list
+    index: int = 0
+    kind: str = "slider"
+
+
+@dataclass
+class Frames:
+    """A widget's pictures for every combination of its controls' values (the last control varies
+    fastest), with an optional caption per picture, and optionally a map drawn once with a marker
+    placed per picture at `points` (x, y as fractions of the map's width and height)."""
+
+    controls: list
+    pictures: list
+    captions: list | None = None
+    title: str = ""
+    map: bytes | None = None
+    points: list | None = None
+    notes: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        expected = math.prod(len(c.values) for c in self.controls)
+        if len(self.pictures) != expected:
+            raise ValueError(
+                f"{expected} pictures expected (one per combination), got {len(self.pictures)}"
+            )
+        for name in ("captions", "points"):
+            value = getattr(self, name)
+            if value is not None and len(value) != expected:
+                raise ValueError(f"{name}: {expected} expected, got {len(value)}")
+
+    def to_json(self) -> dict:
+        b64 = lambda data: base64.b64encode(data).decode("ascii")  # noqa: E731
+        return {
+            "title": self.title,
+            "controls": [
+                {
+                    "label": c.label,
+                    "values": [str(v) for v in c.values],
+                    "index": c.index,
+                    "kind": c.kind,
+                }
+                for c in self.controls
+            ],
+            "frames": [b64(p) for p in self.pictures],
+            "captions": self.captions,
+            "map": b64(self.map) if self.map is not None else None,
+            "points": self.points,
+        }
+
+
+def sweep(
+    draw: Callable, state, axes: list, caption: Callable | None = None, title: str = ""
+) -> Frames:
+    """Frames of draw(state with each combination of values): axes = [(field, FrameControl)], the
+    control's values being the field's values; the control's index starts at the state's value
+    (or the nearest one)."""
+    controls = []
+    for name, control in axes:
+        now = getattr(state, name)
+        distance = [
+            abs(v - now) if isinstance(v, (int, float)) else float(v != now) for v in control.values
+        ]
+        controls.append(replace(control, index=int(np.argmin(distance))))
+    pictures, captions = [], []
+    for combo in itertools.product(*(c.values for _, c in axes)):
+        s = replace(state, **{name: value for (name, _), value in zip(axes, combo)})
+        pictures.append(draw(s))
+        if caption is not None:
+            captions.append(caption(s))
+    return Frames(controls, pictures, captions if caption is not None else None, title=title)
+
+
+_SHOWN: "weakref.WeakValueDictionary[str, CourseWidget]" = weakref.WeakValueDictionary()
+
+
+def export_frames(path: str) -> int:
+    """Write {widget view's model id: Frames as JSON} for every course widget shown in this kernel
+    that precomputes its pictures; returns how many. What the course website moves without a kernel."""
+    out = {}
+    for model_id, widget in list(_SHOWN.items()):
+        frames = widget.frames()
+        if frames is not None:
+            out[model_id] = frames.to_json()
+    with open(path, "w") as f:
+        json.dump(out, f)
+    return len(out)
+
+
 class CourseWidget:
     state: Any = None
     view = None  # the ipywidgets container shown in the notebook
@@ -363,6 +465,11 @@ class CourseWidget:
             view.add_class(self.css_class)
         readable_labels(view)
 
+    def frames(self) -> Frames | None:
+        """The pictures a page without a kernel shows when its controls move (None: only the saved
+        picture). Computed after the notebook ran, by export_frames; never while a student works."""
+        return None
+
     def static_caption(self) -> str:
         """The line printed under the static picture: the caption, or else the state's values."""
         text = self.describe(self.state) if self.state is not None else None
@@ -375,6 +482,7 @@ class CourseWidget:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
+        _SHOWN[self.view.model_id] = self
         png = labelled_png(self.snapshot_png(), self.static_caption())
         data["image/png"] = base64.b64encode(png).decode("ascii")
         return data

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import eval_mode, model_device
-from .base import CourseWidget, png_grid
+from .base import CourseWidget, FrameControl, Frames, png_grid, sweep
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,22 @@ class ClassControl(CourseWidget):
 
     def draw(self, state: ClassState) -> bytes:
         return render_class_control(self.G, state, self.n)
+
+    def frames(self, draws: int = 4, steps: int = 6) -> Frames:
+        """Every digit x `draws` noise draws x `steps` points from noise a to b (a page without a kernel)."""
+        return sweep(
+            self.draw,
+            self.state,
+            [
+                ("digit", FrameControl("digit", list(range(self.G.classes)), kind="buttons")),
+                ("seed", FrameControl("noise draw", list(range(draws)), kind="buttons")),
+                (
+                    "t",
+                    FrameControl("noise a -> b", [round(i / (steps - 1), 2) for i in range(steps)]),
+                ),
+            ],
+            caption=lambda s: (
+                f"{self.n} samples of G(z, digit = {s.digit}), noise draw {s.seed}, t = {s.t:.2f}"
+            ),
+            title="class control: one generator, the digit chosen by its label input",
+        )

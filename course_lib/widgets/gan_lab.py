@@ -20,7 +20,7 @@ import torch
 
 from ..feedback import Budget
 from ..train import GANTrainer
-from .base import CourseWidget, KernelPlayer
+from .base import CourseWidget, FrameControl, Frames, KernelPlayer
 from .gan_view import render_gan_view
 
 
@@ -177,6 +177,30 @@ class GANLab(CourseWidget):
 
     def draw(self, state: GANLabState) -> bytes:
         return self.frame(state).png
+
+    def frames(self, budget_bytes: int = 2_000_000) -> Frames | None:
+        """The timeline's snapshots and the frame at its end (a page without a kernel): evenly spaced
+        ones, first and last kept, as many as fit in `budget_bytes` of PNG."""
+        shots = list(self.snapshots)
+        if self.live_frame is not None and (not shots or shots[-1].step != self.live_frame.step):
+            shots.append(self.live_frame)
+        if not shots:
+            return None
+        size = sum(len(s.png) for s in shots)
+        keep = len(shots) if size <= budget_bytes else max(2, int(len(shots) * budget_bytes / size))
+        index = sorted({round(i * (len(shots) - 1) / max(keep - 1, 1)) for i in range(keep)})
+        shots = [shots[i] for i in index]
+        return Frames(
+            [FrameControl("training step", [s.step for s in shots], index=len(shots) - 1)],
+            [s.png for s in shots],
+            [
+                f"step {s.step}: D loss {s.d_loss:.3f}, G loss {s.g_loss:.3f}"
+                if s.step
+                else "step 0: before training"
+                for s in shots
+            ],
+            title="GAN training timeline: the snapshots of the run above",
+        )
 
     def describe(self, state: GANLabState) -> str:
         frame = self.frame(state)

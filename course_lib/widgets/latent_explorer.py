@@ -15,6 +15,7 @@ it can live on cpu or cuda.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ import torch
 from .. import eval_mode, model_device
 from .base import (
     CourseWidget,
+    FrameControl,
+    Frames,
     annotate,
     encode_png,
     hstack_png,
@@ -196,6 +199,40 @@ class LatentExplorer(CourseWidget):
             return image
         where = annotate(self.render_map(), columns=["test codes by digit; ring = z"])
         return hstack_png(image, where)
+
+    def frames(self, steps: int = 21) -> Frames:
+        """Decoded pictures on a steps x steps grid of (z[0], z[1]) from -lim to lim, the other
+        dimensions as they are now; the map once, with where each picture sits on it."""
+        grid = [round(float(v), 2) for v in np.linspace(-self.lim, self.lim, steps)]
+        moved = min(self.n, 2)
+        controls = [
+            FrameControl(
+                f"z[{i}]", grid, index=int(np.argmin([abs(v - self.state.z[i]) for v in grid]))
+            )
+            for i in range(moved)
+        ]
+        pictures, captions, points = [], [], []
+        for values in itertools.product(grid, grid) if moved == 2 else ((v,) for v in grid):
+            z = list(self.state.z)
+            z[:moved] = values
+            pictures.append(self.draw(LatentState(tuple(z))))
+            captions.append("decoded z = (" + ", ".join(f"{v:.2f}" for v in z) + ")")
+            x, y = (z[0], z[1] if self.n >= 2 else 0.0)
+            points.append(
+                [
+                    round((x + self.lim) / (2 * self.lim), 4),
+                    round((self.lim - y) / (2 * self.lim), 4),
+                ]
+            )
+        has_map = self.background is not None
+        return Frames(
+            controls,
+            pictures,
+            captions,
+            title="latent explorer: decode(z) and where z sits among the test codes",
+            map=encode_png(self.background) if has_map else None,
+            points=points if has_map else None,
+        )
 
     def render_map(self) -> bytes:
         return render_latent_map(

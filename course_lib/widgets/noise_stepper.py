@@ -17,7 +17,17 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..models.diffusion import NoiseSchedule, sample
-from .base import CourseWidget, KernelPlayer, annotate, png_grid, stack_png, working
+from .base import (
+    CourseWidget,
+    FrameControl,
+    Frames,
+    KernelPlayer,
+    annotate,
+    png_grid,
+    stack_png,
+    sweep,
+    working,
+)
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,28 @@ class NoiseStepper(CourseWidget):
 
     def render_forward(self) -> bytes:
         return self.draw_forward(self.state)
+
+    def frames(self) -> Frames:
+        """The tab shown now at every step, for a page without a kernel: the forward tab at every t
+        (the image and noise shown now), or the reverse tab at every step of the chain shown now
+        (already computed: no new denoiser calls)."""
+        T = self.schedule.T
+        if self.view is not None and self.view.selected_index == 1:
+            chain = self.chain(self.state.sample_seed)
+            return sweep(  # scale 4: the 201 pictures stay under 3 MB
+                lambda s: render_reverse(chain, s.position, scale=4),
+                self.state,
+                [("position", FrameControl("step", list(range(T + 1))))],
+                caption=self.describe,
+                title=f"reverse: sample (top: x_t for {self.n_samples} samples, bottom: the model's x_0)",
+            )
+        return sweep(
+            lambda s: render_forward(self.schedule, self.images, s, scale=5),
+            self.state,
+            [("t", FrameControl("t", list(range(T + 1))))],
+            caption=lambda s: forward_caption(self.schedule, s.t),
+            title="forward: add noise (left: the clean x_0, right: the noised x_t)",
+        )
 
     def render_reverse(self) -> bytes:
         return self.render()

@@ -308,6 +308,10 @@ for level in levels:
     for name, model in autoencoders.items():
         with torch.no_grad():
             errors[name].append(F.mse_loss(model(noisy.to(device)).cpu(), x_test).item())
+print("noise levels:", levels)
+for name, errs in errors.items():
+    print(f"{name:>13}: " + "  ".join(f"{e:.4f}" for e in errs))
+assert errors["denoising AE"][2] < errors["plain AE"][2], "at noise 0.4 the denoising AE is closer to the clean digit"
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -318,10 +322,6 @@ ax.set(
 )
 ax.legend()
 ax.grid(alpha=0.3)
-print("noise levels:", levels)
-for name, errs in errors.items():
-    print(f"{name:>13}: " + "  ".join(f"{e:.4f}" for e in errs))
-assert errors["denoising AE"][2] < errors["plain AE"][2], "at noise 0.4 the denoising AE is closer to the clean digit"
 
 # %% slideshow={"slide_type": "fragment"}
 ratio = errors["plain AE"][-1] / errors["denoising AE"][-1]
