@@ -109,5 +109,5 @@ def executed(notebook: Path, timeout: int = 600):
         finally:
             nb.cells.pop()
         nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
-    store(notebook, nb)
-    return nb
+    # what was stored, read back: a fresh execution and a cached one give the same notebook
+    return nbformat.read(store(notebook, nb), as_version=4)

@@ -26,7 +26,8 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
 html_favicon = "_static/favicon.svg"  # without one, every page asks for /favicon.ico and gets a 404
-highlight_language = "text"  # docstrings and literal blocks are plain text; notebook cells say python
+# docstrings and literal blocks are plain text (notebook cells say python themselves)
+highlight_language = "text"
 html_css_files = ["course-site.css"]
 html_js_files = ["course-figures.js"]
 html_extra_path = ["downloads"]  # downloads/notebooks/: the notebooks as they are in the course
