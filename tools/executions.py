@@ -73,9 +73,11 @@ FRAMES_KEY = "course_frames"
 def _frames_cell(path: str):
     import nbformat
 
+    # only where the lecture showed course widgets (their module is loaded); nothing to import otherwise
     return nbformat.v4.new_code_cell(
-        "from course_lib.widgets.base import export_frames as _course_export_frames\n"
-        f"_course_export_frames({path!r})"
+        "import sys as _sys\n"
+        "if 'course_lib.widgets.base' in _sys.modules:\n"
+        f"    _sys.modules['course_lib.widgets.base'].export_frames({path!r})"
     )
 
 
@@ -84,7 +86,11 @@ def collect_frames(client, nb) -> int:
     (course_lib.widgets.base.export_frames) go into the notebook's metadata, for the website's
     figures that move without a kernel. Returns how many widgets gave frames."""
     with _frames_file() as frames:
-        client.execute_cell(_frames_cell(frames.name), len(nb.cells))
+        nb.cells.append(_frames_cell(frames.name))  # nbclient writes the cell back at its index
+        try:
+            client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
+        finally:
+            nb.cells.pop()
         nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
     return len(nb.metadata[FRAMES_KEY])
 
