@@ -16,7 +16,7 @@ import contextlib
 import functools
 import re
 import shutil
-import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -55,26 +55,10 @@ def axe_source() -> str:
     """axe-core's browser script, from the npm registry once (build/site-tools)."""
     script = TOOLS / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("axe-core comes from the npm registry, but npm is not installed")
-        TOOLS.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(TOOLS),
-                f"axe-core@{AXE_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0 or not script.exists():
-            raise RuntimeError(f"npm could not fetch axe-core:\n{result.stderr[-2000:]}")
+        sys.path.insert(0, str(ROOT / "tools"))
+        from build_slides import npm_install
+
+        npm_install(TOOLS, [f"axe-core@{AXE_VERSION}"])
     return script.read_text()
 
 
@@ -346,8 +330,6 @@ def table(
 
 
 def main(argv=None) -> int:
-    import sys
-
     parser = argparse.ArgumentParser(
         prog="python -m bench.site", description=__doc__.splitlines()[0]
     )

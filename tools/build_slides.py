@@ -35,35 +35,33 @@ class AssetError(RuntimeError):
     pass
 
 
+def npm_install(prefix: Path, packages: list[str]) -> Path:
+    """Fetch npm packages (pinned "name@version") into prefix/node_modules; returns prefix.
+    The decks' and the website's browser assets come from the npm registry this way, at build time."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AssetError(
+            f"{', '.join(packages)} come from the npm registry, but npm is not installed "
+            "(sudo apt-get install npm)"
+        )
+    prefix.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), *packages],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise AssetError(f"npm could not fetch {', '.join(packages)}:\n{result.stderr[-2000:]}")
+    return prefix
+
+
 def local_assets(out: Path) -> dict:
     """reveal.js and MathJax next to the decks (fetched once with npm); their relative URLs."""
     reveal, mathjax = out / "reveal.js", out / "mathjax" / MATHJAX_FILE
     if not (reveal / "dist" / "reveal.js").exists() or not mathjax.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise AssetError(
-                "the decks bundle reveal.js and MathJax from the npm registry, but npm is not "
-                "installed (sudo apt-get install npm)"
-            )
-        tmp = out / ".npm"
-        tmp.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(tmp),
-                f"reveal.js@{REVEAL_VERSION}",
-                f"mathjax@{MATHJAX_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
+        tmp = npm_install(
+            out / ".npm", [f"reveal.js@{REVEAL_VERSION}", f"mathjax@{MATHJAX_VERSION}"]
         )
-        if result.returncode != 0:
-            raise AssetError(f"npm could not fetch reveal.js and MathJax:\n{result.stderr[-2000:]}")
         shutil.rmtree(reveal, ignore_errors=True)
         shutil.move(str(tmp / "node_modules" / "reveal.js"), str(reveal))
         mathjax.parent.mkdir(parents=True, exist_ok=True)
