@@ -81,22 +81,24 @@ def _frames_cell(path: str):
     )
 
 
+def _with_frames_cell(nb, run) -> None:
+    """run(index) with the frames cell appended to the notebook (nbclient writes a cell back at its
+    index), then the cell removed and the frames it exported kept in the notebook's metadata."""
+    with tempfile.NamedTemporaryFile(suffix=".json", prefix="course-frames-") as frames:
+        nb.cells.append(_frames_cell(frames.name))
+        try:
+            run(len(nb.cells) - 1)
+        finally:
+            nb.cells.pop()
+        nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
+
+
 def collect_frames(client, nb) -> int:
     """After the last cell, in the same kernel: every shown course widget's precomputed pictures
     (course_lib.widgets.base.export_frames) go into the notebook's metadata, for the website's
     figures that move without a kernel. Returns how many widgets gave frames."""
-    with _frames_file() as frames:
-        nb.cells.append(_frames_cell(frames.name))  # nbclient writes the cell back at its index
-        try:
-            client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
-        finally:
-            nb.cells.pop()
-        nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
+    _with_frames_cell(nb, lambda index: client.execute_cell(nb.cells[index], index))
     return len(nb.metadata[FRAMES_KEY])
-
-
-def _frames_file():
-    return tempfile.NamedTemporaryFile(suffix=".json", prefix="course-frames-")
 
 
 def executed(notebook: Path, timeout: int = 600):
@@ -108,12 +110,6 @@ def executed(notebook: Path, timeout: int = 600):
     if path.exists():
         return nbformat.read(path, as_version=4)
     nb = nbformat.read(notebook, as_version=4)
-    with _frames_file() as frames:
-        nb.cells.append(_frames_cell(frames.name))
-        try:
-            new_client(nb, notebook, timeout).execute()
-        finally:
-            nb.cells.pop()
-        nb.metadata[FRAMES_KEY] = json.loads(Path(frames.name).read_text() or "{}")
+    _with_frames_cell(nb, lambda _: new_client(nb, notebook, timeout).execute())
     # what was stored, read back: a fresh execution and a cached one give the same notebook
     return nbformat.read(store(notebook, nb), as_version=4)

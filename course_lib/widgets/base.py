@@ -33,7 +33,7 @@ import math
 import threading
 import warnings
 import weakref
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -290,7 +290,6 @@ def refuse_non_finite(widget, control, value, old) -> None:
         raise ValueError(f"{name!r} must be a finite number, got {value}; it stays at {old}")
 
 
-# ----------------------------------------------------------------------------- the widget
 # ----------------------------------------------------------------------------- pictures for a page without a kernel
 @dataclass
 class FrameControl:
@@ -315,7 +314,6 @@ class Frames:
     title: str = ""
     map: bytes | None = None
     points: list | None = None
-    notes: dict = field(default_factory=dict)
 
     def __post_init__(self):
         expected = math.prod(len(c.values) for c in self.controls)
@@ -370,7 +368,9 @@ def sweep(
     return Frames(controls, pictures, captions if caption is not None else None, title=title)
 
 
-_SHOWN: "weakref.WeakValueDictionary[str, CourseWidget]" = weakref.WeakValueDictionary()
+_SHOWN: "weakref.WeakValueDictionary[str, CourseWidget]" = (
+    weakref.WeakValueDictionary()
+)  # by view id
 
 
 def export_frames(path: str) -> int:
@@ -386,6 +386,7 @@ def export_frames(path: str) -> int:
     return len(out)
 
 
+# ----------------------------------------------------------------------------- the widget
 class CourseWidget:
     state: Any = None
     view = None  # the ipywidgets container shown in the notebook
