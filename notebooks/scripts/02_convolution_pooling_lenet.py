@@ -297,13 +297,13 @@ similarity = [
 ]
 sobel_like = [i for i, (cos, _) in enumerate(similarity) if cos > 0.6]
 print(
-    f"{len(sobel_like)} of 6 kernels are Sobel-like edge detectors (|cos| > 0.6 with a 5x5 Sobel kernel): "
+    f"Sobel-like edge detectors (|cos| > 0.6 with a 5x5 Sobel kernel): {len(sobel_like)} of the 6 kernels, "
     f"{sobel_like}; the others are closer to blobs or mixed patterns. Learnt, not designed: which ones appear "
     "changes with the seed."
 )
 
 # %% slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(2, 6, figsize=(11, 4.4))
+fig, axes = plt.subplots(2, 6, figsize=(11, 5.2))
 for i in range(6):
     lim = weights[i].abs().max()
     axes[0, i].imshow(weights[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -420,14 +420,15 @@ for name, (size, acc) in results.items():
     print(f"{name:<28}{size:>8}{acc:>16.3f}")
 
 # %% slideshow={"slide_type": "subslide"}
-fig, ax = plt.subplots(figsize=(7, 2.7))
+fig, ax = plt.subplots(figsize=(9, 2.7))
 names = list(results)
 kind = {n: "tab:blue" if "LeNet" in n else "tab:orange" if "gradient" in n else "grey" for n in names}
 ax.barh(names, [results[n][1] for n in names], color=[kind[n] for n in names])
 ax.legend(
     handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in ("grey", "tab:orange", "tab:blue")],
     labels=["no feature design", "designed (HOG-style)", "learned by LeNet"],
-    loc="lower right",
+    loc="center left",
+    bbox_to_anchor=(1.01, 0.5),
     fontsize=8,
 )
 for i, n in enumerate(names):
