@@ -5,6 +5,8 @@
 #   make test    set up, then run the whole test suite (unit, widget, notebook and browser tests)
 #   make bench   set up, then measure the course (bench/results.md)
 #   make slides  set up, then build executed reveal.js decks of every notebook in build/slides/
+#   make labs    set up, then generate the graded labs' student versions (build/release/) and the instructor's
+#                nbgrader course folder (build/labs/) from labs/ (README "Grading")
 #   make site    set up, then build the course website in build/site/ from the executed notebooks (offline;
 #                preview: cd build/site && python -m http.server)
 #   make present NB=05   set up, then open lecture 05 as a live RISE slideshow in JupyterLab, run from a
@@ -22,7 +24,7 @@ STAMP  := $(VENV)/.installed
 PORT     ?= 8888
 LAB_ARGS ?=
 
-.PHONY: lab test bench slides site setup clean present warmup hub hub-setup hub-publish bench-hub
+.PHONY: lab labs test bench slides site setup clean present warmup hub hub-setup hub-publish bench-hub
 
 setup: $(STAMP)
 
@@ -80,3 +82,6 @@ bench-hub: $(STAMP) hub-setup
 
 clean:
 	rm -rf $(VENV) build test-artifacts
+
+labs: $(STAMP)
+	$(BIN)/python -m course_lib.grading release

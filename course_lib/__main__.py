@@ -9,6 +9,8 @@ python -m course_lib warmup                           before class: load what th
 python -m course_lib present 07 [--dir DIR] [LAB ARGS] open lecture 07 as a live slideshow, run from a
                                                       working copy (presenting/): the course's notebooks
                                                       are never written to (course_lib/present.py)
+python -m course_lib grade MY_LAB.ipynb [--json]      grade your copy of a lab as the instructor's
+                                                      autograder does (README "Grading")
 """
 
 from __future__ import annotations
@@ -315,6 +317,17 @@ def main(argv=None) -> int:
         action="store_true",
         help="update the working copy, do not start JupyterLab",
     )
+    gr = sub.add_parser(
+        "grade",
+        help="autograde your copy of a lab, exactly as the instructor's nbgrader does",
+    )
+    gr.add_argument("notebook", help="your copy of a lab (from build/release/ or the hub)")
+    gr.add_argument("--json", action="store_true", help="print the report as JSON")
+    gr.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the code as the account course-grader, as the class hub does (needs root or sudo)",
+    )
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "present":
         parser.error("unrecognized arguments: " + " ".join(extra))
@@ -326,6 +339,11 @@ def main(argv=None) -> int:
             print(f"JupyterLab: {RUN_ALL_KEYS} runs every cell, also in the slideshow ({settings})")
         ext = install_rise_widgets(args.prefix, user=args.user)
         print(f"JupyterLab: widgets work inside the RISE slideshow ({ext})")
+    elif args.command == "grade":
+        from .grading.autograde import grade
+
+        report = grade(args.notebook, sandbox=args.sandbox)
+        print(json.dumps(report.as_dict(), indent=1) if args.json else report.text())
     elif args.command == "present":
         return present(args.lecture, args.dir, extra, prepare_only=args.prepare_only)
     elif args.command == "warmup":
