@@ -25,7 +25,24 @@ publish() {
   if [ ! -d "$HUB_STATE/course.git" ]; then
     git init --quiet --bare --initial-branch=main "$HUB_STATE/course.git"
   fi
-  git -C "$ROOT" push --quiet --force "$HUB_STATE/course.git" HEAD:refs/heads/main
+  # Students pull everything but labs/ (the labs' solutions and hidden tests; they fetch the labs'
+  # student versions from nbgrader's exchange): a commit of HEAD's tree without labs/, on top of
+  # what was published before, so nbgitpuller can merge it into a student's copy.
+  local tree parent commit
+  tree=$(git -C "$ROOT" ls-tree HEAD | grep -v $'\tlabs$' | git -C "$ROOT" mktree)
+  parent=""
+  if git --git-dir="$HUB_STATE/course.git" rev-parse -q --verify refs/heads/main >/dev/null; then
+    git -C "$ROOT" fetch --quiet "$HUB_STATE/course.git" +refs/heads/main:refs/course-hub/published
+    parent="-p $(git -C "$ROOT" rev-parse refs/course-hub/published)"
+    if [ "$(git -C "$ROOT" rev-parse refs/course-hub/published^{tree})" = "$tree" ]; then
+      echo "hub/setup.sh: the course repository is up to date"
+      return
+    fi
+  fi
+  # shellcheck disable=SC2086
+  commit=$(git -C "$ROOT" -c user.name=course-hub -c user.email=course-hub@localhost commit-tree \
+    "$tree" $parent -m "course $(git -C "$ROOT" rev-parse --short HEAD), without labs/")
+  git -C "$ROOT" push --quiet --force "$HUB_STATE/course.git" "$commit:refs/heads/main"
   chmod -R a+rX,go-w "$HUB_STATE/course.git"
   # Students' git refuses a repository another user owns unless it is marked safe; this file is
   # the system git config of student servers only (GIT_CONFIG_SYSTEM in jupyterhub_config.py).
@@ -77,6 +94,11 @@ fi
 "$HUB_ENV/bin/python" -m course_lib kernel --prefix "$HUB_ENV" >/dev/null
 chmod -R go-w "$HUB_ENV"
 echo "hub/setup.sh: class environment ready in $HUB_ENV ($("$HUB_ENV/bin/jupyterhub" --version | tail -1))"
+
+# The graded labs: the account the autograder runs students' code as (course_lib/grading/sandbox.py).
+# labs/ holds the labs' solutions and hidden tests: on the hub's machine only root reads it.
+"$HUB_ENV/bin/python" -m course_lib.grading setup
+chmod go-rwx labs
 
 # 2. The proxy, into the project (not a global npm install).
 if [ ! -x hub/node_modules/.bin/configurable-http-proxy ] \

@@ -44,10 +44,14 @@ def reparameterize_fresh(fn) -> str:
         mu = torch.randn(1, dims, generator=g) * 2
         args = (mu.repeat(n, 1), torch.log(sigma**2).repeat(n, 1))
         z = as_tensor(
-            run(fn, ("mu", "logvar"), args, deterministic=False)[0], "your reparameterize", (n, dims)
+            run(fn, ("mu", "logvar"), args, deterministic=False)[0],
+            "your reparameterize",
+            (n, dims),
         )
         if not torch.allclose(z.std(0), sigma[0], rtol=0.05):
-            raise Hint(f"with {dims} latent dimension(s) and sigma up to 3, the spread of z is not sigma")
+            raise Hint(
+                f"with {dims} latent dimension(s) and sigma up to 3, the spread of z is not sigma"
+            )
         if ((z.mean(0) - mu[0]).abs() > 0.05 * sigma[0]).any():
             raise Hint(f"with {dims} latent dimension(s), z is not centred on mu")
     return "right on new shapes and spreads"
@@ -85,9 +89,11 @@ def _neg_elbo(c):
 NEG_ELBO_MISTAKES = (
     Mistake(
         "the decoder gives logits, not probabilities: use the cross-entropy *with logits*",
-        lambda c: F.binary_cross_entropy(c["logits"].clamp(1e-6, 1 - 1e-6), c["x"], reduction="sum")
-        / c["x"].shape[0]
-        + _kl(c),
+        lambda c: (
+            F.binary_cross_entropy(c["logits"].clamp(1e-6, 1 - 1e-6), c["x"], reduction="sum")
+            / c["x"].shape[0]
+            + _kl(c)
+        ),
     ),
     Mistake(
         "the reconstruction term must be summed over the pixels (then averaged over the batch), "
@@ -97,7 +103,9 @@ NEG_ELBO_MISTAKES = (
     Mistake("the KL term is missing", lambda c: _neg_elbo_parts(c)[0]),
     Mistake("the reconstruction term is missing", lambda c: _kl(c)),
     Mistake("average over the batch: the loss was summed over it", lambda c: _neg_elbo(c) * c["b"]),
-    Mistake("the ELBO's sign: return the *negative* ELBO (a loss to minimise)", lambda c: -_neg_elbo(c)),
+    Mistake(
+        "the ELBO's sign: return the *negative* ELBO (a loss to minimise)", lambda c: -_neg_elbo(c)
+    ),
     Mistake(
         "on a batch of {b} images the value is wrong ({off}): reconstruction (cross-entropy with "
         "logits, summed over pixels) + KL, both averaged over the batch"
@@ -186,5 +194,7 @@ def elbo_points(model) -> float:
     """Partial credit for the trained VAE (ELBO_BARS), printed with the measured value."""
     value = heldout_neg_elbo(model)
     won = points(value, ELBO_BARS)
-    print(f"held-out negative ELBO {value:.1f} nats per image: {won:g} of {ELBO_BARS[-1][1]:g} points")
+    print(
+        f"held-out negative ELBO {value:.1f} nats per image: {won:g} of {ELBO_BARS[-1][1]:g} points"
+    )
     return won

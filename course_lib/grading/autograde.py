@@ -66,7 +66,10 @@ def configure(c, course_dir: Path | str | None = None, sandbox: bool = True) -> 
     c.CourseDirectory.course_id = COURSE_ID
     c.ClearSolutions.code_stub = {"python": STUB}
     c.ClearSolutions.text_stub = TEXT_STUB
-    c.Execute.timeout = CELL_TIMEOUT
+    c.Execute.timeout = int(os.environ.get("COURSE_GRADING_CELL_TIMEOUT", CELL_TIMEOUT))
+    # a kernel restarted after ignoring an interrupt never sends the cut-off cell's last messages:
+    # record the cell's timeout and go on, instead of failing the whole submission
+    c.Execute.raise_on_iopub_timeout = False
     c.GradingKernelManager.sandbox = sandbox
     c.Autograde.autograde_preprocessors = [
         SandboxedExecute if p is Execute else p
@@ -93,11 +96,16 @@ def _api(course_dir: Path, sandbox: bool):
 
 def _check(result: dict, what: str) -> None:
     if not result.get("success"):
-        raise RuntimeError(f"nbgrader {what} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
+        raise RuntimeError(
+            f"nbgrader {what} failed:\n{result.get('log', '')}\n{result.get('error', '')}"
+        )
 
 
 def build_course(
-    course_dir: Path, labs: list[str] | None = None, source: Path | None = None, sandbox: bool = True
+    course_dir: Path,
+    labs: list[str] | None = None,
+    source: Path | None = None,
+    sandbox: bool = True,
 ):
     """An nbgrader course folder (mode 700) with the labs generated: source/, release/, gradebook."""
     source = source or labs_dir()
@@ -133,7 +141,9 @@ class Part:
 @dataclass
 class Report:
     lab: str
+    student: str = LOCAL_STUDENT
     parts: list[Part] = field(default_factory=list)
+    error: str = ""  # the submission could not be graded at all (nbgrader's log)
 
     @property
     def score(self) -> float:
@@ -148,7 +158,13 @@ class Report:
         return sum(p.max_points for p in self.parts if p.manual)
 
     def text(self) -> str:
-        lines = [f"{self.lab}: {self.score:g} of {self.max_auto:g} autograded points"]
+        if self.error:
+            return (
+                f"{self.lab} ({self.student}): NOT GRADED - {self.error.strip().splitlines()[-1]}"
+            )
+        lines = [
+            f"{self.lab} ({self.student}): {self.score:g} of {self.max_auto:g} autograded points"
+        ]
         lines += [p.line() for p in self.parts]
         if self.max_manual:
             lines.append(f"  (+ {self.max_manual:g} points of written answers, graded by hand)")
@@ -157,10 +173,12 @@ class Report:
     def as_dict(self) -> dict:
         return {
             "lab": self.lab,
+            "student": self.student,
             "score": self.score,
             "max_auto": self.max_auto,
             "max_manual": self.max_manual,
             "parts": [vars(p) for p in self.parts],
+            "error": self.error,
         }
 
 
@@ -168,7 +186,7 @@ def read_report(api, lab: str, student: str) -> Report:
     """The points nbgrader's gradebook holds for one student's lab (auto scores; manual ones pending)."""
     from nbgrader.api import Gradebook
 
-    report = Report(lab)
+    report = Report(lab, student)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         notebook = gb.find_submission_notebook(lab, lab, student)
         for grade in sorted(notebook.grades, key=lambda g: g.cell.cell_type + g.name):
@@ -201,7 +219,10 @@ def grade(path: Path | str, sandbox: bool = False, source: Path | None = None) -
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     lab = lab_of(path)
-    with tempfile.TemporaryDirectory(prefix="course-grade-local-") as tmp, warnings.catch_warnings():
+    with (
+        tempfile.TemporaryDirectory(prefix="course-grade-local-") as tmp,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings are not the student's
         course = Path(tmp) / "course"
         api = build_course(course, [lab], source, sandbox)
@@ -210,6 +231,27 @@ def grade(path: Path | str, sandbox: bool = False, source: Path | None = None) -
         shutil.copyfile(path, dest)
         _check(api.autograde(lab, LOCAL_STUDENT, force=True, create=True), f"autograde {lab}")
         return read_report(api, lab, LOCAL_STUDENT)
+
+
+def autograde_course(
+    course_dir: Path, lab: str, students: list[str] | None = None, sandbox: bool = True
+) -> list[Report]:
+    """The instructor's autograde of a course folder (what the formgrader's button does, with the
+    course's settings): every submission of `lab`, or those of `students`. Returns their reports."""
+    import warnings
+
+    api = _api(course_dir, sandbox)
+    submitted = course_dir / "submitted"
+    students = students or sorted(p.parent.name for p in submitted.glob(f"*/{lab}") if p.is_dir())
+    reports = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for student in students:
+            _check(
+                api.autograde(lab, student, force=True, create=True), f"autograde {lab} {student}"
+            )
+            reports.append(read_report(api, lab, student))
+    return reports
 
 
 def release(out: Path, labs: list[str] | None = None) -> list[Path]:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import uuid
+
+import zmq.asyncio
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
@@ -48,7 +51,11 @@ class GradingKernelManager(AsyncKernelManager):
             await self.restart_kernel(now=True)
 
     async def _answers(self, seconds: float) -> bool:
-        client = self.client()
+        # its own session and ZMQ context: a client from self.client() shares the grader's session,
+        # whose id is its socket's identity, so the kernel would send the grader's replies here
+        info = self.get_connection_info(session=True)  # a clone of the session: same key
+        info["session"].session = uuid.uuid4().hex  # ... another id
+        client = self.client_factory(**info, context=zmq.asyncio.Context())
         client.start_channels()
         try:
             msg_id = client.kernel_info()
@@ -60,6 +67,7 @@ class GradingKernelManager(AsyncKernelManager):
             return False
         finally:
             client.stop_channels()
+            client.context.destroy(linger=0)
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         pgid = None

@@ -221,8 +221,17 @@ def ensure_account(sudo_for: list[str] = (), python: str = sys.executable) -> st
         pwd.getpwnam(GRADER_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", "--user-group", GRADER_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                GRADER_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -236,7 +245,9 @@ def ensure_account(sudo_for: list[str] = (), python: str = sys.executable) -> st
         tmp = path + ".new"
         os.makedirs("/etc/sudoers.d", exist_ok=True)
         with open(tmp, "w") as f:
-            f.write("# written by course_lib/grading/sandbox.py: the instructor grades as course-grader\n")
+            f.write(
+                "# written by course_lib/grading/sandbox.py: the instructor grades as course-grader\n"
+            )
             f.write(rules)
         os.chmod(tmp, 0o440)
         if shutil.which("visudo"):
@@ -260,13 +271,19 @@ def _uid_of(pid: str) -> int | None:
 def run_sweep(python: str = sys.executable) -> None:
     """From the grading side (root or the instructor): run `sweep` as course-grader."""
     subprocess.run(
-        _as_grader("sweep", python), check=False, timeout=60, stdin=subprocess.DEVNULL, capture_output=True
+        _as_grader("sweep", python),
+        check=False,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
     )
 
 
 def main(argv: list[str]) -> None:
     if not argv:
-        raise SystemExit("usage: sandbox.py kernel -f FILE [...] | local -f FILE [...] | run | sweep")
+        raise SystemExit(
+            "usage: sandbox.py kernel -f FILE [...] | local -f FILE [...] | run | sweep"
+        )
     if argv[0] == "kernel":
         kernel(argv[1:])
     elif argv[0] == "run":
