@@ -19,6 +19,7 @@ jupyter-resource-usage shows); README "Teaching a class" says what to use instea
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import re
@@ -218,3 +219,60 @@ def setup_student_cgroups(
         except OSError:
             pass
     return procs, ", ".join(done)
+
+
+# --- the instructor's graded labs (nbgrader) ---------------------------------------------------
+
+# nbgrader's instructor tools: the formgrader, the assignment creator, the course list. hub/setup.sh
+# turns them off in the class environment; the instructor's own Jupyter config turns them back on.
+INSTRUCTOR_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+INSTRUCTOR_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.course_list",
+)
+COURSE_FOLDER = "course-labs"
+
+
+def prepare_instructor(name: str, labs_source: str | Path, env: str | Path) -> Path:
+    """As root, before the instructor's server starts: their nbgrader course folder (~/course-labs,
+    mode 700) with every lab's source copied in (never overwriting their edits), their Jupyter
+    config enabling the formgrader, and the sudo rule that lets their autograder run students' code
+    as course-grader. Returns the course folder."""
+    entry = pwd.getpwnam(check_username(name))
+    home = Path(entry.pw_dir)
+    course = home / COURSE_FOLDER
+    course.mkdir(mode=0o700, exist_ok=True)
+    for lab in sorted(Path(labs_source).glob("[0-9][0-9]_*_lab.ipynb")):
+        dest = course / "source" / lab.stem / lab.name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(lab.read_bytes())
+    jupyter = home / ".jupyter"
+    (jupyter / "labconfig").mkdir(parents=True, exist_ok=True)
+    (jupyter / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": dict.fromkeys(INSTRUCTOR_LAB_PLUGINS, False)}, indent=1)
+    )
+    (jupyter / "jupyter_server_config.d").mkdir(exist_ok=True)
+    (jupyter / "jupyter_server_config.d" / "course-instructor.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {
+                    "jpserver_extensions": dict.fromkeys(INSTRUCTOR_SERVER_EXTENSIONS, True)
+                }
+            }
+        )
+    )
+    for top in (course, jupyter):
+        for path in [top, *top.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    os.chmod(course, 0o700)
+    subprocess.run(
+        [str(Path(env) / "bin" / "python"), "-m", "course_lib.grading", "setup", name],
+        check=True,
+        capture_output=True,
+    )
+    return course

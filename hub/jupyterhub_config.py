@@ -56,6 +56,12 @@ SECRETS = STATE / "hub"  # ... but never the hub's database (password hashes, to
 SECRETS.mkdir(exist_ok=True)
 os.chmod(SECRETS, 0o700)
 COURSE_REPO = STATE / "course.git"
+# nbgrader's exchange (hub/nbgrader_config.py): the instructor releases into it, students fetch from
+# and submit into it. Everyone writes here; nbgrader makes each course's inbound folder write-only
+# for students, so nobody lists or reads another's submission.
+EXCHANGE = STATE / "exchange"
+EXCHANGE.mkdir(exist_ok=True)
+os.chmod(EXCHANGE, 0o1777)
 CULL_SECONDS = int(float(S["HUB_CULL_MINUTES"]) * 60)
 
 # --- where the hub listens and keeps its state ---------------------------------------------
@@ -111,7 +117,14 @@ c.Spawner.environment = {
     "OMP_WAIT_POLICY": "PASSIVE",
     # lets students' git (nbgitpuller) read the root-owned course repository
     "GIT_CONFIG_SYSTEM": str(STATE / "gitconfig"),
+    # graded labs (hub/nbgrader_config.py): where the exchange is, who grades
+    "COURSE_EXCHANGE": str(EXCHANGE),
+    "COURSE_INSTRUCTOR": S["HUB_ADMIN"],
 }
+# The instructor's server gets the formgrader and their course folder with the labs' sources
+# (spawner.py); students get the Assignments tab only.
+c.CourseSpawner.instructor = S["HUB_ADMIN"]
+c.CourseSpawner.labs_source = str(HERE.parent / "labs")
 # Every visit pulls the course with nbgitpuller (new notebooks arrive, a student's edits are kept)
 # into ~/course and opens the first lecture. README "Teaching a class" gives the link format.
 c.Spawner.default_url = (

@@ -95,9 +95,24 @@ fi
 chmod -R go-w "$HUB_ENV"
 echo "hub/setup.sh: class environment ready in $HUB_ENV ($("$HUB_ENV/bin/jupyterhub" --version | tail -1))"
 
-# The graded labs: the account the autograder runs students' code as (course_lib/grading/sandbox.py).
-# labs/ holds the labs' solutions and hidden tests: on the hub's machine only root reads it.
+# The graded labs (nbgrader, README "Grading"):
+# - the account the autograder runs students' code as (course_lib/grading/sandbox.py); the
+#   instructor starts it through sudo (the rule is written when their server first starts);
+# - nbgrader's settings for everyone (hub/nbgrader_config.py);
+# - the instructor's tools (formgrader, assignment creator, course list) off for students: the
+#   instructor's own Jupyter config turns them back on (hub/course_hub.py, prepare_instructor);
+# - labs/ holds the labs' solutions and hidden tests: on the hub's machine only root reads it.
+if ! command -v sudo >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null
+fi
 "$HUB_ENV/bin/python" -m course_lib.grading setup
+install -m 644 hub/nbgrader_config.py "$HUB_ENV/etc/jupyter/nbgrader_config.py"
+for plugin in formgrader create-assignment course-list; do
+  "$HUB_ENV/bin/jupyter" labextension disable --level=sys_prefix "@jupyter/nbgrader:$plugin" >/dev/null 2>&1
+done
+for ext in formgrader course_list; do
+  "$HUB_ENV/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$ext" >/dev/null 2>&1
+done
 chmod go-rwx labs
 
 # 2. The proxy, into the project (not a global npm install).

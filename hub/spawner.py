@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from course_hub import ensure_student_account, parse_size, setup_student_cgroups
+from course_hub import (
+    ensure_student_account,
+    parse_size,
+    prepare_instructor,
+    setup_student_cgroups,
+)
 from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.utils import random_port
 from traitlets import Integer, Unicode
@@ -18,9 +23,15 @@ class CourseSpawner(LocalProcessSpawner):
 
     max_pids = Integer(512, config=True, help="most processes (and threads) one student may run")
     home_root = Unicode("/home", config=True, help="where student homes are created")
+    instructor = Unicode("", config=True, help="the hub user who grades (gets the formgrader)")
+    labs_source = Unicode("", config=True, help="the labs' source versions (the checkout's labs/)")
 
     async def start(self):
         ensure_student_account(self.user.name, self.home_root)
+        if self.user.name == self.instructor and self.labs_source:
+            env_dir = Path(self.cmd[0]).parent.parent
+            course = prepare_instructor(self.user.name, self.labs_source, env_dir)
+            self.log.info("instructor %s: graded labs in %s", self.user.name, course)
         mem = parse_size(self.mem_limit) if self.mem_limit else 0
         cpu = float(self.cpu_limit or 0)
         self._cgroup_procs: list[Path] = []

@@ -47,8 +47,12 @@ def solutions(lab: str) -> dict[str, str]:
     }
 
 
-def submission(lab: str, answers: dict[str, str] | None = None, edit: dict[str, str] | None = None,
-               solved: bool = True) -> nbformat.NotebookNode:
+def submission(
+    lab: str,
+    answers: dict[str, str] | None = None,
+    edit: dict[str, str] | None = None,
+    solved: bool = True,
+) -> nbformat.NotebookNode:
     """The student version with every answer cell filled: the source's solution (`solved`) or the
     stub, except the cells named in `answers`; `edit` overwrites any cell (a test cell, say) the
     way a student could in their copy."""

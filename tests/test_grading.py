@@ -81,10 +81,18 @@ def test_the_hidden_tests_catch_an_answer_that_only_passes_the_visible_ones(lab,
     nb = submission(lab, answers)
     # the student's own run: every visible test passes (no test cell fails)
     run = nbformat.from_dict(nb)
-    NotebookClient(run, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                   allow_errors=True).execute()
-    failed = [c.metadata["nbgrader"]["grade_id"] for c in run.cells
-              if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))]
+    NotebookClient(
+        run,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        allow_errors=True,
+    ).execute()
+    failed = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in run.cells
+        if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))
+    ]
     assert failed == [], f"visible tests failed in the student's run: {failed}"
     report = _grade(write(nb, tmp_path / "sub" / f"{lab}.ipynb"))
     points = _points(report)

@@ -35,7 +35,8 @@ if os.geteuid() != 0 or hub_unavailable_reason():
     pytest.skip("safe autograding needs root and the class environment", allow_module_level=True)
 
 
-SNOOP = """
+SNOOP = (
+    """
 import glob, os
 def attempt(what, action):
     try:
@@ -54,7 +55,9 @@ attempt("write into root's home", lambda: open("/root/evil.txt", "w").write("x")
 attempt("write into the environment", lambda: open("{env}/evil.txt", "w").write("x"))
 attempt("signal the grader", lambda: os.kill(os.getppid() if os.getppid() > 1 else 1, 9))
 print("SNOOP running as", os.getuid(), "in", os.getcwd())
-""" + "\n"
+"""
+    + "\n"
+)
 
 
 def _solution(gid):
@@ -66,10 +69,14 @@ HOSTILE = {
     "looper": {"t1_answer": "while True:\n    pass\n"},
     # an infinite loop that ignores the interrupt: the kernel is restarted, so everything after
     # it fails at once (no state) instead of each cell waiting out its time limit
-    "deaf": {"t1_answer": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"},
+    "deaf": {
+        "t1_answer": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    },
     # a fork bomb: stopped by the account's process limit; its children are swept after grading
-    "forker": {"t1_answer": "import os, time\nfor _ in range(10_000):\n    if os.fork() == 0:\n"
-               "        time.sleep(600)\n        os._exit(0)\n"},
+    "forker": {
+        "t1_answer": "import os, time\nfor _ in range(10_000):\n    if os.fork() == 0:\n"
+        "        time.sleep(600)\n        os._exit(0)\n"
+    },
     # 20 GB at once: refused by the memory limit, the kernel lives on
     "hog": {"t1_answer": "import torch\nhog = torch.ones(5 * 2**30)\n"},
     # reads and writes where it must not, then answers task 1 correctly
@@ -86,7 +93,9 @@ def _digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def graded():
     setup_hub(Path(os.environ.get("HUB_STATE", "/srv/course-hub")))
-    subprocess.run([str(HUB_ENV / "bin" / "python"), "-m", "course_lib.grading", "setup"], check=True)
+    subprocess.run(
+        [str(HUB_ENV / "bin" / "python"), "-m", "course_lib.grading", "setup"], check=True
+    )
     top = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
     os.chmod(top, 0o755)  # only the course folder's own mode protects it, as a home folder does
     course = top / "course"
@@ -99,13 +108,28 @@ def graded():
                 code = code.replace("{labs}", str(LABS)).replace("{env}", str(HUB_ENV))
                 answers = {"t1_answer": code + _solution("t1_answer")}
             edit = {"t1_test": "pass\n"} if student == "tamper" else None
-            write(submission(LAB, answers, edit), course / "submitted" / student / LAB / f"{LAB}.ipynb")
+            write(
+                submission(LAB, answers, edit),
+                course / "submitted" / student / LAB / f"{LAB}.ipynb",
+            )
         before = {p: _digest(p) for p in course.rglob("*") if p.is_file() and p.suffix != ".db"}
         env = dict(os.environ, COURSE_GRADING_CELL_TIMEOUT=str(TIMEOUT))
         r = subprocess.run(
-            [str(HUB_ENV / "bin" / "python"), "-m", "course_lib.grading", "autograde", "--json",
-             "--course", str(course), LAB],
-            capture_output=True, text=True, timeout=1200, env=env, cwd="/",
+            [
+                str(HUB_ENV / "bin" / "python"),
+                "-m",
+                "course_lib.grading",
+                "autograde",
+                "--json",
+                "--course",
+                str(course),
+                LAB,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            env=env,
+            cwd="/",
         )
         assert r.returncode == 0, r.stderr[-4000:]
         by_student = {rep["student"]: rep for rep in json.loads(r.stdout)}
@@ -178,5 +202,8 @@ def test_no_process_or_scratch_file_of_the_grader_outlives_grading(graded):
     uid = pwd.getpwnam(sandbox.GRADER_USER).pw_uid
     left = [p for p in os.listdir("/proc") if p.isdigit() and sandbox._uid_of(p) == uid]
     assert left == []
-    assert not [p for p in Path("/tmp").iterdir() if p.name.startswith(sandbox.WORK_PREFIX)
-                and p.lstat().st_uid == uid]
+    assert not [
+        p
+        for p in Path("/tmp").iterdir()
+        if p.name.startswith(sandbox.WORK_PREFIX) and p.lstat().st_uid == uid
+    ]
