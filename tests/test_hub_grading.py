@@ -69,7 +69,7 @@ def _py(lines: str) -> str:
         "    r = subprocess.run(cmd, cwd=cwd or os.path.expanduser('~'), capture_output=True, text=True)\n"
         "    if r.returncode:\n"
         "        raise RuntimeError(' '.join(cmd) + ' failed: ' + r.stdout[-2000:] + r.stderr[-3000:])\n"
-        "    return r.stdout\n" + lines
+        "    return r.stdout + r.stderr\n" + lines
     )
 
 
@@ -205,7 +205,8 @@ def test_autograde_gives_the_expected_scores(graded):
     }
     # 8 autograded points; the written answer (2 points) waits for the instructor
     assert scores[GOOD] == 8
-    assert scores[PARTLY] == 5  # kl (1) and neg_elbo (2) lost
+    # kl (1) and neg_elbo (2) lost, and the VAE trained with that loss misses the ELBO bars (3)
+    assert scores[PARTLY] == 2
     # the hostile one edited task 2's test to pass its wrong KL: the gradebook's test ran instead
     assert scores[HOSTILE] < 8
 

@@ -61,3 +61,38 @@ def points(value: float, bars: list[tuple[float, float]], lower_is_better: bool 
 def held_out(make, *args, **kwargs):
     """Data the student never saw: `make(*args, seed=fresh_seed(), **kwargs)`."""
     return make(*args, seed=fresh_seed(), **kwargs)
+
+
+def same_on(fn, cases, reference, args: tuple[str, ...], what: str, read=None) -> None:
+    """The hidden half of a formula task: the answer equals the reference on `cases` (drawn afresh
+    by the caller, in shapes and ranges the visible checker does not use). Raises a Hint naming the
+    case's shape, never the expected value."""
+    from .base import Mistake, compare_cases, number
+
+    off = "" if read else " ({off})"  # how a number is off; a tensor is just wrong
+    table = (Mistake(f"on new inputs ({{shape}}) {what} is wrong" + off),)
+    cases = [{**c, "shape": c.get("shape", "another shape")} for c in cases]
+    compare_cases(fn, cases, reference, read or number(what), table, args=args)
+
+
+def digits_accuracy(model, n: int = 2_000, difficulty: float = 1.0) -> float:
+    """A classifier's accuracy on n rendered digits drawn afresh (it never saw them): model maps
+    (n, 1, 28, 28) in [0, 1] to (n, 10) scores."""
+    from .. import data
+    from .base import as_tensor
+
+    with quiet():
+        if not isinstance(model, torch.nn.Module):
+            raise Hint(f"`model` must be an nn.Module, got {type(model).__name__}")
+        model.eval()
+        x, y = held_out(data.make_digits28, n, difficulty=difficulty)
+        scores = as_tensor(model(x), "model(x)", (n, 10))
+        return (scores.argmax(1) == y).float().mean().item()
+
+
+def graded_value(what: str, value: float, bars, lower_is_better: bool, unit: str = "") -> float:
+    """Print the measured value and the points it earns (the test cell's score); return the points."""
+    won = points(value, bars, lower_is_better)
+    best = max(p for _, p in bars)
+    print(f"{what}: {value:.4g}{unit} -> {won:g} of {best:g} points")
+    return won
