@@ -19,12 +19,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_support import LABS, solutions, submission, write
 
 from bench.hub_client import HUB_ENV, hub_unavailable_reason, setup_hub
 from course_lib.grading import sandbox
 from course_lib.grading.autograde import build_course
-
-from lab_support import LABS, ROOT, solutions, submission, write
 
 LAB = "04_variational_autoencoders_lab"
 TIMEOUT = 15  # the cell timeout for this test (the course's is 180 s): the loops are cut sooner

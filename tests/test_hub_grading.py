@@ -23,10 +23,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_support import solutions, submission
 
 from bench.hub_client import Hub, Student, cleanup_students, hub_unavailable_reason, setup_hub
 
-from lab_support import solutions, submission
 from support import ROOT, run_in_kernel
 
 LAB = "04_variational_autoencoders_lab"

@@ -11,8 +11,9 @@ from .labs import digits_accuracy, graded_value, same_on
 
 TRAIN = {"n": 5_000, "seed": 1}
 # Held-out accuracy on 2,000 fresh digits. Raw-pixel logistic regression (the baseline) scores about
-# 0.90, a plain MLP trained for 8 epochs about 0.953; with batch norm and dropout about 0.966.
-ACCURACY_BARS = [(0.95, 2.0), (0.96, 3.0)]
+# 0.90, a plain MLP trained for 8 epochs about 0.953; with batch norm and dropout (512 units, 15
+# epochs) 0.957-0.963 over six fresh draws.
+ACCURACY_BARS = [(0.93, 2.0), (0.945, 3.0)]
 
 
 def train_digits():

@@ -20,7 +20,6 @@ import sys
 import uuid
 
 import zmq.asyncio
-
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute

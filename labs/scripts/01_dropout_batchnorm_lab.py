@@ -87,7 +87,7 @@ require(lab01.batch_norm_fresh(batch_norm))
 # Build a network with at least one `nn.BatchNorm1d` (or `2d`) and one `nn.Dropout` layer that maps
 # digits `(B, 1, 28, 28)` to 10 class scores, train it on the images below, and leave it in
 # `model`. It is graded on 2,000 digits drawn afresh when the autograder runs: **held-out accuracy
-# at least 0.95: 2 points; at least 0.96: 3 points**; 1 point for the network's form. For
+# at least 0.93: 2 points; at least 0.945: 3 points**; 1 point for the network's form. For
 # comparison, logistic regression on the raw pixels reaches about 0.90.
 # Budget: at most 60 s of training on one core (a few seconds suffice).
 
@@ -99,15 +99,15 @@ print(f"training digits: {tuple(x_train.shape)}, labels {tuple(y_train.shape)}")
 ### BEGIN SOLUTION
 model = nn.Sequential(
     nn.Flatten(),
-    nn.Linear(784, 256),
-    nn.BatchNorm1d(256),
+    nn.Linear(784, 512),
+    nn.BatchNorm1d(512),
     nn.ReLU(),
     nn.Dropout(0.3),
-    nn.Linear(256, 10),
+    nn.Linear(512, 10),
 )
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 model.train()
-for epoch in range(10):
+for epoch in range(15):
     for idx in torch.randperm(len(x_train)).split(64):
         loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
         optimizer.zero_grad()
@@ -121,7 +121,7 @@ print(f"last batch's loss: {loss.item():.3f}")
 require(lab01.network(model))
 
 # %% nbgrader={"grade": true, "grade_id": "t3_accuracy", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# graded on digits drawn afresh: held-out accuracy >= 0.95: 2 points, >= 0.96: 3 points
+# graded on digits drawn afresh: held-out accuracy >= 0.93: 2 points, >= 0.945: 3 points
 ### BEGIN HIDDEN TESTS
 lab01.accuracy_points(model)
 ### END HIDDEN TESTS
