@@ -177,6 +177,7 @@ _SUBMODULES = (
     "source",
     "feedback",
     "present",
+    "grading",
 )
 
 

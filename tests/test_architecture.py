@@ -26,7 +26,10 @@ ALLOWED = {
     "source": set(),  # show_source: the lectures show the library's code
     "train": {"core", "data", "models", "plot", "feedback"},
     "probes": {"core", "data", "checkpoints", "models", "train"},
-    "check": {"core", "data", "models", "train", "probes"},
+    # the labs' tests judge a generator with the independent judge (metrics), as the lectures do
+    "check": {"core", "data", "models", "train", "probes", "metrics"},
+    # graded labs with nbgrader: the settings, the sandboxed kernel, local grading
+    "grading": {"core"},
     "pretrain": {"core", "data", "checkpoints", "models", "train", "probes"},
     # how generators are judged: the shipped judge (checkpoints), its features, handcrafted features
     "metrics": {"core", "data", "checkpoints", "models", "features"},
@@ -44,7 +47,7 @@ ALLOWED = {
     # `python -m course_lib` sits where the notebooks sit: `warmup` loads what the first demo needs
     # presenting from a working copy: files only, no models
     "present": set(),
-    "cli": {"core", "checkpoints", "models", "widgets", "present"},
+    "cli": {"core", "checkpoints", "models", "widgets", "present", "grading"},
 }
 
 

@@ -227,3 +227,46 @@ def test_each_student_gets_only_their_own_feedback(graded):
         ]
         assert len(lines) == 1, graded["feedback"][name]
         assert f"/home/{name}/" in lines[0]
+
+
+@pytest.mark.browser
+def test_in_chromium_the_instructor_has_the_formgrader_and_students_the_assignment_list(
+    semester, graded
+):
+    """README "Grading", in the browser: log in, open the Nbgrader menu. The instructor's lists the
+    Formgrader and the Assignment List; a student's the Assignment List only, and its list shows
+    the released lab with its submission."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.browser import CHROMIUM, CHROMIUM_ARGS
+
+    from support import ARTIFACTS, require_chromium
+
+    require_chromium()
+    hub = semester["hub"]
+    seen = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for name in (ADMIN, GOOD):
+                page = browser.new_context().new_page()
+                page.goto(f"{hub.url}/hub/login")
+                page.fill("input[name=username]", name)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("input[type=submit], button[type=submit]")
+                page.wait_for_url("**/user/**", timeout=60_000)
+                page.goto(f"{hub.url}/user/{name}/lab")
+                page.get_by_role("menuitem", name="Nbgrader").click(timeout=60_000)
+                items = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+                items.first.wait_for(timeout=20_000)
+                seen[name] = items.all_inner_texts()
+                if name == GOOD:
+                    page.get_by_text("Assignment List", exact=True).click()
+                    page.get_by_text(LAB).first.wait_for(timeout=60_000)
+                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(ARTIFACTS / "hub-assignment-list.png"))
+                page.keyboard.press("Escape")
+        finally:
+            browser.close()
+    assert "Formgrader" in seen[ADMIN] and "Assignment List" in seen[ADMIN], seen
+    assert "Assignment List" in seen[GOOD] and "Formgrader" not in seen[GOOD], seen

@@ -99,3 +99,42 @@ def test_notebook_and_its_paired_script_say_the_same(path):
     assert cells(nb) == cells(text), (
         f"{path.name} and {script.name} differ: run .venv/bin/jupytext --sync {path}"
     )
+
+
+# ----------------------------------------------------------------------------- the graded labs
+LABS = sorted((Path(__file__).resolve().parent.parent / "labs").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.name)
+def test_lab_is_clean_paired_and_its_grade_cells_are_sound(path):
+    """labs/NN_..._lab.ipynb: no outputs; the same cells as labs/scripts/NN_..._lab.py (after
+    editing either, `.venv/bin/jupytext --sync labs/*.ipynb`); every answer cell has solution
+    markers (code) or a model answer (markdown), every test cell points and a unique grade_id, and
+    the notebook says which lab it is (what `python -m course_lib grade` reads)."""
+    import jupytext
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.get("course_lab") == path.stem
+    script = path.parent / "scripts" / f"{path.stem}.py"
+    pair = jupytext.read(script)
+
+    def cells(notebook):
+        return [(c.cell_type, c.source.strip(), c.metadata.get("nbgrader")) for c in notebook.cells]
+
+    assert cells(nb) == cells(pair), f"run .venv/bin/jupytext --sync {path}"
+    ids = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "clear the outputs"
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        ids.append(meta["grade_id"])
+        if meta["solution"] and cell.cell_type == "code":
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        if meta["grade"]:
+            assert meta["points"] > 0
+        if meta["grade"] and not meta["solution"]:
+            assert meta["locked"], f"{meta['grade_id']}: test cells are locked"
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"

@@ -145,6 +145,21 @@ def test_the_home_page_lists_every_lecture_with_the_readme_topic():
     assert "lectures/07_diffusion" in text.split("toctree")[1]
 
 
+def test_a_lab_page_is_the_student_version_without_solutions_or_hidden_tests():
+    (released,) = build_site.release_labs(["04"])
+    text = json.dumps(build_site.lab_page(released).cells)
+    assert "Task 4" in text and "Download the lab" in text
+    for secret in (
+        "BEGIN SOLUTION",
+        "HIDDEN TESTS",
+        "elbo_points",
+        "A model answer",
+        "optimizer.step()",
+    ):
+        assert secret not in text, secret
+    assert "YOUR CODE HERE" in text
+
+
 @pytest.mark.browser
 def test_the_page_checks_catch_what_they_look_for(tmp_path):
     """The checks below can fail: a page with a picture without alt text, a request to the
@@ -186,6 +201,8 @@ def test_the_site_reads_offline_in_chromium_and_its_figures_move(tmp_path):
     ]
     assert {"index.html", "api.html", "search.html"} <= set(pages)
     assert len([p for p in pages if p.startswith("lectures/")]) == 4
+    assert len([p for p in pages if p.startswith("labs/")]) == 4, "the graded labs of 04-07"
+    assert (site / "lab-files" / "05_gan_lab.ipynb").exists(), "the lab to download"
     assert (site / "notebooks" / "05_gan.ipynb").exists(), "the notebook to download"
     written = [p for p in pages if p.startswith("lectures/") or p in ("index.html", "api.html")]
     pages_before = {

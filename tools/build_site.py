@@ -220,14 +220,66 @@ def prepare(nb, name: str):
     return nb, moving
 
 
+# ----------------------------------------------------------------------------- labs
+def release_labs(numbers: list[str]) -> list[Path]:
+    """The graded labs' student versions (as `make labs` makes them, in build/release/) of the
+    lectures numbered `numbers`: solutions and hidden tests are never on the site."""
+    from course_lib.grading.autograde import lab_names, release
+
+    labs = [name for name in lab_names() if name[:2] in numbers]
+    return release(ROOT / "build" / "release", labs) if labs else []
+
+
+def lab_page(path: Path):
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    note = nbformat.v4.new_markdown_cell(
+        f'<nav class="course-lecture-links" aria-label="this lab elsewhere">\n'
+        f'<a href="../lab-files/{path.name}" download>Download the lab</a>\n</nav>\n\n'
+        '<p class="course-static-note">A graded lab: the tasks as students get them. Fetch it from '
+        "the Assignments tab on the class hub, or download it, work in JupyterLab and grade your copy "
+        'with <code>python -m course_lib grade</code> (README "Grading").</p>'
+    )
+    note.id = "course-lab-links"
+    nb.cells.insert(1, note)
+    for cell in nb.cells:  # nbgrader's bookkeeping is not for readers
+        cell.metadata.pop("nbgrader", None)
+    return nb
+
+
 # ----------------------------------------------------------------------------- other pages
-def home_page(lectures: list[tuple[str, str]]) -> str:
+def home_page(lectures: list[tuple[str, str]], labs: list[tuple[str, str]] = ()) -> str:
     topics = topics_from_readme()
     rows = "\n".join(
         f"| {name[:2]} | [{title}](lectures/{name}.ipynb) | {topics.get(name, '')} |"
         for name, title in lectures
     )
     toctree = "\n".join(f"lectures/{name}" for name, _ in lectures)
+    lab_rows = "\n".join(f"| {name[:2]} | [{title}](labs/{name}.ipynb) |" for name, title in labs)
+    lab_toctree = "\n".join(f"labs/{name}" for name, _ in labs)
+    labs_part = (
+        f"""
+## The graded labs
+
+After each lecture, a lab: 4-5 tasks from a formula to a trained model judged on data it never saw,
+graded by the course's autograder (nbgrader) on the class hub, or on your own machine with
+`python -m course_lib grade`.
+
+| | lab |
+|---|---|
+{lab_rows}
+
+```{{toctree}}
+:hidden:
+:caption: Graded labs
+
+{lab_toctree}
+```
+"""
+        if labs
+        else ""
+    )
     return f"""# Deep learning architectures, hands-on
 
 One Jupyter notebook per lecture, from dropout and convolutions to GANs, diffusion, LSTMs and
@@ -254,7 +306,7 @@ make lab     # set everything up (.venv), then open the course in JupyterLab
 
 Each lecture page also links its notebook to download; it needs the course's library, `course_lib`,
 which `make lab` installs. The [API reference](api.md) lists what the library offers.
-
+{labs_part}
 ```{{toctree}}
 :hidden:
 :caption: Lectures
@@ -333,10 +385,16 @@ def stage(notebooks: list[Path], source: Path = SOURCE, timeout: int = 600) -> d
         write_if_changed(source / "lectures" / f"{path.stem}.ipynb", nbformat.writes(page))
         copy_if_changed(path, source / "downloads" / "notebooks" / path.name)
         lectures.append((path.stem, lecture_title(nb)))
-    contents_changed = write_if_changed(source / "index.md", home_page(lectures))
+    labs = []
+    for path in release_labs([p.stem[:2] for p in notebooks]):
+        write_if_changed(source / "labs" / path.name, nbformat.writes(lab_page(path)))
+        copy_if_changed(path, source / "downloads" / "lab-files" / path.name)
+        labs.append((path.stem, lecture_title(nbformat.read(str(path), as_version=4))))
+    contents_changed = write_if_changed(source / "index.md", home_page(lectures, labs))
     write_if_changed(source / "api.md", api_page())
     return {
         "lectures": lectures,
+        "labs": labs,
         "moving": moving,
         "executed": executed_now,
         "contents_changed": contents_changed,
@@ -380,7 +438,8 @@ def build(
     staged = stage(notebooks, source, timeout)
     # a lecture no longer asked for leaves the staged pages
     keep = {f"{name}.ipynb" for name, _ in staged["lectures"]}
-    for old in (source / "lectures").glob("*.ipynb"):
+    keep |= {f"{name}.ipynb" for name, _ in staged["labs"]}
+    for old in [*(source / "lectures").glob("*.ipynb"), *(source / "labs").glob("*.ipynb")]:
         if old.name not in keep:
             old.unlink()
     result = sphinx(source, out, fresh=staged["contents_changed"])
@@ -404,9 +463,10 @@ def main(argv=None) -> int:
     for line in report["warnings"]:
         print(line, file=sys.stderr)
     print(
-        f"{len(report['lectures'])} lectures ({report['executed']} executed now, the rest from the "
-        f"cache), {sum(report['moving'].values())} moving figures, {len(report['warnings'])} "
-        f"warnings, {report['seconds']:.0f} s -> {report['out']}/index.html"
+        f"{len(report['lectures'])} lectures and {len(report['labs'])} labs "
+        f"({report['executed']} executed now, the rest from the cache), "
+        f"{sum(report['moving'].values())} moving figures, {len(report['warnings'])} warnings, "
+        f"{report['seconds']:.0f} s -> {report['out']}/index.html"
     )
     print(
         f"preview: cd {report['out']} && python -m http.server 8000  (then open http://localhost:8000)"
