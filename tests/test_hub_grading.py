@@ -260,7 +260,13 @@ def test_in_chromium_the_instructor_has_the_formgrader_and_students_the_assignme
                 items = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
                 items.first.wait_for(timeout=20_000)
                 seen[name] = items.all_inner_texts()
+                page.keyboard.press("Escape")
+                if name == ADMIN:  # step 1 of README "Grading": the Formgrader's Manage Assignments
+                    page.goto(f"{hub.url}/user/{name}/formgrader/manage_assignments")
+                    page.get_by_text(LAB).first.wait_for(timeout=60_000)
+                    seen["formgrader"] = page.inner_text("body")
                 if name == GOOD:
+                    page.get_by_role("menuitem", name="Nbgrader").click()
                     page.get_by_text("Assignment List", exact=True).click()
                     page.get_by_text(LAB).first.wait_for(timeout=60_000)
                     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -270,3 +276,5 @@ def test_in_chromium_the_instructor_has_the_formgrader_and_students_the_assignme
             browser.close()
     assert "Formgrader" in seen[ADMIN] and "Assignment List" in seen[ADMIN], seen
     assert "Assignment List" in seen[GOOD] and "Formgrader" not in seen[GOOD], seen
+    page_text = seen["formgrader"]
+    assert "Manage Assignments" in page_text and "Generate" in page_text and "Release" in page_text
