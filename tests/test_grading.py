@@ -201,3 +201,25 @@ def test_a_student_grades_their_copy_with_one_command(tmp_path):
         cwd=tmp_path,
     )
     assert r.returncode != 0 and "is not one of the course's labs" in r.stderr
+
+
+def test_the_hubs_nbgrader_config_sets_the_grading_without_importing_torch():
+    """Every student's Jupyter server reads hub/nbgrader_config.py (the Assignments tab): it must
+    not load torch into that process, and it must give the same settings as local grading."""
+    code = (
+        "import sys, os\n"
+        "from traitlets.config import Config\n"
+        "c = Config()\n"
+        "os.environ['COURSE_INSTRUCTOR'] = 'nobody-here'\n"
+        "exec(open('hub/nbgrader_config.py').read(), {'get_config': lambda: c})\n"
+        "print('torch' in sys.modules, 'course_lib' in sys.modules)\n"
+        "print(c.Autograde.autograde_preprocessors[0], c.Execute.timeout, c.CourseDirectory.course_id)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=LABS.parent
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "False False",
+        f"course_lib.grading.kernel.SandboxedExecute {autograde.CELL_TIMEOUT} {autograde.COURSE_ID}",
+    ]

@@ -5,9 +5,10 @@ local grade that equals the instructor's autograder.
     python -m course_lib.grading release              `make labs`: build/labs/ (nbgrader's course
                                                       folder) and build/release/ (student versions)
 
-One function, `configure`, holds every setting that decides a score (the stubs, the timeouts, the
-grading kernel); the instructor's nbgrader (hub/nbgrader_config.py, build/labs/nbgrader_config.py)
-and `grade` both use it, so a submission gets the same points wherever it is graded.
+One function, `settings.configure`, holds every setting that decides a score (the stubs, the
+timeouts, the grading kernel); the instructor's nbgrader (hub/nbgrader_config.py,
+build/labs/nbgrader_config.py) and `grade` all use it, so a submission gets the same points
+wherever it is graded.
 
 `grade` does what nbgrader does on the hub, in a private temporary course folder: the lab's source
 (labs/) becomes the assignment (generate_assignment: its gradebook holds the test cells, hidden
@@ -25,11 +26,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COURSE_ID = "dl-course"
-# A cell that takes longer is interrupted: a graded training task needs <= 60 s on one core.
-CELL_TIMEOUT = 180
-STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-TEXT_STUB = "YOUR ANSWER HERE"
+from .settings import CELL_TIMEOUT, COURSE_ID, STUB, TEXT_STUB, configure  # noqa: F401
+
 LOCAL_STUDENT = "local"
 
 
@@ -53,30 +51,6 @@ def lab_names(source: Path | None = None) -> list[str]:
     return sorted(p.stem for p in source.glob("[0-9][0-9]_*_lab.ipynb"))
 
 
-def configure(c, course_dir: Path | str | None = None, sandbox: bool = True) -> None:
-    """Put the course's grading settings into an nbgrader/traitlets config `c`."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
-
-    from .kernel import SandboxedExecute
-
-    _alembic_on_path()
-    if course_dir is not None:
-        c.CourseDirectory.root = str(course_dir)
-    c.CourseDirectory.course_id = COURSE_ID
-    c.ClearSolutions.code_stub = {"python": STUB}
-    c.ClearSolutions.text_stub = TEXT_STUB
-    c.Execute.timeout = int(os.environ.get("COURSE_GRADING_CELL_TIMEOUT", CELL_TIMEOUT))
-    # a kernel restarted after ignoring an interrupt never sends the cut-off cell's last messages:
-    # record the cell's timeout and go on, instead of failing the whole submission
-    c.Execute.raise_on_iopub_timeout = False
-    c.GradingKernelManager.sandbox = sandbox
-    c.Autograde.autograde_preprocessors = [
-        SandboxedExecute if p is Execute else p
-        for p in Autograde.class_traits()["autograde_preprocessors"].default()
-    ]
-
-
 def _alembic_on_path() -> None:
     """nbgrader runs the `alembic` command to check its gradebook: the one beside this Python,
     also when the environment was not activated (make labs, a kernel's subprocess)."""
@@ -89,6 +63,7 @@ def _api(course_dir: Path, sandbox: bool):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
+    _alembic_on_path()
     c = Config()
     configure(c, course_dir, sandbox)
     return NbGraderAPI(config=c)
