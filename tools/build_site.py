@@ -269,16 +269,12 @@ graded by the course's autograder (nbgrader) on the class hub, or on your own ma
 | | lab |
 |---|---|
 {lab_rows}
-
-```{{toctree}}
-:hidden:
-:caption: Graded labs
-
-{lab_toctree}
-```
 """
         if labs
         else ""
+    )
+    labs_toctree = (
+        f"\n```{{toctree}}\n:hidden:\n:caption: Graded labs\n\n{lab_toctree}\n```\n" if labs else ""
     )
     return f"""# Deep learning architectures, hands-on
 
@@ -313,7 +309,7 @@ which `make lab` installs. The [API reference](api.md) lists what the library of
 
 {toctree}
 ```
-
+{labs_toctree}
 ```{{toctree}}
 :hidden:
 :caption: Reference
