@@ -168,5 +168,17 @@ def merge_sections(old: str, measured: dict, machine: str, command: str | None =
     return head + "".join(f"\n## {parts[n][0]}\n{parts[n][1]}" for n in ordered)
 
 
+def write_section(path, number: str, title: str, body: str, command: str) -> None:
+    """Replace (or add) section `number` of the results file at `path`, stamped with this machine
+    and the command that measured it (the benchmarks that run on their own use this)."""
+    from pathlib import Path
+
+    out = Path(path)
+    out.write_text(
+        merge_sections(out.read_text(), {number: (title, body)}, machine_line(), command)
+    )
+    print(f"written to {out}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

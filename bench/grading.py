@@ -118,19 +118,10 @@ def main(argv=None) -> int:
     body = table(result)
     print(body)
     if args.out:
-        from bench.__main__ import machine_line, merge_sections
+        from bench.__main__ import write_section
 
-        out = Path(args.out)
         title = "10. Autograding the labs (`python -m bench.grading`)"
-        out.write_text(
-            merge_sections(
-                out.read_text(),
-                {"10": (title, body)},
-                machine_line(),
-                "python -m bench.grading --out bench/results.md",
-            )
-        )
-        print(f"written to {out}")
+        write_section(args.out, "10", title, body, "python -m bench.grading --out bench/results.md")
     return 0
 
 

@@ -349,19 +349,10 @@ def main(argv=None) -> int:
     body = table(cold["seconds"], cached["seconds"], cold["executed"], reports, dead, figures, site)
     print(body)
     if args.out:
-        from bench.__main__ import machine_line, merge_sections
+        from bench.__main__ import write_section
 
-        out = Path(args.out)
         title = "9. The course website (`python -m bench.site`)"
-        out.write_text(
-            merge_sections(
-                out.read_text(),
-                {"9": (title, body)},
-                machine_line(),
-                "python -m bench.site --out bench/results.md",
-            )
-        )
-        print(f"written to {out}")
+        write_section(args.out, "9", title, body, "python -m bench.site --out bench/results.md")
     return 0
 
 
