@@ -81,14 +81,18 @@ def _as_grader(action: str, python: str) -> list[str]:
     return _stage2_command(python)[:-1] + [action]
 
 
-def kernel(argv: list[str]) -> None:
-    """Stage 1: read the connection file, hand it to stage 2 through stdin, exec stage 2."""
+def _connection(argv: list[str], action: str) -> tuple[dict, list[str]]:
+    """The kernelspec's `-f CONNECTION_FILE`, read; and the other arguments (for ipykernel)."""
     if "-f" not in argv:
-        raise SystemExit("sandbox kernel: expected -f CONNECTION_FILE (from the kernelspec)")
+        raise SystemExit(f"sandbox {action}: expected -f CONNECTION_FILE (from the kernelspec)")
     i = argv.index("-f")
     with open(argv[i + 1]) as f:
-        connection = json.load(f)
-    extra = argv[:i] + argv[i + 2 :]
+        return json.load(f), argv[:i] + argv[i + 2 :]
+
+
+def kernel(argv: list[str]) -> None:
+    """Stage 1: read the connection file, hand it to stage 2 through stdin, exec stage 2."""
+    connection, extra = _connection(argv, "kernel")
     try:
         command = _stage2_command(sys.executable)
     except KeyError:
@@ -128,12 +132,7 @@ def run() -> None:
 
 def local(argv: list[str]) -> None:
     """A student grading their own copy: the same limits, folder and environment, as themselves."""
-    if "-f" not in argv:
-        raise SystemExit("sandbox local: expected -f CONNECTION_FILE (from the kernelspec)")
-    i = argv.index("-f")
-    with open(argv[i + 1]) as f:
-        connection = json.load(f)
-    start_kernel(connection, argv[:i] + argv[i + 2 :])
+    start_kernel(*_connection(argv, "local"))
 
 
 def start_kernel(connection: dict, extra: list[str]) -> None:
